@@ -1,0 +1,36 @@
+package codegen
+
+// RefKind names an ISA-specific form of label reference (e.g. amd64 "jcc",
+// ppc64 "bc"); its meaning belongs to the [Arch] that emitted it.
+type RefKind uint16
+
+// Ref is a label reference as the [Arch] sees it during layout: a branch or
+// other field whose bytes depend on the distance from the reference to a label.
+type Ref struct {
+	Kind RefKind // the ISA's form
+	Aux  uint32  // ISA-specific operand bits (condition code, register...)
+	Long bool    // the long form is chosen (set by layout or by the emitter)
+	Site bool    // a patch site: the form is fixed, never relaxed
+}
+
+// Arch is what the layout needs from an ISA. Implementations are stateless
+// values; codegen/amd64 and codegen/ppc64 provide one each.
+type Arch interface {
+	// Name is the GOARCH-style name, e.g. "amd64" or "ppc64le".
+	Name() string
+	// InstAlign is the alignment of every instruction (1 on amd64, 4 on ppc64).
+	InstAlign() int
+	// RefSize returns the size in bytes of r in its current form (r.Long).
+	RefSize(r Ref) int
+	// HasLong reports whether r's form has a longer form to relax into.
+	HasLong(r Ref) bool
+	// Reaches reports whether r in its current form can encode a reference
+	// from offset from (the reference's first byte) to offset to.
+	Reaches(r Ref, from, to int) bool
+	// EncodeRef appends the bytes of r placed at offset from and targeting
+	// offset to; it must append exactly RefSize(r) bytes.
+	EncodeRef(dst []byte, r Ref, from, to int) []byte
+	// Pad appends n bytes of the ISA's canonical nops (n is a multiple of
+	// InstAlign). Nops must be safe to execute and decode as whole instructions.
+	Pad(dst []byte, n int) []byte
+}
