@@ -11,6 +11,12 @@ type Ref struct {
 	Aux  uint32  // ISA-specific operand bits (condition code, register...)
 	Long bool    // the long form is chosen (set by layout or by the emitter)
 	Site bool    // a patch site: the form is fixed, never relaxed
+	// Anchor, when not zero, makes the reference encode the distance from
+	// the Anchor label to the target label (e.g. a ppc64 load at a fixed
+	// displacement from a base register that holds the anchor's address)
+	// instead of a PC-relative one: layout then passes to = offset(target) -
+	// offset(anchor) to Reaches and EncodeRef.
+	Anchor Label
 }
 
 // Arch is what the layout needs from an ISA. Implementations are stateless
@@ -24,12 +30,13 @@ type Arch interface {
 	RefSize(r Ref) int
 	// HasLong reports whether r's form has a longer form to relax into.
 	HasLong(r Ref) bool
-	// Reaches reports whether r in its current form can encode a reference
-	// from offset from (the reference's first byte) to offset to.
-	Reaches(r Ref, from, to int) bool
-	// EncodeRef appends the bytes of r placed at offset from and targeting
-	// offset to; it must append exactly RefSize(r) bytes.
-	EncodeRef(dst []byte, r Ref, from, to int) []byte
+	// Reaches reports whether r in its current form, placed at offset at
+	// (its first byte), can encode target to: the target's offset, or for an
+	// anchored reference the target's distance from the anchor.
+	Reaches(r Ref, at, to int) bool
+	// EncodeRef appends the bytes of r placed at offset at with target to
+	// (as for Reaches); it must append exactly RefSize(r) bytes.
+	EncodeRef(dst []byte, r Ref, at, to int) []byte
 	// Pad appends n bytes of the ISA's canonical nops (n is a multiple of
 	// InstAlign). Nops must be safe to execute and decode as whole instructions.
 	Pad(dst []byte, n int) []byte

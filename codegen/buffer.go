@@ -228,8 +228,14 @@ func (b *Buffer) Finish() (*Blob, error) {
 	}
 	for i := range b.items {
 		it := &b.items[i]
-		if it.kind == itemRef && b.labels[it.label-1].nitems < 0 {
+		if it.kind != itemRef {
+			continue
+		}
+		if b.labels[it.label-1].nitems < 0 {
 			return nil, &Error{Arch: b.arch.Name(), Offset: int(it.pos), Inst: fmt.Sprintf("reference to label %d", it.label), Err: ErrUndefinedLabel}
+		}
+		if a := it.ref.Anchor; a != 0 && (int(a) > len(b.labels) || a < 0 || b.labels[a-1].nitems < 0) {
+			return nil, &Error{Arch: b.arch.Name(), Offset: int(it.pos), Inst: fmt.Sprintf("anchor label %d", a), Err: ErrUndefinedLabel}
 		}
 	}
 	if err := b.layout(); err != nil {
@@ -248,7 +254,7 @@ func (b *Buffer) Finish() (*Blob, error) {
 		start := len(out)
 		switch it.kind {
 		case itemRef:
-			out = b.arch.EncodeRef(out, it.ref, int(it.off), b.offsetOf(b.labels[it.label-1]))
+			out = b.arch.EncodeRef(out, it.ref, int(it.off), b.target(it))
 		default:
 			out = b.arch.Pad(out, int(it.size))
 		}
@@ -285,6 +291,16 @@ func (b *Buffer) offsetOf(m mark) int {
 	return int(m.pos + b.prefix[m.nitems])
 }
 
+// target is what a reference item encodes: its label's offset, or the
+// label's distance from the reference's anchor.
+func (b *Buffer) target(it *item) int {
+	to := b.offsetOf(b.labels[it.label-1])
+	if a := it.ref.Anchor; a != 0 {
+		to -= b.offsetOf(b.labels[a-1])
+	}
+	return to
+}
+
 // layout computes item sizes and offsets, relaxing references until stable.
 func (b *Buffer) layout() error {
 	n := len(b.items)
@@ -317,7 +333,7 @@ func (b *Buffer) layout() error {
 			if it.kind != itemRef {
 				continue
 			}
-			to := b.offsetOf(b.labels[it.label-1])
+			to := b.target(it)
 			if b.arch.Reaches(it.ref, int(it.off), to) {
 				continue
 			}
