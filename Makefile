@@ -3,21 +3,22 @@
 #   make test            vet + native tests (-race where cgo is available) + ppc64le tests under qemu
 #   make test-native     native tests only
 #   make test-ppc64le    ppc64le tests only, under qemu-ppc64le-static (installed when missing and root)
-#   make fuzz            long fuzzing runs (FUZZTIME=2m per target)
+#   make fuzz            long fuzzing runs (FUZZTIME=2m per target); make test runs each for FUZZTIME_SHORT
 #   make vet             go vet for both ISAs, and gofmt
 
 GO          ?= go
 QEMU_PPC64LE ?= qemu-ppc64le-static
 FUZZTIME    ?= 2m
+FUZZTIME_SHORT ?= 5s
 LOGDIR      ?= .test-logs
 
 # -race needs cgo and a C compiler; without them the native run goes on without it and says so.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
 
-.PHONY: all test vet test-native test-ppc64le qemu fuzz clean
+.PHONY: all test vet test-native test-ppc64le fuzz-short qemu fuzz clean
 all: test
 
-test: vet test-native test-ppc64le
+test: vet test-native fuzz-short test-ppc64le
 
 vet:
 	@echo "== vet (amd64, ppc64le) and gofmt"
@@ -47,13 +48,11 @@ qemu:
 		echo "$(QEMU_PPC64LE) is missing; install it with:  sudo apt-get install -y qemu-user-static"; exit 1; \
 	fi
 
+fuzz-short:
+	@.ci/fuzz $(FUZZTIME_SHORT)
+
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$f ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-		done; \
-	done
+	@.ci/fuzz $(FUZZTIME)
 
 clean:
 	rm -rf $(LOGDIR)

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/syncore/syncore/membarrier"
+)
+
+func init() {
+	register(&command{
+		name:    "info",
+		summary: "show the membarrier support and registrations of this machine",
+		usage:   "info [--json]",
+		details: `
+Prints GOARCH, the kernel, the membarrier commands the kernel supports, the
+process's registrations before and after registering
+PRIVATE_EXPEDITED_SYNC_CORE, how long the registration took, and the median
+cost of one SYNC_CORE barrier. Under qemu-user the kernel is the host's: the
+report says "emulated". Exit status 1 when SYNC_CORE cannot be used here.`,
+		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+			asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+			return func(args []string, stdout, stderr io.Writer) int {
+				if len(args) > 0 {
+					return usageError(stderr, "info", "unexpected argument %q", args[0])
+				}
+				rep := gatherInfo()
+				if *asJSON {
+					enc := json.NewEncoder(stdout)
+					enc.SetIndent("", "  ")
+					if err := enc.Encode(rep); err != nil {
+						fmt.Fprintf(stderr, "jitdemo info: %v\n", err)
+						return 1
+					}
+				} else {
+					rep.writeText(stdout)
+				}
+				if !rep.SyncCoreReady {
+					return 1
+				}
+				return 0
+			}
+		},
+	})
+}
+
+// cmdSetJSON is a membarrier.CmdSet as JSON: the mask and the names.
+type cmdSetJSON struct {
+	Mask     string   `json:"mask"`
+	Commands []string `json:"commands"`
+}
+
+func setJSON(s membarrier.CmdSet) cmdSetJSON {
+	names := []string{}
+	for _, c := range s.Cmds() {
+		names = append(names, c.Name())
+	}
+	return cmdSetJSON{Mask: fmt.Sprintf("%#x", uint32(s)), Commands: names}
+}
+
+type infoReport struct {
+	GOARCH     string `json:"goarch"`
+	GOOS       string `json:"goos"`
+	CPUs       int    `json:"cpus"`
+	Kernel     string `json:"kernel"`      // release
+	Machine    string `json:"machine"`     // uname machine, as this process sees it
+	KernelArch string `json:"kernel_arch"` // the kernel's own architecture
+	Emulated   bool   `json:"emulated"`    // GOARCH differs from the kernel's architecture
+
+	Supported        cmdSetJSON `json:"supported"`
+	SupportedErr     string     `json:"supported_error,omitempty"`
+	Before           cmdSetJSON `json:"registrations_before"`
+	After            cmdSetJSON `json:"registrations_after"`
+	RegistrationsErr string     `json:"registrations_error,omitempty"`
+	RegisterNanos    int64      `json:"register_ns"`
+	RegisterErr      string     `json:"register_error,omitempty"`
+	SyncCoreReady    bool       `json:"sync_core_ready"`
+	SyncCoreNanos    int64      `json:"sync_core_median_ns,omitempty"` // median of syncCoreSamples barriers
+	SyncCoreErr      string     `json:"sync_core_error,omitempty"`
+}
+
+const syncCoreSamples = 101
+
+// kernelArchFor maps GOARCH to the machine names the kernel uses for it.
+var kernelArchFor = map[string][]string{
+	"amd64": {"x86_64"}, "386": {"i386", "i686", "x86_64"}, "arm64": {"aarch64"},
+	"arm": {"armv7l", "armv6l", "aarch64"}, "ppc64le": {"ppc64le"}, "ppc64": {"ppc64"},
+	"s390x": {"s390x"}, "riscv64": {"riscv64"}, "loong64": {"loongarch64"},
+}
+
+func gatherInfo() *infoReport {
+	r := &infoReport{GOARCH: runtime.GOARCH, GOOS: runtime.GOOS, CPUs: runtime.NumCPU()}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err == nil {
+		r.Kernel = unix.ByteSliceToString(u.Release[:])
+		r.Machine = unix.ByteSliceToString(u.Machine[:])
+	}
+	r.KernelArch = r.Machine
+	// qemu-user rewrites uname's machine; /proc/sys/kernel/arch is the kernel's own.
+	if b, err := os.ReadFile("/proc/sys/kernel/arch"); err == nil {
+		r.KernelArch = strings.TrimSpace(string(b))
+	}
+	if want, ok := kernelArchFor[runtime.GOARCH]; ok && r.KernelArch != "" {
+		r.Emulated = !slices.Contains(want, r.KernelArch)
+	}
+
+	sup, err := membarrier.Query()
+	r.Supported = setJSON(sup)
+	if err != nil {
+		r.SupportedErr = err.Error()
+	}
+	before, err := membarrier.Registrations()
+	r.Before = setJSON(before)
+	if err != nil {
+		r.RegistrationsErr = err.Error()
+	}
+	start := time.Now()
+	err = membarrier.Register(membarrier.CmdRegisterPrivateExpeditedSyncCore)
+	r.RegisterNanos = time.Since(start).Nanoseconds()
+	if err != nil {
+		r.RegisterErr = err.Error()
+	}
+	after, err := membarrier.Registrations()
+	r.After = setJSON(after)
+	if err != nil && r.RegistrationsErr == "" {
+		r.RegistrationsErr = err.Error()
+	}
+	var samples []time.Duration
+	for range syncCoreSamples {
+		t0 := time.Now()
+		if err := membarrier.SyncCore(); err != nil {
+			r.SyncCoreErr = err.Error()
+			break
+		}
+		samples = append(samples, time.Since(t0))
+	}
+	if r.SyncCoreErr == "" {
+		slices.Sort(samples)
+		r.SyncCoreReady = true
+		r.SyncCoreNanos = samples[len(samples)/2].Nanoseconds()
+	}
+	return r
+}
+
+func (r *infoReport) writeText(w io.Writer) {
+	arch := r.GOARCH
+	if r.Emulated {
+		arch += fmt.Sprintf(" (emulated; the kernel is %s)", r.KernelArch)
+	}
+	row := func(k, v string) { fmt.Fprintf(w, "%-24s %s\n", k, v) }
+	set := func(s cmdSetJSON, errText string) string {
+		if errText != "" {
+			return "error: " + errText
+		}
+		if len(s.Commands) == 0 {
+			return "none (" + s.Mask + ")"
+		}
+		return s.Mask + wrap(s.Commands, 25, 78)
+	}
+	row("GOARCH", arch)
+	row("kernel", fmt.Sprintf("Linux %s (%s), %d CPUs", r.Kernel, r.KernelArch, r.CPUs))
+	row("membarrier supported", set(r.Supported, r.SupportedErr))
+	row("registrations before", set(r.Before, r.RegistrationsErr))
+	if r.RegisterErr != "" {
+		row("register SYNC_CORE", "FAILED: "+r.RegisterErr)
+	} else {
+		row("register SYNC_CORE", fmt.Sprintf("ok in %v", time.Duration(r.RegisterNanos).Round(time.Microsecond)))
+	}
+	row("registrations after", set(r.After, r.RegistrationsErr))
+	if r.SyncCoreReady {
+		row("SYNC_CORE barrier", fmt.Sprintf("%v (median of %d)", time.Duration(r.SyncCoreNanos), syncCoreSamples))
+	} else {
+		row("SYNC_CORE barrier", "FAILED: "+r.SyncCoreErr)
+	}
+}
+
+// wrap joins words after a leading space, breaking lines before width and
+// indenting continuation lines by indent.
+func wrap(words []string, indent, width int) string {
+	var b strings.Builder
+	col := indent + 5 // after the mask
+	for _, w := range words {
+		if col+1+len(w) > width {
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		} else {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}

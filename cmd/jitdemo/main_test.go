@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncore/syncore/membarrier"
+	"github.com/syncore/syncore/membarrier/selfexec"
+)
+
+// mainEnv makes the test binary behave as jitdemo itself: the end-to-end
+// tests run it as a child process, with a fresh membarrier state and real
+// exit statuses.
+const mainEnv = "SYNCORE_JITDEMO_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// jitdemo runs the command in a child process and returns stdout, stderr and
+// the exit status.
+func jitdemo(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd, err := selfexec.Command(args...)
+	require.NoError(t, err)
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, selfexec.Explain(err))
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func TestInfoJSON(t *testing.T) {
+	out, errOut, code := jitdemo(t, "info", "--json")
+	require.Equal(t, 0, code, "stderr: %s", errOut)
+	var rep infoReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+
+	want, err := membarrier.Query()
+	require.NoError(t, err)
+	assert.Equal(t, setJSON(want), rep.Supported, "info reports what QUERY returns")
+	assert.Equal(t, runtime.GOARCH, rep.GOARCH)
+	assert.Equal(t, "0x0", rep.Before.Mask, "a fresh process has no registrations")
+	assert.Empty(t, rep.Before.Commands)
+	assert.Contains(t, rep.After.Commands, membarrier.CmdRegisterPrivateExpeditedSyncCore.Name())
+	assert.Empty(t, rep.RegisterErr)
+	assert.True(t, rep.SyncCoreReady)
+	assert.Positive(t, rep.SyncCoreNanos)
+	assert.Positive(t, rep.RegisterNanos)
+	assert.Equal(t, !slices.Contains(kernelArchFor[runtime.GOARCH], rep.KernelArch), rep.Emulated,
+		"emulated when the kernel's architecture is not GOARCH's (kernel %s)", rep.KernelArch)
+}
+
+func TestInfoText(t *testing.T) {
+	out, errOut, code := jitdemo(t, "info")
+	require.Equal(t, 0, code, "stderr: %s", errOut)
+	assert.Regexp(t, `(?m)^registrations before\s+none \(0x0\)$`, out)
+	assert.Regexp(t, `(?m)^registrations after\s+0x[0-9a-f]+[\s\w]*\bREGISTER_PRIVATE_EXPEDITED_SYNC_CORE\b`, out)
+	assert.Regexp(t, `(?m)^register SYNC_CORE\s+ok in `, out)
+	assert.Contains(t, out, "GOARCH")
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     string // substring wanted on stdout
+		stderrLine string // wanted first line of stderr
+	}{
+		{"no command prints help", nil, 0, "Commands:", ""},
+		{"help", []string{"help"}, 0, "info", ""},
+		{"help info", []string{"help", "info"}, 0, "Usage: jitdemo info", ""},
+		{"info -h", []string{"info", "-h"}, 0, "-json", ""},
+		{"info --help", []string{"info", "--help"}, 0, "Usage: jitdemo info", ""},
+		{"unknown command", []string{"frobnicate"}, 2, "", `jitdemo: unknown command "frobnicate"`},
+		{"flag before command", []string{"--json"}, 2, "", "jitdemo: flag --json before a command; flags follow the command"},
+		{"unknown flag", []string{"info", "--bogus"}, 2, "", "jitdemo info: flag provided but not defined: -bogus"},
+		{"extra argument", []string{"info", "extra"}, 2, "", `jitdemo info: unexpected argument "extra"`},
+		{"help unknown", []string{"help", "nope"}, 2, "", `jitdemo help: unknown command "nope"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, &stdout, &stderr)
+			assert.Equal(t, tc.code, code)
+			if tc.stdout != "" {
+				assert.Contains(t, stdout.String(), tc.stdout)
+			}
+			if tc.stderrLine != "" {
+				first, rest, _ := strings.Cut(stderr.String(), "\n")
+				assert.Equal(t, tc.stderrLine, first)
+				assert.Contains(t, rest, "Usage:", "a usage mistake is followed by the usage")
+			} else {
+				assert.Empty(t, stderr.String())
+			}
+		})
+	}
+}
