@@ -1,0 +1,39 @@
+package jit
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// ErrUnsupported: this GOARCH cannot run the machine code syncore emits
+// (compiling for amd64 and ppc64le works everywhere).
+var ErrUnsupported = errors.New("jit: running machine code needs GOARCH amd64 or ppc64le")
+
+// neverInterrupt is the interrupt word of calls nobody can interrupt.
+var neverInterrupt uint32
+
+// rawCall runs the machine code at fn with args on a stack from pool and
+// returns the result register and the exit code. intr is the interrupt word
+// (nil: never interrupted); base is the program's code address.
+func rawCall(pool *stackPool, fn, base uintptr, intr *uint32, args []int64) (int64, int64, error) {
+	if !canExecute {
+		return 0, 0, ErrUnsupported
+	}
+	if len(args) > 8 {
+		return 0, 0, fmt.Errorf("jit: %d arguments, at most 8", len(args))
+	}
+	st, err := pool.get()
+	if err != nil {
+		return 0, 0, err
+	}
+	if intr == nil {
+		intr = &neverInterrupt
+	}
+	c := callCtx{stackLimit: st.limit, stackTop: st.top, intr: intr, base: base}
+	copy(c.args[:], args)
+	jitcall(fn, &c)
+	runtime.KeepAlive(st)
+	pool.put(st)
+	return c.result, c.exit, nil
+}

@@ -1,0 +1,10 @@
+package jit
+
+// jitcall calls machine code at fn on the JIT stack described by c; see
+// entry_amd64.s and the calling convention in entry.go.
+//
+//go:noescape
+func jitcall(fn uintptr, c *callCtx)
+
+// canExecute reports that this GOARCH can run the code syncore emits.
+const canExecute = true

@@ -1,0 +1,30 @@
+#include "go_asm.h"
+#include "textflag.h"
+
+// func jitcall(fn uintptr, c *callCtx)
+//
+// Calls machine code at fn on the JIT stack described by c (see entry.go).
+// ABI0, no frame: at entry 0(SP) is the return address into Go. The Go ABI
+// wrapper that calls an ABI0 function restores R14 (g) and zeroes X15 on the
+// way back, so JIT code may use them; RBP is saved here and restored.
+TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
+	MOVQ fn+0(FP), AX
+	MOVQ c+8(FP), R15
+	MOVQ SP, callCtx_savedSP(R15)
+	MOVQ BP, callCtx_savedFP(R15)
+	MOVQ callCtx_args+0(R15), DI
+	MOVQ callCtx_args+8(R15), SI
+	MOVQ callCtx_args+16(R15), DX
+	MOVQ callCtx_args+24(R15), CX
+	MOVQ callCtx_args+32(R15), R8
+	MOVQ callCtx_args+40(R15), R9
+	MOVQ callCtx_args+48(R15), R10
+	MOVQ callCtx_args+56(R15), R11
+	MOVQ callCtx_stackTop(R15), SP
+	CALL AX
+	// Normal return: result in AX, R15 still holds c. (An exit stub
+	// returns straight to our caller instead.)
+	MOVQ AX, callCtx_result(R15)
+	MOVQ callCtx_savedFP(R15), BP
+	MOVQ callCtx_savedSP(R15), SP
+	RET

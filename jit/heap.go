@@ -1,0 +1,203 @@
+package jit
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// HeapMode is how the code heap maps its memory.
+type HeapMode int
+
+const (
+	// HeapAuto (the default) asks for the W^X dual mapping and falls back to
+	// RWX when the coherence probe finds that code written through the RW
+	// view is not executed through the RX view (as under qemu-user).
+	HeapAuto HeapMode = iota
+	// HeapDual maps one memfd twice: an RW view for writers and an RX view
+	// for execution at the same offsets. No page is ever writable and
+	// executable at once, and patching never removes X from running code.
+	HeapDual
+	// HeapRWX maps anonymous memory readable, writable and executable: an
+	// explicit opt-in (the RW and RX views are the same addresses).
+	HeapRWX
+)
+
+func (m HeapMode) String() string {
+	switch m {
+	case HeapAuto:
+		return "auto"
+	case HeapDual:
+		return "dual (W^X: memfd mapped RW + RX)"
+	case HeapRWX:
+		return "rwx (single mapping)"
+	}
+	return fmt.Sprintf("HeapMode(%d)", int(m))
+}
+
+// Heap errors, comparable with errors.Is.
+var (
+	// ErrHeapFull: an allocation would take the heap past its MaxBytes.
+	ErrHeapFull = errors.New("code heap full")
+	// ErrHeapClosed: the heap was closed.
+	ErrHeapClosed = errors.New("code heap closed")
+)
+
+// FuncAlign is the alignment of every allocation: functions start on a
+// 64-byte boundary (a cache line on both ISAs), so a patch site's alignment
+// within a blob is its alignment in memory.
+const FuncAlign = 64
+
+// HeapOptions configures a code heap. The zero value is usable.
+type HeapOptions struct {
+	Mode       HeapMode // default HeapAuto
+	ChunkBytes int      // size of each mapping the heap grows by; default 1 MiB
+	MaxBytes   int      // total limit; default 256 MiB
+}
+
+// Block is one allocation in the code heap. Write code through RW; execute
+// it at RX. RW and RX are the same memory (on a dual-mapped heap, two views
+// of it), at the same offset within their chunk.
+type Block struct {
+	RW []byte  // the writable view
+	RX uintptr // the executable address of RW[0]
+}
+
+// Addr returns the executable address of byte off of the block.
+func (b Block) Addr(off int) uintptr { return b.RX + uintptr(off) }
+
+type chunk struct {
+	fd     int    // memfd, -1 for an RWX chunk
+	rw, rx []byte // the two views (the same slice for RWX)
+	used   int
+}
+
+// Heap is an executable-code heap. It is safe for concurrent use.
+type Heap struct {
+	mu     sync.Mutex
+	opts   HeapOptions
+	mode   HeapMode // HeapDual or HeapRWX, decided at creation
+	chunks []*chunk
+	total  int
+	closed bool
+}
+
+func newHeap(opts HeapOptions, mode HeapMode) *Heap {
+	if opts.ChunkBytes <= 0 {
+		opts.ChunkBytes = 1 << 20
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 256 << 20
+	}
+	pg := unix.Getpagesize()
+	opts.ChunkBytes = (opts.ChunkBytes + pg - 1) &^ (pg - 1)
+	return &Heap{opts: opts, mode: mode}
+}
+
+// Mode returns how the heap maps its memory: HeapDual or HeapRWX.
+func (h *Heap) Mode() HeapMode { return h.mode }
+
+// Alloc returns a zeroed block of n bytes aligned to [FuncAlign]. It grows
+// the heap by a chunk when needed and fails with [ErrHeapFull] past
+// MaxBytes.
+func (h *Heap) Alloc(n int) (Block, error) {
+	if n <= 0 {
+		return Block{}, fmt.Errorf("jit: code heap: allocation of %d bytes", n)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return Block{}, ErrHeapClosed
+	}
+	size := (n + FuncAlign - 1) &^ (FuncAlign - 1)
+	for _, c := range h.chunks {
+		if len(c.rw)-c.used >= size {
+			return h.take(c, size, n), nil
+		}
+	}
+	csize := h.opts.ChunkBytes
+	if size > csize {
+		pg := unix.Getpagesize()
+		csize = (size + pg - 1) &^ (pg - 1)
+	}
+	if h.total+csize > h.opts.MaxBytes {
+		return Block{}, fmt.Errorf("jit: %w: %d bytes wanted, %d of %d in use (HeapOptions.MaxBytes)",
+			ErrHeapFull, n, h.total, h.opts.MaxBytes)
+	}
+	c, err := mapChunk(csize, h.mode)
+	if err != nil {
+		return Block{}, err
+	}
+	h.chunks = append(h.chunks, c)
+	h.total += csize
+	return h.take(c, size, n), nil
+}
+
+func (h *Heap) take(c *chunk, size, n int) Block {
+	off := c.used
+	c.used += size
+	return Block{RW: c.rw[off : off+n : off+n], RX: uintptr(unsafe.Pointer(&c.rx[0])) + uintptr(off)}
+}
+
+// Close unmaps every chunk. Code in the heap must not be running or called
+// afterwards. Closing twice is harmless.
+func (h *Heap) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	var errs []error
+	for _, c := range h.chunks {
+		errs = append(errs, c.unmap())
+	}
+	h.chunks = nil
+	return errors.Join(errs...)
+}
+
+func mapChunk(size int, mode HeapMode) (*chunk, error) {
+	if mode == HeapRWX {
+		m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			return nil, fmt.Errorf("jit: code heap: mmap RWX %d bytes: %w", size, err)
+		}
+		return &chunk{fd: -1, rw: m, rx: m}, nil
+	}
+	fd, err := unix.MemfdCreate("syncore-jit", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("jit: code heap: memfd_create: %w", err)
+	}
+	c := &chunk{fd: fd}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		c.unmap()
+		return nil, fmt.Errorf("jit: code heap: ftruncate memfd to %d: %w", size, err)
+	}
+	if c.rw, err = unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED); err != nil {
+		c.unmap()
+		return nil, fmt.Errorf("jit: code heap: mmap RW view: %w", err)
+	}
+	if c.rx, err = unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_SHARED); err != nil {
+		c.unmap()
+		return nil, fmt.Errorf("jit: code heap: mmap RX view: %w", err)
+	}
+	return c, nil
+}
+
+func (c *chunk) unmap() error {
+	var errs []error
+	if c.rw != nil {
+		errs = append(errs, unix.Munmap(c.rw))
+	}
+	if c.rx != nil && c.fd >= 0 {
+		errs = append(errs, unix.Munmap(c.rx))
+	}
+	if c.fd >= 0 {
+		errs = append(errs, unix.Close(c.fd))
+	}
+	c.rw, c.rx, c.fd = nil, nil, -1
+	return errors.Join(errs...)
+}

@@ -1,0 +1,110 @@
+package jit
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// emulated reports whether this test binary runs under an emulator: the
+// kernel's own architecture (/proc/sys/kernel/arch, which qemu-user does not
+// rewrite) is not GOARCH's.
+func emulated(t *testing.T) bool {
+	b, err := os.ReadFile("/proc/sys/kernel/arch")
+	require.NoError(t, err)
+	arch := strings.TrimSpace(string(b))
+	want := map[string]string{"amd64": "x86_64", "ppc64le": "ppc64le"}[runtime.GOARCH]
+	return arch != want
+}
+
+// mapping returns the permission string of the /proc/self/maps line that
+// contains addr ("" when unmapped).
+func mapping(t *testing.T, addr uintptr) string {
+	f, err := os.Open("/proc/self/maps")
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var lo, hi uintptr
+		var perms string
+		if _, err := fmt.Sscanf(sc.Text(), "%x-%x %s", &lo, &hi, &perms); err == nil && addr >= lo && addr < hi {
+			return perms
+		}
+	}
+	return ""
+}
+
+func TestDualHeapIsWXorX(t *testing.T) {
+	h := newHeap(HeapOptions{}, HeapDual)
+	defer h.Close()
+	b, err := h.Alloc(100)
+	require.NoError(t, err)
+	rw := uintptr(unsafe.Pointer(&b.RW[0]))
+	assert.NotEqual(t, rw, b.RX, "two views")
+	assert.Equal(t, "rw-s", mapping(t, rw), "the RW view is not executable")
+	assert.Equal(t, "r-xs", mapping(t, b.RX), "the RX view is not writable")
+	assert.Zero(t, b.RX%FuncAlign)
+
+	r := newHeap(HeapOptions{}, HeapRWX)
+	defer r.Close()
+	b, err = r.Alloc(100)
+	require.NoError(t, err)
+	assert.Equal(t, uintptr(unsafe.Pointer(&b.RW[0])), b.RX, "one view")
+	assert.Equal(t, "rwxp", mapping(t, b.RX))
+}
+
+func TestHeapAllocAlignsGrowsAndFills(t *testing.T) {
+	h := newHeap(HeapOptions{ChunkBytes: 4096, MaxBytes: 3 * 4096}, HeapDual)
+	defer h.Close()
+	var last uintptr
+	for i := range 64 * 3 { // 3 chunks of 64 blocks of 64 bytes
+		b, err := h.Alloc(1 + i%64)
+		require.NoError(t, err, "block %d", i)
+		assert.Zero(t, b.RX%FuncAlign)
+		assert.NotEqual(t, last, b.RX)
+		last = b.RX
+		b.RW[0] = byte(i) // writable
+	}
+	_, err := h.Alloc(1)
+	assert.ErrorIs(t, err, ErrHeapFull)
+	_, err = h.Alloc(5 * 4096)
+	assert.ErrorIs(t, err, ErrHeapFull)
+	_, err = h.Alloc(0)
+	assert.Error(t, err)
+}
+
+func TestHeapCloseUnmaps(t *testing.T) {
+	h := newHeap(HeapOptions{}, HeapDual)
+	b, err := h.Alloc(64)
+	require.NoError(t, err)
+	rx, rw := b.RX, uintptr(unsafe.Pointer(&b.RW[0]))
+	require.NoError(t, h.Close())
+	assert.Empty(t, mapping(t, rx))
+	assert.Empty(t, mapping(t, rw))
+	_, err = h.Alloc(64)
+	assert.ErrorIs(t, err, ErrHeapClosed)
+	assert.NoError(t, h.Close(), "closing twice is harmless")
+}
+
+// TestCoherenceProbe: the dual mapping is coherent natively; under qemu-user
+// code written through the alias is never seen, and the probe says so.
+func TestCoherenceProbe(t *testing.T) {
+	pool := &stackPool{budget: 64 << 10}
+	for _, mode := range []HeapMode{HeapDual, HeapRWX} {
+		h := newHeap(HeapOptions{}, mode)
+		res, err := probeHeap(h, pool)
+		require.NoError(t, err)
+		h.Close()
+		t.Logf("%v: %+v", mode, res)
+		require.True(t, res.Ran)
+		want := mode == HeapRWX || !emulated(t)
+		assert.Equal(t, want, res.Coherent, "%v (emulated=%v): %s", mode, emulated(t), res.Detail)
+	}
+}

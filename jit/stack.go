@@ -1,0 +1,53 @@
+package jit
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// jitStack is an mmap'd stack for machine code: a guard page (PROT_NONE) at
+// the low end, then slack, then budget bytes below top. The prologue of
+// every JIT function checks that its frame stays at or above limit, so the
+// guard page is a second line of defence that correct code never touches.
+type jitStack struct {
+	mem        []byte
+	top, limit uintptr
+}
+
+func newJITStack(budget int) (*jitStack, error) {
+	pg := unix.Getpagesize()
+	size := (budget+pg-1)&^(pg-1) + 2*pg // guard page + one page of slack
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK)
+	if err != nil {
+		return nil, fmt.Errorf("jit: mmap a %d-byte JIT stack: %w", size, err)
+	}
+	if err := unix.Mprotect(mem[:pg], unix.PROT_NONE); err != nil {
+		unix.Munmap(mem)
+		return nil, fmt.Errorf("jit: guard page for the JIT stack: %w", err)
+	}
+	top := (uintptr(unsafe.Pointer(&mem[0])) + uintptr(size)) &^ 15
+	s := &jitStack{mem: mem, top: top, limit: top - uintptr(budget)}
+	runtime.AddCleanup(s, func(m []byte) { unix.Munmap(m) }, mem)
+	return s, nil
+}
+
+// stackPool hands out JIT stacks of one budget. A stack dropped by the pool
+// (sync.Pool empties on GC) is unmapped by its cleanup.
+type stackPool struct {
+	budget int
+	pool   sync.Pool
+}
+
+func (p *stackPool) get() (*jitStack, error) {
+	if s, ok := p.pool.Get().(*jitStack); ok {
+		return s, nil
+	}
+	return newJITStack(p.budget)
+}
+
+func (p *stackPool) put(s *jitStack) { p.pool.Put(s) }
