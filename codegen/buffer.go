@@ -338,8 +338,12 @@ func (b *Buffer) layout() error {
 				continue
 			}
 			if it.ref.Long || it.ref.Site || !b.arch.HasLong(it.ref) {
+				dist := to - int(it.off) // PC-relative distance
+				if it.ref.Anchor != 0 {
+					dist = to // already the distance from the anchor
+				}
 				return &Error{Arch: b.arch.Name(), Offset: int(it.pos), Inst: fmt.Sprintf("reference to label %d", it.label),
-					Err: fmt.Errorf("%w: distance %d does not fit the form", ErrOutOfRange, to-int(it.off))}
+					Err: fmt.Errorf("%w: distance %d does not fit the form", ErrOutOfRange, dist)}
 			}
 			it.ref.Long = true
 			changed = true

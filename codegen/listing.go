@@ -47,7 +47,7 @@ func WriteListing(w io.Writer, bl *Blob, base uint64, decode Decoder, minInst in
 		text, n, err := decode(bl.Code[off:], base+uint64(off))
 		if err != nil || n <= 0 {
 			n = min(minInst, len(bl.Code)-off)
-			text = "(bad) .byte " + hexBytes(bl.Code[off:off+n], ", 0x")
+			text = "(bad) .byte 0x" + hexBytes(bl.Code[off:off+n], ", 0x")
 		}
 		// Data slots are not instructions: print them as data.
 		for _, s := range sites {
