@@ -11,12 +11,12 @@ import (
 var ErrUnsupported = errors.New("jit: running machine code needs GOARCH amd64 or ppc64le")
 
 // neverInterrupt is the interrupt word of calls nobody can interrupt.
-var neverInterrupt uint32
+var neverInterrupt uint64
 
 // rawCall runs the machine code at fn with args on a stack from pool and
 // returns the result register and the exit code. intr is the interrupt word
 // (nil: never interrupted); base is the program's code address.
-func rawCall(pool *stackPool, fn, base uintptr, intr *uint32, args []int64) (int64, int64, error) {
+func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, args []int64) (int64, int64, error) {
 	if !canExecute {
 		return 0, 0, ErrUnsupported
 	}
@@ -33,6 +33,10 @@ func rawCall(pool *stackPool, fn, base uintptr, intr *uint32, args []int64) (int
 	c := callCtx{stackLimit: st.limit, stackTop: st.top, intr: intr, base: base}
 	copy(c.args[:], args)
 	jitcall(fn, &c)
+	for c.exit == exitYield {
+		runtime.Gosched() // a safe point: let the GC or scheduler have its way
+		jitresume(&c)
+	}
 	runtime.KeepAlive(st)
 	pool.put(st)
 	return c.result, c.exit, nil

@@ -18,6 +18,9 @@ import (
 //   - A runtime error leaves through an exit stub: it stores the exit code in
 //     callCtx.exit and returns straight to jitcall's caller, restoring what
 //     the trampoline saved.
+//   - A poll point that finds a preemption request yields (see below); Go
+//     continues the call with jitresume, which also re-saves Go's stack
+//     pointer (the goroutine stack may have moved meanwhile).
 //
 // Register roles per ISA:
 //
@@ -26,7 +29,7 @@ import (
 //	ppc64le   R3..R10         R3      R14   R11, R12, R15-R29, R31
 type callCtx struct {
 	stackLimit uintptr  // lowest address the JIT stack pointer may reach
-	intr       *uint32  // interrupt word polled at back-edges and calls; non-zero: stop
+	intr       *uint64  // interrupt word polled at back-edges and calls; non-zero: stop
 	base       uintptr  // executable address of the program's code blob
 	exit       int64    // exit code: exitOK or the runtime error
 	result     int64    // result of a normal return
@@ -34,6 +37,13 @@ type callCtx struct {
 	savedSP    uintptr  // Go stack pointer at entry to jitcall
 	savedFP    uintptr  // amd64: Go frame pointer (RBP); ppc64le: link register
 	args       [8]int64 // arguments of the entry function
+
+	// Cooperative preemption (see yield below).
+	g        uintptr // amd64: the goroutine (from TLS) whose stackguard0 polls read
+	resumePC uintptr // where a yielded call continues
+	jitSP    uintptr // JIT stack pointer of a yielded call
+	jitFP    uintptr // amd64: its RBP
+	tos      int64   // its cached top of stack (RAX / R3)
 }
 
 // Offsets that the compilers use to address callCtx from machine code.
@@ -44,6 +54,32 @@ const (
 	ctxExit       = int32(unsafe.Offsetof(callCtx{}.exit))
 	ctxSavedSP    = int32(unsafe.Offsetof(callCtx{}.savedSP))
 	ctxSavedFP    = int32(unsafe.Offsetof(callCtx{}.savedFP))
+	ctxG          = int32(unsafe.Offsetof(callCtx{}.g))
+	ctxResumePC   = int32(unsafe.Offsetof(callCtx{}.resumePC))
+	ctxJitSP      = int32(unsafe.Offsetof(callCtx{}.jitSP))
+	ctxJitFP      = int32(unsafe.Offsetof(callCtx{}.jitFP))
+	ctxTOS        = int32(unsafe.Offsetof(callCtx{}.tos))
+)
+
+// Yielding. Machine code is not preemptible by the Go scheduler: a signal
+// that lands in JIT code is ignored (runtime.isAsyncSafePoint refuses a PC
+// that is not Go), so a long JIT loop would hold up every stop-the-world
+// (a GC) for as long as it runs, and deadlock it if the loop waits for
+// another goroutine. So every poll point (function entry and loop
+// back-edges) also reads the goroutine's stackguard0, which the runtime sets
+// to stackPreempt whenever it wants this goroutine to stop (the same word
+// Go functions check in their prologues). When it is set, the code saves
+// its few live registers in callCtx and returns to jitcall's caller with
+// exitYield; Go then calls runtime.Gosched (a safe point) and jitresume
+// continues the code where it left off, on its own stack, which the Go
+// runtime never moves.
+const (
+	// gStackguard0 is the offset of stackguard0 in the runtime's g (after
+	// stack.lo and stack.hi); it has not changed since Go 1.4.
+	gStackguard0 = 16
+	// stackPreempt is the value the runtime stores in stackguard0 to
+	// request preemption (runtime/stack.go: uintptrMask & -1314).
+	stackPreempt = -1314
 )
 
 // Exit codes that machine code stores in callCtx.exit.
@@ -52,4 +88,5 @@ const (
 	exitDivideByZero  = 1
 	exitStackOverflow = 2
 	exitInterrupted   = 3
+	exitYield         = 4
 )

@@ -12,6 +12,8 @@ TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ c+8(FP), R15
 	MOVQ SP, callCtx_savedSP(R15)
 	MOVQ BP, callCtx_savedFP(R15)
+	MOVQ (TLS), BX
+	MOVQ BX, callCtx_g(R15)
 	MOVQ callCtx_args+0(R15), DI
 	MOVQ callCtx_args+8(R15), SI
 	MOVQ callCtx_args+16(R15), DX
@@ -28,3 +30,22 @@ TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ callCtx_savedFP(R15), BP
 	MOVQ callCtx_savedSP(R15), SP
 	RET
+
+// func jitresume(c *callCtx)
+//
+// Continues a call that yielded (exit code exitYield): saves Go's stack and
+// frame pointers anew, restores the JIT stack, frame pointer and cached top
+// of stack, and jumps to the resume point. The code returns, yields or
+// exits exactly as it would have from jitcall.
+TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
+	MOVQ c+0(FP), R15
+	MOVQ SP, callCtx_savedSP(R15)
+	MOVQ BP, callCtx_savedFP(R15)
+	MOVQ (TLS), BX
+	MOVQ BX, callCtx_g(R15)
+	MOVQ $0, callCtx_exit(R15)
+	MOVQ callCtx_tos(R15), AX
+	MOVQ callCtx_jitFP(R15), BP
+	MOVQ callCtx_resumePC(R15), BX
+	MOVQ callCtx_jitSP(R15), SP
+	JMP  BX

@@ -6,5 +6,10 @@ package jit
 //go:noescape
 func jitcall(fn uintptr, c *callCtx)
 
+// jitresume continues a call that yielded; see the .s file.
+//
+//go:noescape
+func jitresume(c *callCtx)
+
 // canExecute reports that this GOARCH can run the code syncore emits.
 const canExecute = true

@@ -31,3 +31,21 @@ TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVD R15, LR
 	MOVD callCtx_savedSP(R14), R1
 	RET
+
+// func jitresume(c *callCtx)
+//
+// Continues a call that yielded (exit code exitYield): saves Go's R1 and LR
+// anew, restores the JIT stack pointer and cached top of stack (R3), and
+// jumps to the resume point.
+TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD c+0(FP), R14
+	MOVD R1, callCtx_savedSP(R14)
+	MOVD LR, R15
+	MOVD R15, callCtx_savedFP(R14)
+	MOVD $0, R15
+	MOVD R15, callCtx_exit(R14)
+	MOVD callCtx_tos(R14), R3
+	MOVD callCtx_resumePC(R14), R12
+	MOVD callCtx_jitSP(R14), R1
+	MOVD R12, CTR
+	JMP  (CTR)

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/jit/jasm"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "compile a jasm program and run it (or interpret it with --interp)",
+		usage:   "run [--interp] [--entry NAME] FILE [ARGS...]",
+		details: `
+Runs the entry function (main unless --entry names another, or the program
+sets one) with ARGS as signed 64-bit integers (decimal or 0x hex) and prints
+the value it returns on one line. A runtime error (division by zero, stack
+overflow, interrupted) goes to stderr with exit status 1; a program that does
+not parse or verify, to stderr as file:line:col: message with exit status 2.
+See docs/jasm.md for the language.`,
+		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+			interp := fs.Bool("interp", false, "run in the interpreter (the reference semantics) instead of machine code")
+			entry := fs.String("entry", "", "the function to run (default: the program's entry, main)")
+			return func(args []string, stdout, stderr io.Writer) int {
+				if len(args) == 0 {
+					return usageError(stderr, "run", "missing FILE")
+				}
+				return runFile(args[0], args[1:], *interp, *entry, stdout, stderr)
+			}
+		},
+	})
+}
+
+func runFile(file string, argText []string, interp bool, entry string, stdout, stderr io.Writer) int {
+	args := make([]int64, len(argText))
+	for i, s := range argText {
+		v, err := strconv.ParseInt(s, 0, 64)
+		if err != nil {
+			return usageError(stderr, "run", "argument %d: %q is not a 64-bit integer", i+1, s)
+		}
+		args[i] = v
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+		return 2
+	}
+	prog, err := jasm.Parse(file, src)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if entry == "" {
+		entry = prog.EntryName()
+	}
+	fi, ok := prog.Func(entry)
+	if !ok {
+		fmt.Fprintf(stderr, "jitdemo run: %s has no function %q\n", file, entry)
+		return 2
+	}
+	if want := prog.Funcs[fi].Params; want != len(args) {
+		return usageError(stderr, "run", "%s takes %d arguments, %d given", entry, want, len(args))
+	}
+	var v int64
+	if interp {
+		it, err := jasm.NewInterp(prog)
+		if err != nil {
+			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+			return 1
+		}
+		v, err = it.Call(context.Background(), fi, args...)
+		if err != nil {
+			return runtimeError(stderr, err)
+		}
+	} else {
+		rt, err := jit.New(jit.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+			return 1
+		}
+		defer rt.Close()
+		p, err := rt.Load(prog)
+		if err != nil {
+			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+			return 1
+		}
+		v, err = p.FuncAt(fi).Call(args...)
+		if err != nil {
+			return runtimeError(stderr, err)
+		}
+	}
+	fmt.Fprintln(stdout, v)
+	return 0
+}
+
+func runtimeError(stderr io.Writer, err error) int {
+	if errors.Is(err, jasm.ErrDivisionByZero) || errors.Is(err, jasm.ErrStackOverflow) || errors.Is(err, jasm.ErrInterrupted) {
+		fmt.Fprintf(stderr, "runtime error: %v\n", err)
+	} else {
+		fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+	}
+	return 1
+}

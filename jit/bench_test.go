@@ -1,0 +1,131 @@
+package jit
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/syncore/syncore/jit/jasm"
+)
+
+//go:noinline
+func goIdentity(x int64) int64 { return x }
+
+//go:noinline
+func goFib(n int64) int64 {
+	if n < 2 {
+		return n
+	}
+	return goFib(n-1) + goFib(n-2)
+}
+
+func loadExample(b *testing.B, rt *Runtime, name string) *Program {
+	src, err := os.ReadFile("../examples/" + name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := rt.Compile(name, src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkCall compares a Go→JIT call of a trivial function with a
+// non-inlined Go call (goal: ≤ 2×).
+func BenchmarkCall(b *testing.B) {
+	b.Run("go", func(b *testing.B) {
+		var s int64
+		for i := range b.N {
+			s += goIdentity(int64(i))
+		}
+		_ = s
+	})
+	b.Run("jit", func(b *testing.B) {
+		rt := newTestRuntime(b, Options{})
+		p, err := rt.Compile("id.jasm", []byte("func main 1\n arg 0\n ret\nend\n"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f := p.Entry()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := f.Call(int64(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkFib30: machine code vs the interpreter (goal ≥ 30×) vs Go (goal ≤ 2×).
+func BenchmarkFib30(b *testing.B) {
+	b.Run("go", func(b *testing.B) {
+		for range b.N {
+			goFib(30)
+		}
+	})
+	b.Run("jit", func(b *testing.B) {
+		rt := newTestRuntime(b, Options{})
+		f := loadExample(b, rt, "fib.jasm").Entry()
+		b.ResetTimer()
+		for range b.N {
+			if v, err := f.Call(30); err != nil || v != 832040 {
+				b.Fatal(v, err)
+			}
+		}
+	})
+	b.Run("interp", func(b *testing.B) {
+		src, _ := os.ReadFile("../examples/fib.jasm")
+		p, err := jasm.Parse("fib.jasm", src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		it, _ := jasm.NewInterp(p)
+		b.ResetTimer()
+		for range b.N {
+			if v, err := it.Run(context.Background(), 30); err != nil || v != 832040 {
+				b.Fatal(v, err)
+			}
+		}
+	})
+}
+
+// BenchmarkCompile measures compile throughput in bytecode ops/s (goal ≥ 20 M/s)
+// for a large generated-like function, both ISAs.
+func BenchmarkCompile(b *testing.B) {
+	src, _ := os.ReadFile("../examples/collatz.jasm")
+	small, err := jasm.Parse("collatz.jasm", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A big straight-line function: 10 000 pushes and adds.
+	big := &jasm.Program{Funcs: []*jasm.Func{{Name: "main"}}}
+	code := []jasm.Inst{{Op: jasm.OpPush, Arg: 1}}
+	for i := range 5000 {
+		code = append(code, jasm.Inst{Op: jasm.OpPush, Arg: int64(i)}, jasm.Inst{Op: jasm.OpAdd})
+	}
+	big.Funcs[0].Code = append(code, jasm.Inst{Op: jasm.OpRet})
+	if err := jasm.Verify(big); err != nil {
+		b.Fatal(err)
+	}
+	for _, prog := range []struct {
+		name string
+		p    *jasm.Program
+	}{{"collatz", small}, {"straight10k", big}} {
+		ops := 0
+		for _, f := range prog.p.Funcs {
+			ops += len(f.Code)
+		}
+		for _, arch := range []Arch{ArchAMD64, ArchPPC64LE} {
+			b.Run(prog.name+"/"+string(arch), func(b *testing.B) {
+				b.ReportAllocs()
+				for range b.N {
+					if _, err := Compile(prog.p, CompileOptions{Arch: arch}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(ops*b.N)/b.Elapsed().Seconds(), "ops/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,33 @@
+package jit
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/syncore/syncore/codegen"
+	x86 "github.com/syncore/syncore/codegen/amd64"
+	ppc "github.com/syncore/syncore/codegen/ppc64"
+)
+
+// WriteListing prints the compiled code as a listing (address from base,
+// bytes, GNU syntax) with every function's entry and every patch site marked.
+func (c *Code) WriteListing(w io.Writer, base uint64) error {
+	var dec codegen.Decoder
+	min := 1
+	switch c.Arch {
+	case ArchAMD64:
+		dec = x86.Decode
+	case ArchPPC64LE:
+		dec, min = ppc.Decode, 4
+	default:
+		return fmt.Errorf("jit: no listing for %q", c.Arch)
+	}
+	// Name function entries through the blob's labels: copy the blob with
+	// entry names as sites of no kind would confuse; print a header instead.
+	for i, f := range c.Program.Funcs {
+		if _, err := fmt.Fprintf(w, "; func %s (%d params) at %#x\n", f.Name, f.Params, base+uint64(c.Entries[i])); err != nil {
+			return err
+		}
+	}
+	return codegen.WriteListing(w, c.Blob, base, dec, min, nil)
+}

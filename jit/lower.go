@@ -1,0 +1,221 @@
+package jit
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/syncore/syncore/codegen"
+	"github.com/syncore/syncore/jit/jasm"
+)
+
+// Arch is a target instruction set.
+type Arch string
+
+// The targets syncore compiles for. Both compile on every host; only the
+// host's own runs.
+const (
+	ArchAMD64   Arch = "amd64"
+	ArchPPC64LE Arch = "ppc64le"
+)
+
+// HostArch returns the host's Arch and whether syncore can run code on it.
+func HostArch() (Arch, bool) {
+	switch runtime.GOARCH {
+	case "amd64":
+		return ArchAMD64, true
+	case "ppc64le":
+		return ArchPPC64LE, true
+	}
+	return Arch(runtime.GOARCH), false
+}
+
+// ParseArch returns the Arch named s ("amd64", "ppc64le").
+func ParseArch(s string) (Arch, error) {
+	switch Arch(s) {
+	case ArchAMD64, ArchPPC64LE:
+		return Arch(s), nil
+	}
+	return "", fmt.Errorf("jit: unknown architecture %q (want amd64 or ppc64le)", s)
+}
+
+// PConstMode chooses how a pconst site is compiled.
+type PConstMode int
+
+const (
+	// PConstData (the default) loads the constant from an aligned 8-byte
+	// data slot; patching it is a data store, no code changes. This is the
+	// only form on ppc64le, where li/addi/lis+ori immediates are not in the
+	// Power patch class.
+	PConstData PConstMode = iota
+	// PConstCode puts the constant in the instruction stream (amd64: a
+	// 10-byte movabs, patched with the self-loop protocol). On ppc64le it
+	// is refused.
+	PConstCode
+)
+
+func (m PConstMode) String() string {
+	switch m {
+	case PConstData:
+		return "data"
+	case PConstCode:
+		return "code"
+	}
+	return fmt.Sprintf("PConstMode(%d)", int(m))
+}
+
+// CompileOptions selects the target and code shapes.
+type CompileOptions struct {
+	Arch   Arch       // default: the host's (amd64 when the host runs neither)
+	PConst PConstMode // default PConstData
+}
+
+// ErrCompile: the program cannot be compiled (unverified, too large, or an
+// option the target does not support). The error says why.
+var ErrCompile = errors.New("jit: cannot compile")
+
+// Code is a compiled program: a position-independent blob for one Arch, the
+// entry offset of every function, and where every site's patchable bytes are.
+type Code struct {
+	Arch    Arch
+	Program *jasm.Program
+	Blob    *codegen.Blob
+	// Entries[i] is the offset of Program.Funcs[i]'s first instruction.
+	Entries []int
+	// Sites[i] is the machine-level site of Program.Sites[i]; Present is
+	// false for a site in unreachable code (it has no bytes to patch).
+	Sites  []SiteCode
+	PConst PConstMode
+}
+
+// SiteCode is one jasm site in machine code.
+type SiteCode struct {
+	Present bool
+	Site    codegen.Site // offsets are within Code.Blob
+}
+
+// lowerer is one ISA's half of the compiler: the driver walks the program
+// and calls it once per function and reachable instruction.
+type lowerer interface {
+	buffer() *codegen.Buffer
+	// begin emits function fi's entry: label, stack check, frame, arguments.
+	begin(fi int, f *jasm.Func)
+	// inst emits in (Code[i] of the current function); depth is the
+	// operand-stack depth before it, label(j) the label of instruction j.
+	inst(f *jasm.Func, i int, in jasm.Inst, depth int)
+	// end emits the blob's tail: exit stubs and data slots.
+	end()
+}
+
+// lowerState is what both ISAs' lowerers share: the program, labels of
+// functions and of jump targets, and the exit stubs.
+type lowerState struct {
+	p          *jasm.Program
+	opts       CompileOptions
+	funcLabels []codegen.Label
+	instLabels []codegen.Label // of the current function, 0 until needed
+	divZero    codegen.Label   // exit stubs
+	overflow   codegen.Label
+	interrupt  codegen.Label
+	yield      codegen.Label // saves the live state and returns exitYield
+}
+
+func (s *lowerState) init(b *codegen.Buffer, p *jasm.Program, opts CompileOptions) {
+	s.p, s.opts = p, opts
+	s.funcLabels = make([]codegen.Label, len(p.Funcs))
+	for i := range p.Funcs {
+		s.funcLabels[i] = b.NewLabel()
+	}
+	s.divZero, s.overflow, s.interrupt, s.yield = b.NewLabel(), b.NewLabel(), b.NewLabel(), b.NewLabel()
+}
+
+// enter makes a label for every reachable jump target of f, so that
+// backward jumps find their target's label already bound.
+func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
+	s.instLabels = make([]codegen.Label, len(f.Code))
+	for i, in := range f.Code {
+		if in.Op.IsJump() && f.Depth[i] >= 0 && s.instLabels[in.Arg] == 0 {
+			s.instLabels[in.Arg] = b.NewLabel()
+		}
+	}
+}
+
+// label returns the label of instruction j of the current function.
+func (s *lowerState) label(b *codegen.Buffer, j int64) codegen.Label {
+	if s.instLabels[j] == 0 {
+		panic(fmt.Sprintf("BUG: no label for jump target %d", j))
+	}
+	return s.instLabels[j]
+}
+
+// siteName is the codegen name of jasm site i.
+func (s *lowerState) siteName(i int32) string { return s.p.Sites[i].Name }
+
+// Compile compiles a verified program to machine code for opts.Arch. It runs
+// on any host.
+func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
+	if !p.Verified() {
+		return nil, fmt.Errorf("%w: the program is not verified (use jasm.Parse or jasm.Verify)", ErrCompile)
+	}
+	if opts.Arch == "" {
+		opts.Arch, _ = HostArch()
+		if opts.Arch != ArchPPC64LE {
+			opts.Arch = ArchAMD64
+		}
+	}
+	var l lowerer
+	switch opts.Arch {
+	case ArchAMD64:
+		l = newAMD64Lowerer(p, opts)
+	case ArchPPC64LE:
+		if opts.PConst == PConstCode {
+			return nil, fmt.Errorf("%w: pconst in code is not possible on ppc64le: immediates are not in the Power patch class (use PConstData)", ErrCompile)
+		}
+		l = newPPC64Lowerer(p, opts)
+	default:
+		return nil, fmt.Errorf("%w: unknown architecture %q", ErrCompile, opts.Arch)
+	}
+	b := l.buffer()
+	for fi, f := range p.Funcs {
+		l.begin(fi, f)
+		for i, in := range f.Code {
+			if f.Depth[i] < 0 {
+				continue // unreachable
+			}
+			l.inst(f, i, in, f.Depth[i])
+		}
+	}
+	l.end()
+	blob, err := b.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v: %w", ErrCompile, opts.Arch, err)
+	}
+	c := &Code{Arch: opts.Arch, Program: p, Blob: blob, Entries: make([]int, len(p.Funcs)),
+		Sites: make([]SiteCode, len(p.Sites)), PConst: opts.PConst}
+	st := stateOf(l)
+	for i, fl := range st.funcLabels {
+		c.Entries[i] = blob.Offset(fl)
+	}
+	byName := make(map[string]int, len(p.Sites))
+	for i, s := range p.Sites {
+		byName[s.Name] = i
+	}
+	for _, s := range blob.Sites {
+		i, ok := byName[s.Name]
+		if !ok {
+			panic("BUG: codegen site " + s.Name + " is no jasm site")
+		}
+		c.Sites[i] = SiteCode{Present: true, Site: s}
+	}
+	return c, nil
+}
+
+func stateOf(l lowerer) *lowerState {
+	switch l := l.(type) {
+	case *amd64Lowerer:
+		return &l.lowerState
+	case *ppc64Lowerer:
+		return &l.lowerState
+	}
+	panic("BUG: unknown lowerer")
+}
