@@ -241,17 +241,22 @@ func TestSyncCoreWithBusySiblings(t *testing.T) {
 	require.NoError(t, membarrier.Register(membarrier.CmdRegisterPrivateExpeditedSyncCore))
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	var spins atomic.Int64
-	for range max(2, runtime.NumCPU()) {
+	var spins, running atomic.Int64
+	n := max(2, runtime.NumCPU())
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
+			running.Add(1)
 			for !stop.Load() {
 				spins.Add(1)
 			}
 		}()
+	}
+	for running.Load() < int64(n) {
+		runtime.Gosched() // barriers below must meet running siblings
 	}
 	for range 200 {
 		require.NoError(t, membarrier.SyncCore())
