@@ -129,8 +129,8 @@ func (l *amd64Lowerer) begin(fi int, f *jasm.Func) {
 }
 
 func (l *amd64Lowerer) flushDeferred() {
-	for _, fn := range l.deferred {
-		fn()
+	for i := 0; i < len(l.deferred); i++ { // a stub may defer more (its poll's yield stub)
+		l.deferred[i]()
 	}
 	l.deferred = l.deferred[:0]
 }
@@ -269,7 +269,17 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) {
 	case jasm.OpPConst:
 		l.spill(d)
 		if l.opts.PConst == PConstCode {
-			a.MovAbsSite(l.siteName(in.Site), x86.RAX, in.Arg)
+			// A thread that meets the site while the self-loop protocol
+			// has parked it goes round through a stub that polls, so it
+			// can still yield to a stop-the-world or be interrupted.
+			site, park := a.NewLabel(), a.NewLabel()
+			a.Bind(site)
+			a.MovAbsSite(l.siteName(in.Site), x86.RAX, in.Arg, park)
+			l.deferred = append(l.deferred, func() {
+				a.Bind(park)
+				l.poll()
+				a.Jmp(site)
+			})
 		} else {
 			s := a.NewLabel()
 			l.slots[in.Site] = s

@@ -122,8 +122,8 @@ func (l *ppc64Lowerer) begin(fi int, f *jasm.Func) {
 }
 
 func (l *ppc64Lowerer) flushDeferred() {
-	for _, fn := range l.deferred {
-		fn()
+	for i := 0; i < len(l.deferred); i++ { // a stub may defer more (its poll's yield stub)
+		l.deferred[i]()
 	}
 	l.deferred = l.deferred[:0]
 }

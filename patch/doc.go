@@ -1,8 +1,57 @@
-// Package patch changes machine code while other threads execute it: patch
-// sites, the per-ISA protocols (amd64 atomic slot and self-loop, ppc64le patch
-// class and data slots), barrier strategies with membarrier SYNC_CORE as the
-// default, batching, and the stress harness.
+// Package patch changes machine code while other threads execute it.
 //
-// Not built yet: this package holds only its documentation until the patch
-// issue lands (see README.md, "Status").
+// # Contract
+//
+// After a patch (Site.SetConst, Retarget, Arm, Disarm, or Batch.Commit)
+// returns nil, every thread that next reaches the site executes the new
+// code; a thread that is at or inside the site while it changes executes
+// either the complete old or the complete new instruction, never a mix; no
+// thread executes bytes that the protocol did not write.
+//
+// # Protocols
+//
+// Which protocol patches a site follows from the guarantee the assembler
+// recorded for it (codegen.Site.Guarantee):
+//
+//   - AtomicSlot (amd64): the changed bytes lie inside one naturally aligned
+//     qword; one atomic 8-byte store through the RW view replaces them
+//     (Intel SDM Vol. 3 §8.1.1; V8's jump-table slots, HotSpot's verified
+//     entry), then one barrier.
+//   - SelfLoop (amd64, sites wider than a qword: pconst compiled as a
+//     10-byte movabs): write a jump over the head that parks arriving threads
+//     (HotSpot's jmp $-2, or here a jmp to a per-site stub that polls and
+//     jumps back, so a parked thread can still yield to Go's
+//     stop-the-world), barrier; write the tail, barrier; write the new head,
+//     barrier.
+//   - PatchClass (ppc64le): one aligned 4-byte store of b, bl or the
+//     preferred nop, the writer's dcbst; sync; icbi; sync; isync, then the
+//     barrier (Power ISA Book II, "Concurrent Modification and Execution of
+//     Instructions").
+//   - DataSlot (both): pconst loads its value from an aligned 8-byte data
+//     word; a patch is one atomic store of data, no instruction changes.
+//     This is the only form on ppc64le, where immediates are not in the
+//     patch class; on amd64 it is the default and SelfLoop is the
+//     code-patching alternative (jit.PConstCode), for comparison.
+//
+// Two more exist only as negative controls for the stress harness: Unsafe
+// (byte-by-byte writes with a pause between them) and Straddle (a site wider
+// than one atomic store written with several stores and no parking).
+//
+// # Barriers
+//
+// After each protocol phase the patcher makes the other threads catch up
+// through a Barrier: membarrier SYNC_CORE (the default: every running
+// sibling executes a core-serialising instruction before it returns),
+// PRIVATE_EXPEDITED, the mprotect TLB-shootdown trick, a cooperative
+// handshake, membarrier GLOBAL, or none. New picks SYNC_CORE when the
+// process registered for it (jit.New registers once, at start-up) and
+// otherwise falls back in FallbackOrder, saying why (Patcher.Reason).
+//
+// # Batching and concurrency
+//
+// A Batch writes phase k of every site before the k-th barrier, so patching
+// n sites costs as many barriers as the longest protocol has phases (1, or
+// 3 with a SelfLoop site), not n times that. Patches from several goroutines
+// are serialised per Patcher; reading a site's state (Site.Value) is one
+// atomic load.
 package patch

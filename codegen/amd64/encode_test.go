@@ -407,7 +407,7 @@ func TestBadOperands(t *testing.T) {
 		{"undefined label", func(a *amd64.Asm) { a.Jmp(a.NewLabel()) }, codegen.ErrUndefinedLabel},
 		{"guard size 3", func(a *amd64.Asm) { l := a.NewLabel(); a.Bind(l); a.Guard("g", l, 3) }, codegen.ErrBadOperand},
 		{"movimm32site reg", func(a *amd64.Asm) { a.MovImm32Site("s", 16, 0) }, codegen.ErrBadOperand},
-		{"movabssite reg", func(a *amd64.Asm) { a.MovAbsSite("s", 16, 0) }, codegen.ErrBadOperand},
+		{"movabssite reg", func(a *amd64.Asm) { a.MovAbsSite("s", 16, 0, 0) }, codegen.ErrBadOperand},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

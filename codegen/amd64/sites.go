@@ -118,21 +118,24 @@ func (a *Asm) MovImm32Site(name string, dst Reg, imm int32) {
 // MovAbsSite emits movabs dst, imm64 (REX.W B8+r io, 10 bytes) starting at
 // an 8-byte aligned offset. Its ten bytes span two qwords, so it records
 //
-//	Site{Kind: SiteImm, Size: 10, Change: 0, ChangeLen: 10, Guarantee: MultiWord}
+//	Site{Kind: SiteImm, Size: 10, Change: 0, ChangeLen: 10, Guarantee: MultiWord, Target: park}
 //
-// and is patched with HotSpot's self-loop protocol: store [SelfLoop] over the
-// first two bytes (inside the first aligned qword: an atomic store), barrier,
-// write bytes 2–9 of [MovAbsBytes], barrier, write bytes 0–1, barrier. A
-// thread that arrives mid-patch spins on the jmp $-2 instead of executing a
-// torn instruction.
-func (a *Asm) MovAbsSite(name string, dst Reg, imm int64) {
+// and is patched with HotSpot's self-loop protocol: park the head (store
+// [SelfLoop], or a jmp rel32 to park when park is not 0, over the first
+// bytes, inside the first aligned qword: an atomic store), barrier, write
+// bytes 2–9 of [MovAbsBytes], barrier, write the head, barrier. A thread
+// that arrives mid-patch loops (on itself, or through the park stub and
+// back) instead of executing a torn instruction. A park stub lets the
+// looping thread run code of its own on every turn — a JIT that must stay
+// responsive (to a garbage collector's stop request, say) polls there.
+func (a *Asm) MovAbsSite(name string, dst Reg, imm int64, park codegen.Label) {
 	if dst >= NumRegs {
 		a.badReg("movabs", dst)
 		return
 	}
 	a.Align(8)
 	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteImm, Size: 10, Change: 0, ChangeLen: 10,
-		Guarantee: codegen.MultiWord})
+		Guarantee: codegen.MultiWord, Target: park})
 	a.MovRI64(dst, imm)
 }
 

@@ -77,7 +77,7 @@ var siteCases = []siteCase{
 	},
 	{
 		name:  "MovAbsSite",
-		emit:  func(a *amd64.Asm, _ codegen.Label) { a.MovAbsSite("abs", amd64.RDX, 0x0102030405060708) },
+		emit:  func(a *amd64.Asm, _ codegen.Label) { a.MovAbsSite("abs", amd64.RDX, 0x0102030405060708, 0) },
 		want:  codegen.Site{Name: "abs", Kind: codegen.SiteImm, Size: 10, Change: 0, ChangeLen: 10, Guarantee: codegen.MultiWord},
 		bytes: func(int, int) []byte { return []byte{0x48, 0xBA, 8, 7, 6, 5, 4, 3, 2, 1} },
 	},
@@ -202,7 +202,7 @@ func TestPatchSimulation(t *testing.T) {
 	a.Guard("g2", t2, 2)
 	a.Guard("g5", t2, 5)
 	a.MovImm32Site("imm", amd64.R12, 7)
-	a.MovAbsSite("abs", amd64.RAX, 1)
+	a.MovAbsSite("abs", amd64.RAX, 1, 0)
 	a.Bind(t1)
 	a.Ret()
 	a.Bind(t2)
@@ -380,7 +380,7 @@ func TestEncodeHelpers(t *testing.T) {
 			// The helpers produce what the sites emit.
 			a := amd64.New()
 			a.MovImm32Site("a", r, int32(imm))
-			a.MovAbsSite("b", r, imm)
+			a.MovAbsSite("b", r, imm, 0)
 			bl, err := a.Finish()
 			require.NoError(t, err)
 			require.Equal(t, m[:], bl.Code[bl.Sites[0].Offset:][:7])

@@ -1,0 +1,46 @@
+package patch
+
+import (
+	x86 "github.com/syncore/syncore/codegen/amd64"
+)
+
+// amd64 sites (codegen/amd64/sites.go), patched through the RW view:
+//
+//	pcall   0f 1f 00 | e8 rel32        one aligned qword; AtomicSlot rewrites the call
+//	guard   0f 1f 44 00 00 ↔ e9 rel32  inside one aligned qword; AtomicSlot
+//	pconst  48 b8+r imm64              10 bytes from an aligned qword: SelfLoop
+//	        (or an aligned data slot the code loads: DataSlot)
+//
+// AtomicSlot relies on Intel SDM Vol. 3 §8.1.1 (an aligned 8-byte store is
+// atomic, so instruction fetch sees the whole old or the whole new qword)
+// and §8.1.3 (the executing threads serialise: the barrier).
+
+// amd64CallBytes: e8 rel32 at Offset+Change, rel32 from the call's end.
+func (s *Site) amd64CallBytes(to uintptr) ([]byte, error) {
+	c := s.code.Site
+	b, err := x86.EncodeCallRel32(s.rx(c.Offset+c.Change), uint64(to))
+	return b[:], err
+}
+
+// amd64GuardBytes: jmp rel32 to the label when armed, the 5-byte nop when not.
+func (s *Site) amd64GuardBytes(armed bool, to uint64) ([]byte, error) {
+	c := s.code.Site
+	if !armed {
+		return x86.NopBytes(c.ChangeLen)
+	}
+	b, err := x86.EncodeJmpRel32(s.rx(c.Offset), to)
+	return b[:], err
+}
+
+// parkHead is what the self-loop protocol writes over the head of a
+// multi-word amd64 site: jmp rel32 to the site's park stub when it has one
+// (the stub polls and jumps back, so a parked thread can still yield to the
+// Go runtime's stop-the-world), else HotSpot's jmp $-2 (EB FE).
+func (s *Site) parkHead() []byte {
+	if to, err := s.targetRX(); err == nil {
+		if b, err := x86.EncodeJmpRel32(s.rx(s.code.Site.Offset), to); err == nil {
+			return b[:]
+		}
+	}
+	return x86.SelfLoop[:]
+}

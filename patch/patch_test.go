@@ -1,0 +1,166 @@
+package patch
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/membarrier"
+)
+
+const sitesProgram = `
+func one 0
+    push 1
+    ret
+end
+func two 0
+    push 2
+    ret
+end
+func konst 0
+    pconst k 7
+    ret
+end
+func call 0
+    pcall c one
+    ret
+end
+func guarded 0
+    guard g slow
+    push 10
+    ret
+slow:
+    push 20
+    ret
+end
+func main 0
+    push 0
+    ret
+end
+`
+
+func setup(t *testing.T, jo jit.Options, po Options) (*jit.Program, *Patcher) {
+	t.Helper()
+	rt, err := jit.New(jo)
+	require.NoError(t, err)
+	t.Cleanup(func() { rt.Close() })
+	prog, err := rt.Compile("sites.jasm", []byte(sitesProgram))
+	require.NoError(t, err)
+	p, err := New(rt, po)
+	require.NoError(t, err)
+	return prog, p
+}
+
+func call(t *testing.T, prog *jit.Program, fn string) int64 {
+	t.Helper()
+	v, err := prog.Func(fn).Call()
+	require.NoError(t, err)
+	return v
+}
+
+func TestSiteOperations(t *testing.T) {
+	host, _ := jit.HostArch()
+	type cfg struct {
+		pconst jit.PConstMode
+		proto  Protocol
+	}
+	cfgs := []cfg{{jit.PConstData, Auto}, {jit.PConstData, Unsafe}}
+	if host == jit.ArchAMD64 {
+		cfgs = append(cfgs, cfg{jit.PConstCode, Auto}, cfg{jit.PConstCode, Straddle}, cfg{jit.PConstData, Straddle})
+	}
+	for _, barrier := range []string{"synccore", "expedited", "mprotect", "handshake", "global", "none"} {
+		for _, c := range cfgs {
+			t.Run(fmt.Sprintf("%s/%v/%v", barrier, c.pconst, c.proto), func(t *testing.T) {
+				po := Options{Barrier: barrier, Protocol: c.proto}
+				if c.proto == Straddle {
+					po.Protocol = Auto // only the const site allows it; forced below
+				}
+				prog, p := setup(t, jit.Options{PConst: c.pconst}, po)
+				k, err := p.Site(prog, "k")
+				require.NoError(t, err)
+				if c.proto == Straddle {
+					k.proto = Straddle
+				}
+				cs, err := p.Site(prog, "c")
+				require.NoError(t, err)
+				g, err := p.Site(prog, "g")
+				require.NoError(t, err)
+				t.Logf("protocols: k %v, c %v, g %v; barrier %s (%s)", k.Protocol(), cs.Protocol(), g.Protocol(), p.Barrier().Name(), p.Reason())
+
+				assert.EqualValues(t, 7, call(t, prog, "konst"))
+				for _, v := range []int64{-1, 1 << 40, -1 << 63, 0x0102030405060708, 7} {
+					require.NoError(t, k.SetConst(v))
+					assert.Equal(t, v, call(t, prog, "konst"))
+					assert.Equal(t, v, k.Value())
+				}
+				assert.EqualValues(t, 1, call(t, prog, "call"))
+				two, _ := prog.Jasm().Func("two")
+				one, _ := prog.Jasm().Func("one")
+				require.NoError(t, cs.Retarget(two))
+				assert.EqualValues(t, 2, call(t, prog, "call"))
+				require.NoError(t, cs.Retarget(one))
+				assert.EqualValues(t, 1, call(t, prog, "call"))
+				assert.EqualValues(t, 10, call(t, prog, "guarded"))
+				require.NoError(t, g.Arm())
+				assert.EqualValues(t, 20, call(t, prog, "guarded"))
+				require.NoError(t, g.Disarm())
+				assert.EqualValues(t, 10, call(t, prog, "guarded"))
+
+				// A batch: all three at once.
+				require.NoError(t, p.Batch().SetConst(k, 99).Retarget(cs, two).Arm(g).Commit())
+				assert.EqualValues(t, 99, call(t, prog, "konst"))
+				assert.EqualValues(t, 2, call(t, prog, "call"))
+				assert.EqualValues(t, 20, call(t, prog, "guarded"))
+			})
+		}
+	}
+}
+
+func TestSiteErrors(t *testing.T) {
+	prog, p := setup(t, jit.Options{}, Options{})
+	_, err := p.Site(prog, "nope")
+	assert.ErrorIs(t, err, ErrNoSite)
+	k, _ := p.Site(prog, "k")
+	cs, _ := p.Site(prog, "c")
+	assert.ErrorIs(t, k.Arm(), ErrSiteKind)
+	main, _ := prog.Jasm().Func("main")
+	assert.NoError(t, cs.Retarget(main), "same arity (0) is fine")
+	assert.ErrorIs(t, cs.Retarget(99), ErrOtherTarget)
+	assert.ErrorIs(t, p.Batch().SetConst(cs, 1).Commit(), ErrSiteKind)
+	_, err = New(nil, Options{Barrier: "bogus"})
+	assert.Error(t, err)
+	host, _ := jit.HostArch()
+	if host == jit.ArchAMD64 {
+		prog2, p2 := setup(t, jit.Options{PConst: jit.PConstCode}, Options{Protocol: AtomicSlot})
+		_, err := p2.Site(prog2, "k")
+		assert.ErrorIs(t, err, ErrProtocol, "a movabs site straddles qwords: no single atomic store")
+	}
+}
+
+// TestBarrierFallback covers the selection logic with injected failures
+// (the seccomp test runs the real thing natively).
+func TestBarrierFallback(t *testing.T) {
+	denied := &membarrier.Error{Op: "register", Cmd: membarrier.CmdRegisterPrivateExpeditedSyncCore, Kind: membarrier.ErrUnsupported}
+	b, why, err := chooseBarrier("", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "synccore", b.Name())
+	t.Log(why)
+
+	b, why, err = chooseBarrier("", denied, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "mprotect", b.Name())
+	assert.Contains(t, why, "synccore")
+	assert.Contains(t, why, "chose mprotect")
+
+	_, _, err = chooseBarrier("synccore", denied, nil)
+	assert.ErrorIs(t, err, ErrBarrier)
+	assert.ErrorIs(t, err, membarrier.ErrUnsupported)
+
+	noGlobal := func() (membarrier.CmdSet, error) { return 0, errors.New("no membarrier") }
+	_, _, err = chooseBarrier("global", nil, noGlobal)
+	assert.ErrorIs(t, err, ErrBarrier)
+}

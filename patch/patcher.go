@@ -1,0 +1,380 @@
+package patch
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/syncore/syncore/codegen"
+	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/jit/jasm"
+)
+
+// Protocol is how a site's bytes are changed.
+type Protocol int
+
+const (
+	// Auto picks the protocol the site's guarantee allows (the default).
+	Auto Protocol = iota
+	// AtomicSlot: the changed bytes lie in one naturally aligned qword;
+	// one atomic 8-byte store replaces them (amd64; Intel SDM Vol. 3
+	// §8.1.1). On ppc64le it means PatchClass.
+	AtomicSlot
+	// SelfLoop: HotSpot's protocol for sites wider than a qword (amd64):
+	// park the head, barrier, write the tail, barrier, write the head,
+	// barrier.
+	SelfLoop
+	// DataSlot: change an aligned 8-byte data word that the code loads;
+	// no instruction changes.
+	DataSlot
+	// PatchClass: one aligned 4-byte store of a patch-class instruction
+	// (b, bl, nop), then dcbst; sync; icbi; sync; isync (ppc64le; Power
+	// ISA Book II CMODX).
+	PatchClass
+	// Unsafe writes the changed bytes one at a time with a pause between
+	// them: the negative control that the stress harness must catch.
+	Unsafe
+	// Straddle writes a site that is wider than one atomic store with
+	// several aligned stores and no parking (a multi-word amd64 site in
+	// two qword stores, a data slot in two 4-byte halves): the negative
+	// control for "changed bytes must lie in one aligned word".
+	Straddle
+)
+
+var protocolNames = [...]string{"auto", "atomic", "selfloop", "dataslot", "patchclass", "unsafe", "straddle"}
+
+func (p Protocol) String() string {
+	if p >= 0 && int(p) < len(protocolNames) {
+		return protocolNames[p]
+	}
+	return fmt.Sprintf("Protocol(%d)", int(p))
+}
+
+// ParseProtocol returns the protocol named s.
+func ParseProtocol(s string) (Protocol, error) {
+	for i, n := range protocolNames {
+		if n == s {
+			return Protocol(i), nil
+		}
+	}
+	return 0, fmt.Errorf("patch: unknown protocol %q (want one of %v)", s, protocolNames[:])
+}
+
+// Errors of site operations, comparable with errors.Is.
+var (
+	ErrNoSite      = errors.New("patch: no such site")
+	ErrSiteKind    = errors.New("patch: operation does not fit the site's kind")
+	ErrProtocol    = errors.New("patch: protocol not allowed for this site")
+	ErrOtherTarget = errors.New("patch: retarget needs a function of the site's program with the same arity")
+)
+
+// Options configures a Patcher.
+type Options struct {
+	// Barrier names the strategy (BarrierNames); "" picks the first of
+	// FallbackOrder that works here and says why (Patcher.Reason).
+	Barrier string
+	// Protocol forces a protocol on every site (for the stress harness
+	// and its negative controls); Auto picks per site.
+	Protocol Protocol
+	// UnsafePause is the pause between the bytes of the Unsafe protocol
+	// (default 20µs).
+	UnsafePause time.Duration
+}
+
+// Patcher changes the sites of programs loaded in one jit.Runtime.
+// Patches are serialised per Patcher (one writer at a time: sites may
+// share a qword, and the protocols read-modify-write aligned words); reading
+// a site's state is one atomic load. It is safe for concurrent use.
+type Patcher struct {
+	rt      *jit.Runtime
+	arch    jit.Arch
+	barrier Barrier
+	reason  string
+	proto   Protocol
+	pause   time.Duration
+	mu      sync.Mutex
+	batches atomic.Uint64 // barriers issued, for reports
+}
+
+// New returns a patcher for rt's programs.
+func New(rt *jit.Runtime, opts Options) (*Patcher, error) {
+	if rt == nil {
+		return nil, errors.New("patch: New needs a jit.Runtime")
+	}
+	info := rt.Info()
+	b, why, err := chooseBarrier(opts.Barrier, info.SyncCore, nil)
+	if err != nil {
+		return nil, err
+	}
+	if opts.UnsafePause <= 0 {
+		opts.UnsafePause = 20 * time.Microsecond
+	}
+	return &Patcher{rt: rt, arch: info.Arch, barrier: b, reason: why, proto: opts.Protocol, pause: opts.UnsafePause}, nil
+}
+
+// Barrier returns the active barrier strategy.
+func (p *Patcher) Barrier() Barrier { return p.barrier }
+
+// Reason says why the active strategy was chosen (and what failed before it).
+func (p *Patcher) Reason() string { return p.reason }
+
+// Barriers returns how many barriers the patcher has issued.
+func (p *Patcher) Barriers() uint64 { return p.batches.Load() }
+
+// Site is one patchable site of a loaded program.
+type Site struct {
+	p     *Patcher
+	prog  *jit.Program
+	index int
+	js    jasm.Site
+	code  jit.SiteCode
+	proto Protocol
+	state atomic.Int64 // pconst: value; pcall: callee index; guard: 1 armed
+}
+
+// Site returns the site called name in prog.
+func (p *Patcher) Site(prog *jit.Program, name string) (*Site, error) {
+	i, ok := prog.Jasm().Site(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNoSite, name)
+	}
+	return p.SiteAt(prog, i)
+}
+
+// SiteAt returns site i (index in prog.Jasm().Sites).
+func (p *Patcher) SiteAt(prog *jit.Program, i int) (*Site, error) {
+	sites := prog.Jasm().Sites
+	if i < 0 || i >= len(sites) {
+		return nil, fmt.Errorf("%w: index %d (program has %d)", ErrNoSite, i, len(sites))
+	}
+	s := &Site{p: p, prog: prog, index: i, js: sites[i], code: prog.Code().Sites[i]}
+	s.state.Store(s.js.Init)
+	if s.js.Kind == jasm.SiteGuard {
+		s.state.Store(0)
+	}
+	proto, err := p.protocolFor(s)
+	if err != nil {
+		return nil, err
+	}
+	s.proto = proto
+	return s, nil
+}
+
+// Name returns the site's name.
+func (s *Site) Name() string { return s.js.Name }
+
+// Kind returns the site's kind.
+func (s *Site) Kind() jasm.SiteKind { return s.js.Kind }
+
+// Protocol returns the protocol that patches the site.
+func (s *Site) Protocol() Protocol { return s.proto }
+
+// Code returns the machine-level site (offsets within the program's blob);
+// Present is false for a site in unreachable code.
+func (s *Site) Code() jit.SiteCode { return s.code }
+
+// Value returns the site's current state: the pconst value, the pcall
+// callee's function index, or 1 for an armed guard and 0 for a disarmed one.
+func (s *Site) Value() int64 { return s.state.Load() }
+
+// SetConst changes a pconst site to v; see the package doc for what holds
+// when it returns.
+func (s *Site) SetConst(v int64) error { return s.p.Batch().SetConst(s, v).Commit() }
+
+// Retarget makes a pcall site call function fn (an index in the site's
+// program, with the arity of the site's call).
+func (s *Site) Retarget(fn int) error { return s.p.Batch().Retarget(s, fn).Commit() }
+
+// Arm makes a guard site jump to its label.
+func (s *Site) Arm() error { return s.p.Batch().Arm(s).Commit() }
+
+// Disarm makes a guard site fall through again.
+func (s *Site) Disarm() error { return s.p.Batch().Disarm(s).Commit() }
+
+// protocolFor checks the patcher's forced protocol against the site's
+// guarantee, or picks the protocol the guarantee calls for.
+func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
+	g := s.code.Site.Guarantee
+	var natural Protocol
+	allowed := map[Protocol]bool{Unsafe: true}
+	switch {
+	case !s.code.Present:
+		return Auto, nil // nothing to write
+	case s.code.Site.Kind == codegen.SiteData:
+		natural = DataSlot
+		allowed[Straddle] = true
+	case g&codegen.MultiWord != 0:
+		natural = SelfLoop
+		allowed[Straddle] = true
+	case g&codegen.PatchClass != 0:
+		natural = PatchClass
+		allowed[AtomicSlot] = true
+	case g&codegen.InAlignedQword != 0:
+		natural = AtomicSlot
+		allowed[SelfLoop] = true
+	default:
+		return 0, fmt.Errorf("%w: site %s has guarantee %v, which no protocol can patch", ErrProtocol, s.js.Name, g)
+	}
+	allowed[natural] = true
+	want := p.proto
+	if want == Auto {
+		return natural, nil
+	}
+	if !allowed[want] {
+		return 0, fmt.Errorf("%w: %s on %s site %s (%v): use %v", ErrProtocol, want, s.js.Kind, s.js.Name, g, natural)
+	}
+	if want == AtomicSlot && natural == PatchClass {
+		return PatchClass, nil
+	}
+	return want, nil
+}
+
+// op is one change in a batch.
+type op struct {
+	s     *Site
+	state int64
+	bytes []byte // the site's new bytes for [Change, Change+ChangeLen)
+}
+
+// Batch collects changes that Commit applies together: each protocol phase
+// of every site is written, then one barrier serves them all, so n sites
+// cost max(phases) barriers instead of n × phases (Linux's batched static
+// keys: 168 → 3 IPIs). The first mistake is kept and returned by Commit;
+// nothing is written then.
+type Batch struct {
+	p   *Patcher
+	ops []op
+	err error
+}
+
+// Batch starts a batch.
+func (p *Patcher) Batch() *Batch { return &Batch{p: p} }
+
+// Len is the number of changes in the batch.
+func (b *Batch) Len() int { return len(b.ops) }
+
+func (b *Batch) fail(err error) *Batch {
+	if b.err == nil {
+		b.err = err
+	}
+	return b
+}
+
+func (b *Batch) add(s *Site, kind jasm.SiteKind, state int64, bytes func() ([]byte, error)) *Batch {
+	if b.err != nil {
+		return b
+	}
+	if s.p != b.p {
+		return b.fail(fmt.Errorf("patch: site %s belongs to another patcher", s.js.Name))
+	}
+	if s.js.Kind != kind {
+		return b.fail(fmt.Errorf("%w: %s site %s", ErrSiteKind, s.js.Kind, s.js.Name))
+	}
+	o := op{s: s, state: state}
+	if s.code.Present {
+		nb, err := bytes()
+		if err != nil {
+			return b.fail(fmt.Errorf("patch: site %s: %w", s.js.Name, err))
+		}
+		if len(nb) != s.code.Site.ChangeLen {
+			panic(fmt.Sprintf("BUG: %d new bytes for a site that changes %d", len(nb), s.code.Site.ChangeLen))
+		}
+		o.bytes = nb
+	}
+	b.ops = append(b.ops, o)
+	return b
+}
+
+// SetConst adds "pconst site s becomes v".
+func (b *Batch) SetConst(s *Site, v int64) *Batch {
+	return b.add(s, jasm.SiteConst, v, func() ([]byte, error) { return s.constBytes(v) })
+}
+
+// Retarget adds "pcall site s calls function fn".
+func (b *Batch) Retarget(s *Site, fn int) *Batch {
+	if err := s.prog.Jasm().CanRetarget(s.index, fn); err != nil {
+		return b.fail(fmt.Errorf("%w: %w", ErrOtherTarget, err))
+	}
+	return b.add(s, jasm.SiteCall, int64(fn), func() ([]byte, error) {
+		return s.callBytes(s.prog.FuncAt(fn).Addr())
+	})
+}
+
+// Arm adds "guard site s jumps to its label".
+func (b *Batch) Arm(s *Site) *Batch {
+	return b.add(s, jasm.SiteGuard, 1, func() ([]byte, error) { return s.guardBytes(true) })
+}
+
+// Disarm adds "guard site s falls through".
+func (b *Batch) Disarm(s *Site) *Batch {
+	return b.add(s, jasm.SiteGuard, 0, func() ([]byte, error) { return s.guardBytes(false) })
+}
+
+// Commit writes every change and issues the barriers. When it returns nil,
+// the contract in the package doc holds for every site of the batch.
+func (b *Batch) Commit() error {
+	if b.err != nil {
+		return b.err
+	}
+	p := b.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var phases [][]store
+	for _, o := range b.ops {
+		if o.bytes == nil {
+			continue
+		}
+		for i, ph := range o.s.plan(o.bytes) {
+			for len(phases) <= i {
+				phases = append(phases, nil)
+			}
+			phases[i] = append(phases[i], ph...)
+		}
+	}
+	for _, ph := range phases {
+		for _, st := range ph {
+			st.apply(p.pause)
+		}
+		if err := p.barrier.Sync(); err != nil {
+			return fmt.Errorf("patch: barrier %s: %w", p.barrier.Name(), err)
+		}
+		p.batches.Add(1)
+	}
+	for _, o := range b.ops {
+		o.s.state.Store(o.state)
+	}
+	return nil
+}
+
+// Bytes of a site, through the RW view.
+func (s *Site) current() []byte {
+	blk := s.prog.Block()
+	o := s.code.Site.Offset + s.code.Site.Change
+	return blk.RW[o : o+s.code.Site.ChangeLen]
+}
+
+// rx is the executable address of blob offset off.
+func (s *Site) rx(off int) uint64 { return uint64(s.prog.Block().Addr(off)) }
+
+func (s *Site) constBytes(v int64) ([]byte, error) {
+	c := s.code.Site
+	switch {
+	case c.Kind == codegen.SiteData:
+		return binary.LittleEndian.AppendUint64(nil, uint64(v)), nil
+	case s.p.arch == jit.ArchAMD64 && c.Guarantee&codegen.MultiWord != 0 && c.ChangeLen == 10:
+		cur := s.current()
+		return binary.LittleEndian.AppendUint64([]byte{cur[0], cur[1]}, uint64(v)), nil // movabs: keep REX.W and B8+r
+	}
+	return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
+}
+
+func (s *Site) targetRX() (uint64, error) {
+	off := s.prog.Code().Blob.Offset(s.code.Site.Target)
+	if off < 0 {
+		return 0, fmt.Errorf("site has no target label")
+	}
+	return s.rx(off), nil
+}
