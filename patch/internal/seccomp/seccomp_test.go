@@ -179,7 +179,7 @@ func testDeny(t *testing.T, errno unix.Errno, kind error) {
 	err := DenyMembarrier(errno)
 
 	if emulated(t) {
-		t.Logf("emulated %s on %s: expecting qemu's refusal: %v", runtime.GOARCH, runtime.GOOS, err)
+		t.Logf("GOARCH=%s emulated by qemu-user: expecting its refusal: %v", runtime.GOARCH, err)
 		require.Error(t, err)
 		require.ErrorIs(t, err, ErrUnavailable)
 		require.ErrorIs(t, err, unix.ENOSYS)
