@@ -1,0 +1,131 @@
+package stress
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/membarrier/selfexec"
+)
+
+// RunChild performs the run in a child process (this executable started
+// again, through the emulator named by selfexec.WrapperEnv when set): a
+// crash of JIT code there becomes Report.Violations.Crash with the signal
+// and the faulting site in Report.Crash. The executable must call ChildMain
+// at start-up.
+func RunChild(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	text, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := selfexec.Command()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(os.Environ(), childEnv+"="+string(text))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrChild, selfexec.Explain(err))
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		err = <-done
+	}
+	if err == nil {
+		var rep Report
+		if jerr := json.Unmarshal(stdout.Bytes(), &rep); jerr != nil {
+			return nil, fmt.Errorf("%w: unreadable report: %v\n%s", ErrChild, jerr, stderr.String())
+		}
+		return &rep, nil
+	}
+	if crash, ok := crashOf(stderr.String()); ok {
+		host, _ := jit.HostArch()
+		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: cfg.Barrier,
+			Protocol: cfg.Protocol.String(), Violations: Violations{Crash: 1}, Crash: crash}, nil
+	}
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
+		return nil, fmt.Errorf("%w: %s", ErrChild, strings.TrimSpace(stderr.String()))
+	}
+	return nil, fmt.Errorf("%w: %v\n%s", ErrChild, err, tail(stderr.String(), 40))
+}
+
+var (
+	sigRE   = regexp.MustCompile(`(?m)(?:^|\[)(?:signal )?SIG[A-Z]+\b[^\n\]]*`)
+	fatalRE = regexp.MustCompile(`(?m)^fatal error: [^\n]*`)
+	pcRE    = regexp.MustCompile(`(?i)\bpc=(0x[0-9a-f]+)`)
+	siteRE  = regexp.MustCompile(`(?m)^site (s\d+) (\w+) (0x[0-9a-f]+) (\d+)$`)
+)
+
+// crashOf reads a Go runtime crash report (a fatal signal in JIT code:
+// "signal SIGSEGV: segmentation violation PC=0x…", or "SIGILL: illegal
+// instruction" with "PC=0x…") and names the signal, the PC and the site
+// the PC falls in or follows.
+//
+// A fault in machine code does not always get that far: on ppc64le the
+// runtime may try to turn it into a panic on the JIT stack and die with
+// "fatal error: runtime: split stack overflow" instead. Any Go fatal error
+// in the child counts as a crash, described by its first line.
+func crashOf(stderr string) (string, bool) {
+	m := sigRE.FindString(stderr)
+	if m == "" {
+		if m = fatalRE.FindString(stderr); m == "" {
+			return "", false
+		}
+		return m, true // no signal line: any pc= would be a runtime frame's
+	}
+	desc := strings.TrimPrefix(strings.TrimSpace(m), "[")
+	pcm := pcRE.FindStringSubmatch(m)
+	if pcm == nil {
+		pcm = pcRE.FindStringSubmatch(stderr)
+	}
+	if pcm == nil {
+		return desc, true
+	}
+	pc, _ := strconv.ParseUint(pcm[1], 0, 64)
+	if !strings.Contains(desc, pcm[0]) {
+		desc += fmt.Sprintf(" at pc %#x", pc)
+	}
+	best, bestDist := "", uint64(1<<63)
+	for _, s := range siteRE.FindAllStringSubmatch(stderr, -1) {
+		addr, _ := strconv.ParseUint(s[3], 0, 64)
+		size, _ := strconv.ParseUint(s[4], 0, 64)
+		if pc >= addr && pc < addr+size {
+			return desc + fmt.Sprintf(" inside site %s", s[1]), true
+		}
+		if pc >= addr && pc-addr < bestDist {
+			best, bestDist = s[1], pc-addr
+		}
+	}
+	if best != "" && bestDist < 1<<16 {
+		desc += fmt.Sprintf(" (%d bytes after site %s)", bestDist, best)
+	}
+	return desc, true
+}
+
+func tail(s string, n int) string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

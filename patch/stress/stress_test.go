@@ -1,0 +1,126 @@
+package stress
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/patch"
+)
+
+func TestMain(m *testing.M) {
+	ChildMain()
+	os.Exit(m.Run())
+}
+
+// TestSafeProtocolsHold: every site kind with its protocol and the default
+// barrier (synccore) gives zero violations (ppc64le: emulated, the heap in
+// the mode its probe chose).
+func TestSafeProtocolsHold(t *testing.T) {
+	host, _ := jit.HostArch()
+	type tc struct {
+		site  string
+		proto patch.Protocol
+	}
+	cases := []tc{{"const", patch.Auto}, {"call", patch.Auto}, {"guard", patch.Auto}}
+	if host == jit.ArchAMD64 {
+		cases = append(cases, tc{"const", patch.SelfLoop}, tc{"guard", patch.SelfLoop})
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/%v", c.site, c.proto), func(t *testing.T) {
+			rep, err := RunChild(context.Background(), Config{Site: c.site, Protocol: c.proto, Barrier: "synccore",
+				Threads: 2, Sites: 4, Duration: 700 * time.Millisecond})
+			require.NoError(t, err)
+			t.Logf("%s: %d calls, %d patches, p50 %v p99 %v, protocol %s, heap %s, emulated %v",
+				c.site, rep.Calls, rep.Patches, rep.Latency.P50, rep.Latency.P99, rep.Protocol, rep.HeapMode, rep.Emulated)
+			assert.Zero(t, rep.Violations.Total(), "violations: %+v %v %s", rep.Violations, rep.Examples, rep.Crash)
+			assert.Positive(t, rep.Calls)
+			assert.Positive(t, rep.Patches)
+		})
+	}
+}
+
+// TestNegativeControlsAreCaught: the harness must detect an unsafe protocol
+// (byte-by-byte writes with a pause, no barrier) and a protocol that writes
+// a site wider than one atomic store with several stores. A harness that
+// never fails proves nothing.
+func TestNegativeControlsAreCaught(t *testing.T) {
+	host, _ := jit.HostArch()
+	cases := []Config{
+		{Site: "const", Protocol: patch.Unsafe, Barrier: "none"},
+		{Site: "call", Protocol: patch.Unsafe, Barrier: "none"},
+		{Site: "guard", Protocol: patch.Unsafe, Barrier: "none"},
+		{Site: "const", Protocol: patch.Straddle, Barrier: "synccore"},
+	}
+	for _, cfg := range cases {
+		t.Run(fmt.Sprintf("%s/%v/%s", cfg.Site, cfg.Protocol, cfg.Barrier), func(t *testing.T) {
+			cfg.Threads, cfg.Sites, cfg.Duration, cfg.StopOnViolation = 2, 2, 8*time.Second, true
+			start := time.Now()
+			rep, err := RunChild(context.Background(), cfg)
+			require.NoError(t, err)
+			t.Logf("%s on %s caught in %v: %+v %v %s", cfg.Protocol, host, time.Since(start).Round(time.Millisecond),
+				rep.Violations, rep.Examples, rep.Crash)
+			assert.Positive(t, rep.Violations.Total(), "the harness missed %v (%d calls, %d patches)", cfg.Protocol, rep.Calls, rep.Patches)
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		kind          string
+		r             int64
+		before, after uint64
+		stale, torn   bool
+	}{
+		{"const", constValue(5), 5, 5, false, false},
+		{"const", constValue(6), 5, 5, false, false}, // a patch in flight
+		{"const", constValue(4), 5, 5, true, false},
+		{"const", 0x0505050505050504, 5, 5, false, true},
+		{"call", 2, 1, 1, false, false},
+		{"call", 1, 1, 1, true, false},
+		{"call", 5, 1, 1, false, true},
+		{"call", 1, 1, 9, false, false}, // every target possible
+		{"guard", 2, 1, 1, false, false},
+		{"guard", 1, 1, 1, false, false}, // version 2 in flight
+		{"guard", 1, 1, 0, true, false},
+		{"guard", 3, 0, 0, false, true},
+	}
+	for _, tc := range tests {
+		stale, torn := check(tc.kind, tc.r, tc.before, tc.after)
+		assert.Equal(t, tc.stale, stale, "%+v", tc)
+		assert.Equal(t, tc.torn, torn, "%+v", tc)
+	}
+}
+
+func TestCrashOf(t *testing.T) {
+	stderr := "site s0 call 0x7f0000001000 8\nsite s1 call 0x7f0000001040 8\n" +
+		"SIGILL: illegal instruction\nPC=0x7f0000001044 m=3 sigcode=2\n"
+	desc, ok := crashOf(stderr)
+	require.True(t, ok)
+	assert.Contains(t, desc, "SIGILL")
+	assert.Contains(t, desc, "inside site s1")
+	desc, ok = crashOf("fatal error: fault\n[signal SIGSEGV: segmentation violation code=0x2 addr=0x7f5621a5c000 pc=0x7f0000001003]\n" +
+		"site s0 guard 0x7f0000001000 5\n")
+	require.True(t, ok)
+	assert.Contains(t, desc, "signal SIGSEGV")
+	assert.Contains(t, desc, "inside site s0")
+	desc, ok = crashOf("runtime: newstack sp=0x4047977fc0\n\tmorebuf={pc:0x404777621c sp:0x4047977fc0 lr:0x0}\n" +
+		"fatal error: runtime: split stack overflow\nsite s1 call 0x404777621c 4\n")
+	require.True(t, ok)
+	assert.Contains(t, desc, "split stack overflow")
+	_, ok = crashOf("panic: something else\n")
+	assert.False(t, ok)
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{{Site: "nope"}, {Sites: 2, Patchers: 3}, {Threads: 5000}} {
+		_, err := Run(context.Background(), cfg)
+		assert.Error(t, err, "%+v", cfg)
+	}
+}
