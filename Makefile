@@ -5,6 +5,8 @@
 #   make test-ppc64le    ppc64le tests only, under qemu-ppc64le-static (installed when missing and root)
 #   make fuzz            long fuzzing runs (FUZZTIME=2m per target); make test runs each for FUZZTIME_SHORT
 #   make vet             go vet for both ISAs, and gofmt
+#   make stress          jitdemo stress natively (STRESS_FLAGS="--duration 10s --threads 8")
+#   make stress-ppc64le  the same cross-built for ppc64le and run under qemu (emulated)
 
 GO          ?= go
 QEMU_PPC64LE ?= qemu-ppc64le-static
@@ -15,7 +17,7 @@ LOGDIR      ?= .test-logs
 # -race needs cgo and a C compiler; without them the native run goes on without it and says so.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
 
-.PHONY: all test vet test-native test-ppc64le fuzz-short qemu fuzz clean
+.PHONY: all test vet test-native test-ppc64le fuzz-short qemu fuzz stress stress-ppc64le clean
 all: test
 
 test: vet test-native fuzz-short test-ppc64le
@@ -53,6 +55,17 @@ fuzz-short:
 
 fuzz:
 	@.ci/fuzz $(FUZZTIME)
+
+# The stress tool: workers run JIT code while patchers change it (STRESS_FLAGS are jitdemo stress flags).
+STRESS_FLAGS ?= --duration 10s
+stress:
+	$(GO) run ./cmd/jitdemo stress $(STRESS_FLAGS)
+
+# The same under qemu-user: cross-built for ppc64le, the report says "emulated".
+stress-ppc64le: qemu
+	@mkdir -p $(LOGDIR)
+	GOARCH=ppc64le $(GO) build -o $(LOGDIR)/jitdemo-ppc64le ./cmd/jitdemo
+	SYNCORE_EXEC_WRAPPER=$(QEMU_PPC64LE) $(QEMU_PPC64LE) $(LOGDIR)/jitdemo-ppc64le stress $(STRESS_FLAGS)
 
 clean:
 	rm -rf $(LOGDIR)

@@ -19,6 +19,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/syncore/syncore/patch/stress"
 )
 
 // command is one subcommand of jitdemo.
@@ -36,7 +38,10 @@ var commands = map[string]*command{}
 
 func register(c *command) { commands[c.name] = c }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	stress.ChildMain() // a stress run's child process does its work and exits here
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {

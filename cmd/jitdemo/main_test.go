@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncore/syncore/membarrier"
 	"github.com/syncore/syncore/membarrier/selfexec"
+	"github.com/syncore/syncore/patch/stress"
 )
 
 // mainEnv makes the test binary behave as jitdemo itself: the end-to-end
@@ -23,6 +24,7 @@ import (
 const mainEnv = "SYNCORE_JITDEMO_MAIN"
 
 func TestMain(m *testing.M) {
+	stress.ChildMain()
 	if os.Getenv(mainEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}

@@ -21,7 +21,10 @@ import (
 // crash of JIT code there becomes Report.Violations.Crash with the signal
 // and the faulting site in Report.Crash. The executable must call ChildMain
 // at start-up.
-func RunChild(ctx context.Context, cfg Config) (*Report, error) {
+//
+// onProgress, when not nil, receives the child's progress reports (set
+// Config.ProgressEvery).
+func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -35,12 +38,36 @@ func RunChild(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	cmd.Env = append(os.Environ(), childEnv+"="+string(text))
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrChild, selfexec.Explain(err))
 	}
+	// Progress lines go to onProgress; everything else is kept for the
+	// crash report.
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(errPipe)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if rest, ok := strings.CutPrefix(line, progressPrefix); ok {
+				var pr Progress
+				if json.Unmarshal([]byte(rest), &pr) == nil && onProgress != nil {
+					onProgress(pr)
+				}
+				continue
+			}
+			stderr.WriteString(line)
+			stderr.WriteByte('\n')
+		}
+	}()
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { <-read; done <- cmd.Wait() }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():

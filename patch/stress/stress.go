@@ -54,7 +54,21 @@ type Config struct {
 	// StopOnViolation ends the run at the first violation (the tests'
 	// negative controls use it to be quick).
 	StopOnViolation bool `json:"stop_on_violation"`
+	// ProgressEvery, when set, makes Run report progress at that interval
+	// (to Progress; a child run writes it to its parent).
+	ProgressEvery time.Duration `json:"progress_every"`
 }
+
+// Progress is a snapshot of a running stress run.
+type Progress struct {
+	Elapsed    time.Duration `json:"elapsed_ns"`
+	Calls      uint64        `json:"calls"`
+	Patches    uint64        `json:"patches"`
+	Violations Violations    `json:"violations"`
+}
+
+// progressPrefix starts a progress line on a child's stderr.
+const progressPrefix = "stress-progress "
 
 // SiteKinds are the values of Config.Site.
 var SiteKinds = []string{"const", "call", "guard"}
@@ -297,8 +311,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 						part.Safepoint()
 					}
 				}
+				calls.Add(n)
+				n = 0
 			}
-			calls.Add(n)
 		}()
 	}
 
@@ -349,16 +364,36 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 		}()
 	}
-	var timeout <-chan time.Time
+	var timeout, tick <-chan time.Time
 	if cfg.Patches <= 0 {
 		timer := time.NewTimer(cfg.Duration)
 		defer timer.Stop()
 		timeout = timer.C
 	}
-	select {
-	case <-timeout:
-	case <-ctx.Done():
-	case <-stopped:
+	if cfg.ProgressEvery > 0 {
+		ticker := time.NewTicker(cfg.ProgressEvery)
+		defer ticker.Stop()
+		tick = ticker.C
+	}
+wait:
+	for {
+		select {
+		case <-timeout:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-stopped:
+			break wait
+		case <-tick:
+			viol.Lock()
+			pr := Progress{Elapsed: time.Since(start), Calls: calls.Load(), Patches: patches.Load(), Violations: viol.Violations}
+			viol.Unlock()
+			if os.Getenv(childEnv) != "" {
+				if b, err := json.Marshal(pr); err == nil {
+					fmt.Fprintf(os.Stderr, "%s%s\n", progressPrefix, b)
+				}
+			}
+		}
 	}
 	halt()
 	pwg.Wait()

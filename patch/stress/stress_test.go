@@ -35,7 +35,7 @@ func TestSafeProtocolsHold(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%v", c.site, c.proto), func(t *testing.T) {
 			rep, err := RunChild(context.Background(), Config{Site: c.site, Protocol: c.proto, Barrier: "synccore",
-				Threads: 2, Sites: 4, Duration: 700 * time.Millisecond})
+				Threads: 2, Sites: 4, Duration: 700 * time.Millisecond}, nil)
 			require.NoError(t, err)
 			t.Logf("%s: %d calls, %d patches, p50 %v p99 %v, protocol %s, heap %s, emulated %v",
 				c.site, rep.Calls, rep.Patches, rep.Latency.P50, rep.Latency.P99, rep.Protocol, rep.HeapMode, rep.Emulated)
@@ -62,7 +62,7 @@ func TestNegativeControlsAreCaught(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%v/%s", cfg.Site, cfg.Protocol, cfg.Barrier), func(t *testing.T) {
 			cfg.Threads, cfg.Sites, cfg.Duration, cfg.StopOnViolation = 2, 2, 8*time.Second, true
 			start := time.Now()
-			rep, err := RunChild(context.Background(), cfg)
+			rep, err := RunChild(context.Background(), cfg, nil)
 			require.NoError(t, err)
 			t.Logf("%s on %s caught in %v: %+v %v %s", cfg.Protocol, host, time.Since(start).Round(time.Millisecond),
 				rep.Violations, rep.Examples, rep.Crash)
@@ -123,4 +123,15 @@ func TestConfigErrors(t *testing.T) {
 		_, err := Run(context.Background(), cfg)
 		assert.Error(t, err, "%+v", cfg)
 	}
+}
+
+func TestProgressReports(t *testing.T) {
+	var got []Progress
+	rep, err := RunChild(context.Background(), Config{Threads: 2, Sites: 2, Duration: 500 * time.Millisecond,
+		ProgressEvery: 100 * time.Millisecond}, func(p Progress) { got = append(got, p) })
+	require.NoError(t, err)
+	require.NotEmpty(t, got, "progress reached the parent")
+	last := got[len(got)-1]
+	assert.LessOrEqual(t, last.Calls, rep.Calls)
+	assert.Positive(t, last.Patches)
 }

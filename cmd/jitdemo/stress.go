@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/syncore/syncore/patch"
+	"github.com/syncore/syncore/patch/stress"
+)
+
+func init() {
+	register(&command{
+		name:    "stress",
+		summary: "patch JIT code while threads run it, and check every result",
+		usage:   "stress [flags]",
+		details: `
+Worker threads call JIT code in a tight loop while patcher goroutines change
+its sites as fast as they can. Every result is checked against the versions
+the patchers published: a result older than the version published before the
+call is "stale", a value no patch wrote is "torn", and a fault in the code is
+a "crash" (the run happens in a child process). Exit status 0 when there was
+no violation, 1 when there was any, 2 for a usage mistake.
+
+Safe runs:      jitdemo stress --duration 10s --threads 8
+Caught unsafe:  jitdemo stress --protocol unsafe --barrier none`,
+		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+			site := fs.String("site", "const", "site kind: const, call or guard")
+			proto := fs.String("protocol", "auto", "auto, atomic, selfloop, dataslot, patchclass, or the negative controls unsafe and straddle")
+			barrier := fs.String("barrier", "auto", "auto (synccore, falling back as patch.FallbackOrder says), synccore, expedited, mprotect, handshake, global, none")
+			threads := fs.Int("threads", 0, "worker threads (default max(2, CPUs))")
+			patchers := fs.Int("patchers", 1, "patcher goroutines (each owns a share of the sites)")
+			sites := fs.Int("sites", 8, "number of sites")
+			duration := fs.Duration("duration", 5*time.Second, "how long to run")
+			patches := fs.Int("patches", 0, "stop after this many patches instead of --duration")
+			seed := fs.Uint64("seed", 1, "random seed (site choice of workers and patchers)")
+			asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+			return func(args []string, stdout, stderr io.Writer) int {
+				if len(args) > 0 {
+					return usageError(stderr, "stress", "unexpected argument %q", args[0])
+				}
+				p, err := patch.ParseProtocol(*proto)
+				if err != nil {
+					return usageError(stderr, "stress", "%v", err)
+				}
+				b := *barrier
+				if b == "auto" {
+					b = ""
+				} else if !contains(patch.BarrierNames, b) {
+					return usageError(stderr, "stress", "unknown barrier %q (want auto or one of %s)", b, strings.Join(patch.BarrierNames, ", "))
+				}
+				if !contains(stress.SiteKinds, *site) {
+					return usageError(stderr, "stress", "unknown site kind %q (want %s)", *site, strings.Join(stress.SiteKinds, ", "))
+				}
+				if *threads < 0 || *patchers < 1 || *sites < 1 || *patches < 0 || *duration <= 0 {
+					return usageError(stderr, "stress", "--threads, --patchers, --sites, --patches and --duration must be positive")
+				}
+				cfg := stress.Config{Site: *site, Protocol: p, Barrier: b, Threads: *threads, Patchers: *patchers,
+					Sites: *sites, Duration: *duration, Patches: *patches, Seed: *seed}
+				return runStress(cfg, *asJSON, stdout, stderr)
+			}
+		},
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// isTerminal reports whether w is a terminal (progress is redrawn in place
+// there; elsewhere only the summary is printed).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var onProgress func(stress.Progress)
+	if !asJSON && isTerminal(stdout) {
+		cfg.ProgressEvery = 250 * time.Millisecond
+		onProgress = func(p stress.Progress) {
+			fmt.Fprintf(stdout, "\r\033[K%5.1fs  calls %s  patches %s  violations %d",
+				p.Elapsed.Seconds(), human(p.Calls), human(p.Patches), p.Violations.Total())
+		}
+	}
+	rep, err := stress.RunChild(ctx, cfg, onProgress)
+	if onProgress != nil {
+		fmt.Fprint(stdout, "\r\033[K")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "jitdemo stress: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		writeStressReport(stdout, rep)
+	}
+	if rep.Violations.Total() > 0 {
+		return 1
+	}
+	return 0
+}
+
+func writeStressReport(w io.Writer, r *stress.Report) {
+	arch := r.Arch + " (native)"
+	if r.Emulated {
+		arch = r.Arch + " (emulated: results check encodings and protocol logic, not real memory ordering)"
+	}
+	c := r.Config
+	fmt.Fprintf(w, "syncore stress: %d %s sites, protocol %s, barrier %s\n", c.Sites, c.Site, r.Protocol, r.Barrier)
+	if r.BarrierReason != "" {
+		fmt.Fprintf(w, "  barrier    %s\n", r.BarrierReason)
+	}
+	fmt.Fprintf(w, "  arch       %s\n", arch)
+	if r.HeapMode != "" {
+		fmt.Fprintf(w, "  heap       %s\n", r.HeapMode)
+	}
+	fmt.Fprintf(w, "  workers    %d threads, %d patcher(s), %v\n", c.Threads, c.Patchers, r.Elapsed.Round(time.Millisecond))
+	secs := r.Elapsed.Seconds()
+	if secs <= 0 {
+		secs = 1
+	}
+	fmt.Fprintf(w, "  calls      %s (%s/s)\n", human(r.Calls), human(uint64(float64(r.Calls)/secs)))
+	fmt.Fprintf(w, "  patches    %s (%s/s), latency p50 %v  p99 %v  max %v\n", human(r.Patches),
+		human(uint64(float64(r.Patches)/secs)), r.Latency.P50, r.Latency.P99, r.Latency.Max)
+	v := r.Violations
+	fmt.Fprintf(w, "  violations %d (stale %d, torn %d, crash %d)\n", v.Total(), v.Stale, v.Torn, v.Crash)
+	if r.Crash != "" {
+		fmt.Fprintf(w, "  crash      %s\n", r.Crash)
+	}
+	for i, e := range r.Examples {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(w, "  example    %s\n", e)
+	}
+}
+
+// human prints n with k/M/G suffixes.
+func human(n uint64) string {
+	switch {
+	case n >= 1_000_000_000:
+		return fmt.Sprintf("%.1fG", float64(n)/1e9)
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 10_000:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
