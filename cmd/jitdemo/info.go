@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,7 +12,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/membarrier"
+	"github.com/syncore/syncore/patch"
 )
 
 func init() {
@@ -86,16 +87,16 @@ type infoReport struct {
 	SyncCoreReady    bool       `json:"sync_core_ready"`
 	SyncCoreNanos    int64      `json:"sync_core_median_ns,omitempty"` // median of syncCoreSamples barriers
 	SyncCoreErr      string     `json:"sync_core_error,omitempty"`
+
+	HeapMode      string `json:"heap_mode"`   // the code heap's mapping, after the coherence probe
+	HeapReason    string `json:"heap_reason"` // why (the probe's finding)
+	Barrier       string `json:"barrier"`     // the patcher's barrier strategy
+	BarrierReason string `json:"barrier_reason"`
+	BarrierErr    string `json:"barrier_error,omitempty"`
+	RuntimeErr    string `json:"runtime_error,omitempty"`
 }
 
 const syncCoreSamples = 101
-
-// kernelArchFor maps GOARCH to the machine names the kernel uses for it.
-var kernelArchFor = map[string][]string{
-	"amd64": {"x86_64"}, "386": {"i386", "i686", "x86_64"}, "arm64": {"aarch64"},
-	"arm": {"armv7l", "armv6l", "aarch64"}, "ppc64le": {"ppc64le"}, "ppc64": {"ppc64"},
-	"s390x": {"s390x"}, "riscv64": {"riscv64"}, "loong64": {"loongarch64"},
-}
 
 func gatherInfo() *infoReport {
 	r := &infoReport{GOARCH: runtime.GOARCH, GOOS: runtime.GOOS, CPUs: runtime.NumCPU()}
@@ -104,14 +105,12 @@ func gatherInfo() *infoReport {
 		r.Kernel = unix.ByteSliceToString(u.Release[:])
 		r.Machine = unix.ByteSliceToString(u.Machine[:])
 	}
-	r.KernelArch = r.Machine
 	// qemu-user rewrites uname's machine; /proc/sys/kernel/arch is the kernel's own.
-	if b, err := os.ReadFile("/proc/sys/kernel/arch"); err == nil {
-		r.KernelArch = strings.TrimSpace(string(b))
+	r.KernelArch = jit.KernelArch()
+	if r.KernelArch == "" {
+		r.KernelArch = r.Machine
 	}
-	if want, ok := kernelArchFor[runtime.GOARCH]; ok && r.KernelArch != "" {
-		r.Emulated = !slices.Contains(want, r.KernelArch)
-	}
+	r.Emulated = jit.Emulated()
 
 	sup, err := membarrier.Query()
 	r.Supported = setJSON(sup)
@@ -148,6 +147,20 @@ func gatherInfo() *infoReport {
 		r.SyncCoreReady = true
 		r.SyncCoreNanos = samples[len(samples)/2].Nanoseconds()
 	}
+	// What the runtime and the patcher make of this machine.
+	rt, err := jit.New(jit.Options{})
+	if err != nil {
+		r.RuntimeErr = err.Error()
+		return r
+	}
+	defer rt.Close()
+	ji := rt.Info()
+	r.HeapMode, r.HeapReason = ji.HeapMode.String(), ji.HeapReason
+	if p, err := patch.New(rt, patch.Options{}); err != nil {
+		r.BarrierErr = err.Error()
+	} else {
+		r.Barrier, r.BarrierReason = p.Barrier().Name(), p.Reason()
+	}
 	return r
 }
 
@@ -180,6 +193,18 @@ func (r *infoReport) writeText(w io.Writer) {
 		row("SYNC_CORE barrier", fmt.Sprintf("%v (median of %d)", time.Duration(r.SyncCoreNanos), syncCoreSamples))
 	} else {
 		row("SYNC_CORE barrier", "FAILED: "+r.SyncCoreErr)
+	}
+	if r.RuntimeErr != "" {
+		row("jit runtime", "FAILED: "+r.RuntimeErr)
+		return
+	}
+	row("code heap", r.HeapMode)
+	row("", r.HeapReason)
+	if r.BarrierErr != "" {
+		row("patch barrier", "FAILED: "+r.BarrierErr)
+	} else {
+		row("patch barrier", r.Barrier)
+		row("", r.BarrierReason)
 	}
 }
 

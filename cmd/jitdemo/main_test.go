@@ -6,13 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/membarrier"
 	"github.com/syncore/syncore/membarrier/selfexec"
 	"github.com/syncore/syncore/patch/stress"
@@ -67,8 +67,13 @@ func TestInfoJSON(t *testing.T) {
 	assert.True(t, rep.SyncCoreReady)
 	assert.Positive(t, rep.SyncCoreNanos)
 	assert.Positive(t, rep.RegisterNanos)
-	assert.Equal(t, !slices.Contains(kernelArchFor[runtime.GOARCH], rep.KernelArch), rep.Emulated,
-		"emulated when the kernel's architecture is not GOARCH's (kernel %s)", rep.KernelArch)
+	assert.Equal(t, jit.Emulated(), rep.Emulated)
+	assert.Equal(t, "synccore", rep.Barrier, rep.BarrierReason)
+	if rep.Emulated {
+		assert.Contains(t, rep.HeapMode, "rwx", "qemu-user misses writes through the alias: %s", rep.HeapReason)
+	} else {
+		assert.Contains(t, rep.HeapMode, "dual", rep.HeapReason)
+	}
 }
 
 func TestInfoText(t *testing.T) {
