@@ -94,7 +94,7 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 
 var (
 	sigRE   = regexp.MustCompile(`(?m)(?:^|\[)(?:signal )?SIG[A-Z]+\b[^\n\]]*`)
-	fatalRE = regexp.MustCompile(`(?m)^fatal error: [^\n]*`)
+	fatalRE = regexp.MustCompile(`(?m)^(?:fatal error|panic): [^\n]*`)
 	pcRE    = regexp.MustCompile(`(?i)\bpc=(0x[0-9a-f]+)`)
 	siteRE  = regexp.MustCompile(`(?m)^site (s\d+) (\w+) (0x[0-9a-f]+) (\d+)$`)
 )
@@ -106,8 +106,10 @@ var (
 //
 // A fault in machine code does not always get that far: on ppc64le the
 // runtime may try to turn it into a panic on the JIT stack and die with
-// "fatal error: runtime: split stack overflow" instead. Any Go fatal error
-// in the child counts as a crash, described by its first line.
+// "fatal error: runtime: split stack overflow" instead, and torn code that
+// ran on may have corrupted the process before it died ("panic: …" from Go
+// code whose data it overwrote). Any fatal error or panic of the child
+// counts as a crash, described by its first line.
 func crashOf(stderr string) (string, bool) {
 	m := sigRE.FindString(stderr)
 	if m == "" {

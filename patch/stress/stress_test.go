@@ -114,7 +114,10 @@ func TestCrashOf(t *testing.T) {
 		"fatal error: runtime: split stack overflow\nsite s1 call 0x404777621c 4\n")
 	require.True(t, ok)
 	assert.Contains(t, desc, "split stack overflow")
-	_, ok = crashOf("panic: something else\n")
+	desc, ok = crashOf("panic: BUG: site kind guard\n\ngoroutine 21 [running]:\n")
+	require.True(t, ok)
+	assert.Equal(t, "panic: BUG: site kind guard", desc)
+	_, ok = crashOf("stress child: bad configuration\n")
 	assert.False(t, ok)
 }
 
