@@ -110,6 +110,9 @@ func TestSiteOperations(t *testing.T) {
 				require.NoError(t, g.Disarm())
 				assert.EqualValues(t, 10, call(t, prog, "guarded"))
 
+				// The same site twice in a batch: the later change wins.
+				require.NoError(t, p.Batch().SetConst(k, 5).SetConst(k, 6).Commit())
+				assert.EqualValues(t, 6, call(t, prog, "konst"))
 				// A batch: all three at once.
 				require.NoError(t, p.Batch().SetConst(k, 99).Retarget(cs, two).Arm(g).Commit())
 				assert.EqualValues(t, 99, call(t, prog, "konst"))

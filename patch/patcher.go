@@ -236,7 +236,10 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 type op struct {
 	s     *Site
 	state int64
-	bytes []byte // the site's new bytes for [Change, Change+ChangeLen)
+	// bytes computes the site's new bytes for [Change, Change+ChangeLen);
+	// Commit calls it under the patcher's lock, since it may read the
+	// site's current bytes (which another Commit may be changing).
+	bytes func() ([]byte, error)
 }
 
 // Batch collects changes that Commit applies together: each protocol phase
@@ -245,9 +248,10 @@ type op struct {
 // keys: 168 → 3 IPIs). The first mistake is kept and returned by Commit;
 // nothing is written then.
 type Batch struct {
-	p   *Patcher
-	ops []op
-	err error
+	p     *Patcher
+	ops   []op
+	index map[*Site]int // position of each site's op in ops
+	err   error
 }
 
 // Batch starts a batch.
@@ -275,15 +279,19 @@ func (b *Batch) add(s *Site, kind jasm.SiteKind, state int64, bytes func() ([]by
 	}
 	o := op{s: s, state: state}
 	if s.code.Present {
-		nb, err := bytes()
-		if err != nil {
-			return b.fail(fmt.Errorf("patch: site %s: %w", s.js.Name, err))
-		}
-		if len(nb) != s.code.Site.ChangeLen {
-			panic(fmt.Sprintf("BUG: %d new bytes for a site that changes %d", len(nb), s.code.Site.ChangeLen))
-		}
-		o.bytes = nb
+		o.bytes = bytes
 	}
+	// A later change of the same site replaces an earlier one: two
+	// multi-phase changes of one site in one batch would expose the first
+	// one's head with the second one's tail.
+	if i, ok := b.index[s]; ok {
+		b.ops[i] = o
+		return b
+	}
+	if b.index == nil {
+		b.index = make(map[*Site]int)
+	}
+	b.index[s] = len(b.ops)
 	b.ops = append(b.ops, o)
 	return b
 }
@@ -322,31 +330,40 @@ func (b *Batch) Commit() error {
 	p := b.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var phases [][]store
+	var phases [maxPhases][]store
 	for _, o := range b.ops {
 		if o.bytes == nil {
 			continue
 		}
-		for i, ph := range o.s.plan(o.bytes) {
-			for len(phases) <= i {
-				phases = append(phases, nil)
-			}
-			phases[i] = append(phases[i], ph...)
+		nb, err := o.bytes()
+		if err != nil {
+			return fmt.Errorf("patch: site %s: %w", o.s.js.Name, err) // nothing written yet
 		}
+		if len(nb) != o.s.code.Site.ChangeLen {
+			panic(fmt.Sprintf("BUG: %d new bytes for a site that changes %d", len(nb), o.s.code.Site.ChangeLen))
+		}
+		o.s.plan(&phases, nb)
 	}
+	// A failed barrier does not stop the protocol half way: every phase is
+	// written, so no site stays parked and the code is the new code; the
+	// error says that other threads may not have caught up yet.
+	var berr error
 	for _, ph := range phases {
+		if len(ph) == 0 {
+			break // phases fill from the first
+		}
 		for _, st := range ph {
 			st.apply(p.pause)
 		}
-		if err := p.barrier.Sync(); err != nil {
-			return fmt.Errorf("patch: barrier %s: %w", p.barrier.Name(), err)
+		if err := p.barrier.Sync(); err != nil && berr == nil {
+			berr = fmt.Errorf("patch: barrier %s: %w", p.barrier.Name(), err)
 		}
 		p.batches.Add(1)
 	}
 	for _, o := range b.ops {
 		o.s.state.Store(o.state)
 	}
-	return nil
+	return berr
 }
 
 // Bytes of a site, through the RW view.

@@ -52,10 +52,9 @@ func spin(d time.Duration) {
 	}
 }
 
-// words splits the bytes data, to be written at block offset start, into
-// stores of naturally aligned words of size w.
-func words(blk jit.Block, start int, data []byte, w int, code bool) []store {
-	var out []store
+// words appends to out the stores of naturally aligned words of size w
+// that write the bytes data at block offset start.
+func words(out []store, blk jit.Block, start int, data []byte, w int, code bool) []store {
 	for i := 0; i < len(data); {
 		at := start + i
 		base := at &^ (w - 1)
@@ -70,50 +69,53 @@ func words(blk jit.Block, start int, data []byte, w int, code bool) []store {
 	return out
 }
 
-// plan returns the phases (stores followed by one barrier each) that
-// change the site's bytes to nb with the site's protocol.
-func (s *Site) plan(nb []byte) [][]store {
+// maxPhases is the most phases a protocol has (SelfLoop).
+const maxPhases = 3
+
+// plan appends to phases[k] the stores of phase k (each phase is followed
+// by one barrier) that change the site's bytes to nb with its protocol.
+func (s *Site) plan(phases *[maxPhases][]store, nb []byte) {
 	c := s.code.Site
 	blk := s.prog.Block()
 	start := c.Offset + c.Change
 	code := c.Kind != dataKind
 	switch s.proto {
 	case AtomicSlot, DataSlot:
-		return [][]store{one(words(blk, start, nb, 8, code))}
+		phases[0] = one(phases[0], words(phases[0], blk, start, nb, 8, code))
 	case PatchClass:
-		return [][]store{one(words(blk, start, nb, 4, code))}
+		phases[0] = one(phases[0], words(phases[0], blk, start, nb, 4, code))
 	case SelfLoop:
 		head := s.parkHead()
 		h := len(head)
 		// 1: park arriving threads; 2: write the tail behind the parked
 		// head; 3: the new head. A barrier after each.
-		return [][]store{
-			one(words(blk, c.Offset, head, 8, true)),
-			words(blk, start+h, nb[h:], 8, true),
-			one(words(blk, c.Offset, nb[:h], 8, true)),
-		}
+		phases[0] = one(phases[0], words(phases[0], blk, c.Offset, head, 8, true))
+		phases[1] = words(phases[1], blk, start+h, nb[h:], 8, true)
+		phases[2] = one(phases[2], words(phases[2], blk, c.Offset, nb[:h], 8, true))
 	case Unsafe:
-		sts := words(blk, start, nb, 1, code)
-		for i := range sts {
-			sts[i].pause = i > 0
+		n := len(phases[0])
+		phases[0] = words(phases[0], blk, start, nb, 1, code)
+		for i := n + 1; i < len(phases[0]); i++ {
+			phases[0][i].pause = true
 		}
-		return [][]store{sts}
 	case Straddle:
 		w := 8
 		if c.Kind == dataKind {
 			w = 4 // a data slot in two halves
 		}
-		return [][]store{words(blk, start, nb, w, code)}
+		phases[0] = words(phases[0], blk, start, nb, w, code)
+	default:
+		panic(fmt.Sprintf("BUG: plan for protocol %v", s.proto))
 	}
-	panic(fmt.Sprintf("BUG: plan for protocol %v", s.proto))
 }
 
-// one checks that a protocol that promises a single store got one.
-func one(sts []store) []store {
-	if len(sts) != 1 {
-		panic(fmt.Sprintf("BUG: %d stores where the site's guarantee promises one", len(sts)))
+// one checks that a protocol that promises a single store appended one to
+// before.
+func one(before, after []store) []store {
+	if len(after) != len(before)+1 {
+		panic(fmt.Sprintf("BUG: %d stores where the site's guarantee promises one", len(after)-len(before)))
 	}
-	return sts
+	return after
 }
 
 const dataKind = codegen.SiteData
