@@ -12,6 +12,12 @@ import (
 // WriteListing prints the compiled code as a listing (address from base,
 // bytes, GNU syntax) with every function's entry and every patch site marked.
 func (c *Code) WriteListing(w io.Writer, base uint64) error {
+	return c.WriteListingWith(w, base, nil)
+}
+
+// WriteListingWith is WriteListing naming each site's patch protocol with
+// protocol (the patcher knows it; jit does not).
+func (c *Code) WriteListingWith(w io.Writer, base uint64, protocol func(codegen.Site) string) error {
 	var dec codegen.Decoder
 	min := 1
 	switch c.Arch {
@@ -29,5 +35,5 @@ func (c *Code) WriteListing(w io.Writer, base uint64) error {
 			return err
 		}
 	}
-	return codegen.WriteListing(w, c.Blob, base, dec, min, nil)
+	return codegen.WriteListing(w, c.Blob, base, dec, min, protocol)
 }

@@ -194,31 +194,44 @@ func (s *Site) Arm() error { return s.p.Batch().Arm(s).Commit() }
 // Disarm makes a guard site fall through again.
 func (s *Site) Disarm() error { return s.p.Batch().Disarm(s).Commit() }
 
+// NaturalProtocol returns the protocol that a site's guarantee calls for
+// (Auto when none can patch it): DataSlot for a data slot, SelfLoop for a
+// multi-word site, PatchClass for a Power patch-class word, AtomicSlot for
+// bytes inside one aligned qword.
+func NaturalProtocol(c codegen.Site) Protocol {
+	g := c.Guarantee
+	switch {
+	case c.Kind == codegen.SiteData:
+		return DataSlot
+	case g&codegen.MultiWord != 0:
+		return SelfLoop
+	case g&codegen.PatchClass != 0:
+		return PatchClass
+	case g&codegen.InAlignedQword != 0:
+		return AtomicSlot
+	}
+	return Auto
+}
+
 // protocolFor checks the patcher's forced protocol against the site's
 // guarantee, or picks the protocol the guarantee calls for.
 func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
-	g := s.code.Site.Guarantee
-	var natural Protocol
-	allowed := map[Protocol]bool{Unsafe: true}
-	switch {
-	case !s.code.Present:
+	if !s.code.Present {
 		return Auto, nil // nothing to write
-	case s.code.Site.Kind == codegen.SiteData:
-		natural = DataSlot
+	}
+	g := s.code.Site.Guarantee
+	natural := NaturalProtocol(s.code.Site)
+	allowed := map[Protocol]bool{Unsafe: true, natural: true}
+	switch natural {
+	case DataSlot, SelfLoop:
 		allowed[Straddle] = true
-	case g&codegen.MultiWord != 0:
-		natural = SelfLoop
-		allowed[Straddle] = true
-	case g&codegen.PatchClass != 0:
-		natural = PatchClass
+	case PatchClass:
 		allowed[AtomicSlot] = true
-	case g&codegen.InAlignedQword != 0:
-		natural = AtomicSlot
+	case AtomicSlot:
 		allowed[SelfLoop] = true
 	default:
 		return 0, fmt.Errorf("%w: site %s has guarantee %v, which no protocol can patch", ErrProtocol, s.js.Name, g)
 	}
-	allowed[natural] = true
 	want := p.proto
 	if want == Auto {
 		return natural, nil

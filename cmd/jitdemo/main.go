@@ -1,9 +1,12 @@
-// Command jitdemo is the command-line face of syncore: it reports what this
-// machine offers for live code patching (info) and, as the project grows,
-// runs workloads that patch machine code while other threads execute it.
+// Command jitdemo is the command-line face of syncore: with no command it
+// runs a live-patching demo; its commands report what this machine offers
+// for live code patching (info), compile and run jasm programs and the
+// built-in workloads (run), stress the patch protocols (stress), measure
+// them (bench) and print listings (disasm).
 //
 // Usage:
 //
+//	jitdemo [--duration D] [--threads N] [--json]
 //	jitdemo <command> [flags]
 //	jitdemo help [command]
 //
@@ -45,9 +48,8 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stdout)
-		return 0
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
+		return demoMain(args, stdout, stderr) // the default demo, with its flags
 	}
 	name := args[0]
 	switch name {
@@ -67,11 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		if strings.HasPrefix(name, "-") {
-			fmt.Fprintf(stderr, "jitdemo: flag %s before a command; flags follow the command\n", name)
-		} else {
-			fmt.Fprintf(stderr, "jitdemo: unknown command %q\n", name)
-		}
+		fmt.Fprintf(stderr, "jitdemo: unknown command %q\n", name)
 		usage(stderr)
 		return 2
 	}
@@ -90,12 +88,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runFn(fs.Args(), stdout, stderr)
 }
 
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `jitdemo — live machine-code patching with core-serialising membarrier
 
 Usage:
+  jitdemo [--duration D] [--threads N] [--json]   the default demo (tiering hot-swap)
   jitdemo <command> [flags]
   jitdemo help <command>
+`+demoDetails+`
 
 Commands:
 `)

@@ -93,13 +93,18 @@ func TestUsage(t *testing.T) {
 		stdout     string // substring wanted on stdout
 		stderrLine string // wanted first line of stderr
 	}{
-		{"no command prints help", nil, 0, "Commands:", ""},
 		{"help", []string{"help"}, 0, "info", ""},
+		{"--help", []string{"--help"}, 0, "Commands:", ""},
 		{"help info", []string{"help", "info"}, 0, "Usage: jitdemo info", ""},
 		{"info -h", []string{"info", "-h"}, 0, "-json", ""},
 		{"info --help", []string{"info", "--help"}, 0, "Usage: jitdemo info", ""},
 		{"unknown command", []string{"frobnicate"}, 2, "", `jitdemo: unknown command "frobnicate"`},
-		{"flag before command", []string{"--json"}, 2, "", "jitdemo: flag --json before a command; flags follow the command"},
+		{"demo: unknown flag", []string{"--bogus"}, 2, "", "jitdemo: flag provided but not defined: -bogus"},
+		{"demo: bad duration", []string{"--duration", "-1s"}, 2, "", "jitdemo: --duration must be positive"},
+		{"demo: stray argument", []string{"--duration", "1s", "extra"}, 2, "", `jitdemo: unknown command "extra"`},
+		{"run: unknown workload", []string{"run", "--workload", "nope"}, 2, "", `jitdemo run: unknown workload "nope" (want tiering, inline-cache, deopt, constants)`},
+		{"disasm: bad arch", []string{"disasm", "--arch", "x86", "f.jasm"}, 2, "", `jitdemo disasm: jit: unknown architecture "x86" (want amd64 or ppc64le)`},
+		{"disasm: no file", []string{"disasm"}, 2, "", "jitdemo disasm: want exactly one FILE, got 0 arguments"},
 		{"unknown flag", []string{"info", "--bogus"}, 2, "", "jitdemo info: flag provided but not defined: -bogus"},
 		{"extra argument", []string{"info", "extra"}, 2, "", `jitdemo info: unexpected argument "extra"`},
 		{"help unknown", []string{"help", "nope"}, 2, "", `jitdemo help: unknown command "nope"`},

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/jit/jasm"
@@ -17,20 +19,44 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "compile a jasm program and run it (or interpret it with --interp)",
-		usage:   "run [--interp] [--entry NAME] FILE [ARGS...]",
+		usage:   "run [--interp] [--entry NAME] FILE [ARGS...]  |  run --workload NAME [--duration D] [--threads N] [--json]",
 		details: `
 Runs the entry function (main unless --entry names another, or the program
 sets one) with ARGS as signed 64-bit integers (decimal or 0x hex) and prints
 the value it returns on one line. A runtime error (division by zero, stack
 overflow, interrupted) goes to stderr with exit status 1; a program that does
 not parse or verify, to stderr as file:line:col: message with exit status 2.
-See docs/jasm.md for the language.`,
+See docs/jasm.md for the language.
+
+With --workload NAME it runs a built-in workload instead: worker threads call
+a program from examples/ while its sites are patched live, and every result is
+checked (violations must be 0; exit status 1 otherwise). Workloads:
+  tiering       a pcall site retargeted between a baseline and an optimised version
+  inline-cache  a polymorphic call site retargeted among monomorphic targets
+  deopt         a guard armed live to divert every thread to a slow path, and disarmed
+  constants     a pconst site changed live (data slot, and code patch on amd64)`,
 		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 			interp := fs.Bool("interp", false, "run in the interpreter (the reference semantics) instead of machine code")
 			entry := fs.String("entry", "", "the function to run (default: the program's entry, main)")
+			workload := fs.String("workload", "", "run a built-in workload: "+strings.Join(workloadNames(), ", "))
+			var d demoFlags
+			d.declare(fs, 3*time.Second)
 			return func(args []string, stdout, stderr io.Writer) int {
+				if *workload != "" {
+					spec := findWorkload(*workload)
+					if spec == nil {
+						return usageError(stderr, "run", "unknown workload %q (want %s)", *workload, strings.Join(workloadNames(), ", "))
+					}
+					if len(args) > 0 {
+						return usageError(stderr, "run", "--workload takes no FILE or ARGS (got %q)", args[0])
+					}
+					if err := d.check(); err != nil {
+						return usageError(stderr, "run", "%v", err)
+					}
+					return runWorkloadCmd(spec, d, stdout, stderr)
+				}
 				if len(args) == 0 {
-					return usageError(stderr, "run", "missing FILE")
+					return usageError(stderr, "run", "missing FILE (or --workload NAME)")
 				}
 				return runFile(args[0], args[1:], *interp, *entry, stdout, stderr)
 			}

@@ -37,7 +37,7 @@ func TestRun(t *testing.T) {
 		{"stack overflow", []string{"run", deep}, 1, "", "runtime error: stack overflow"},
 		{"parse error", []string{"run", bad}, 2, "", bad + ":3:2: expected a label after jz"},
 		{"missing file", []string{"run", "nope.jasm"}, 2, "", "jitdemo run: open nope.jasm: no such file or directory"},
-		{"no file", []string{"run"}, 2, "", "jitdemo run: missing FILE"},
+		{"no file", []string{"run"}, 2, "", "jitdemo run: missing FILE (or --workload NAME)"},
 		{"bad argument", []string{"run", div, "x", "1"}, 2, "", `jitdemo run: argument 1: "x" is not a 64-bit integer`},
 		{"wrong count", []string{"run", div, "1"}, 2, "", "jitdemo run: main takes 2 arguments, 1 given"},
 		{"no such entry", []string{"run", "--entry", "zz", div}, 2, "", `jitdemo run: ` + div + ` has no function "zz"`},

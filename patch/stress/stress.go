@@ -278,6 +278,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	hs, _ := pt.Barrier().(*patch.Handshake)
+	// One P per worker and per patcher: the Go scheduler must not make a
+	// patcher wait for a locked worker to give its P up.
+	if procs := runtime.GOMAXPROCS(0); procs < cfg.Threads+cfg.Patchers {
+		runtime.GOMAXPROCS(cfg.Threads + cfg.Patchers)
+		defer runtime.GOMAXPROCS(procs)
+	}
 
 	var wg sync.WaitGroup
 	for w := range cfg.Threads {
