@@ -125,7 +125,9 @@ func (l *amd64Lowerer) begin(fi int, f *jasm.Func) {
 			a.Store(l.local(j), x86.RAX)
 		}
 	}
-	l.poll() // calls poll, so recursion without loops stays interruptible
+	if callsOut(f) {
+		l.poll() // so recursion without loops stays interruptible
+	}
 }
 
 func (l *amd64Lowerer) flushDeferred() {

@@ -55,6 +55,24 @@ func BenchmarkCall(b *testing.B) {
 			}
 		}
 	})
+	b.Run("jit-caller", func(b *testing.B) {
+		rt := newTestRuntime(b, Options{})
+		p, err := rt.Compile("id.jasm", []byte("func main 1\n arg 0\n ret\nend\n"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := p.Entry().NewCaller()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := c.Call(int64(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkFib30: machine code vs the interpreter (goal ≥ 30×) vs Go (goal ≤ 2×).

@@ -140,6 +140,18 @@ func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
 	}
 }
 
+// callsOut reports whether f calls anything (reachable call or pcall): only
+// then does its entry need a poll point (so that recursion stays
+// interruptible); a leaf without loops ends on its own.
+func callsOut(f *jasm.Func) bool {
+	for i, in := range f.Code {
+		if (in.Op == jasm.OpCall || in.Op == jasm.OpPCall) && f.Depth[i] >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // label returns the label of instruction j of the current function.
 func (s *lowerState) label(b *codegen.Buffer, j int64) codegen.Label {
 	if s.instLabels[j] == 0 {

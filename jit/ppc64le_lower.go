@@ -118,7 +118,9 @@ func (l *ppc64Lowerer) begin(fi int, f *jasm.Func) {
 	for j := range f.Locals {
 		a.Std(ppc.R0, ppc.R1, l.local(j)) // R0 is always 0
 	}
-	l.poll() // calls poll, so recursion without loops stays interruptible
+	if callsOut(f) {
+		l.poll() // so recursion without loops stays interruptible
+	}
 }
 
 func (l *ppc64Lowerer) flushDeferred() {

@@ -250,6 +250,12 @@ func (f *Func) run(intr *uint64, args []int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return exitResult(v, exit)
+}
+
+// exitResult turns the result register and exit code of a call into what
+// Call returns: the interpreter's runtime errors, exactly.
+func exitResult(v, exit int64) (int64, error) {
 	switch exit {
 	case exitOK:
 		return v, nil

@@ -16,31 +16,38 @@ import (
 // and §8.1.3 (the executing threads serialise: the barrier).
 
 // amd64CallBytes: e8 rel32 at Offset+Change, rel32 from the call's end.
-func (s *Site) amd64CallBytes(to uintptr) ([]byte, error) {
+func (s *Site) amd64CallBytes(dst []byte, to uintptr) ([]byte, error) {
 	c := s.code.Site
 	b, err := x86.EncodeCallRel32(s.rx(c.Offset+c.Change), uint64(to))
-	return b[:], err
+	return append(dst, b[:]...), err
 }
 
+// amd64Nop5 is the canonical 5-byte nop (nopl 0x0(%rax,%rax,1)).
+var amd64Nop5 = [5]byte{0x0f, 0x1f, 0x44, 0x00, 0x00}
+
 // amd64GuardBytes: jmp rel32 to the label when armed, the 5-byte nop when not.
-func (s *Site) amd64GuardBytes(armed bool, to uint64) ([]byte, error) {
+func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error) {
 	c := s.code.Site
 	if !armed {
-		return x86.NopBytes(c.ChangeLen)
+		if c.ChangeLen == len(amd64Nop5) {
+			return append(dst, amd64Nop5[:]...), nil
+		}
+		nop, err := x86.NopBytes(c.ChangeLen)
+		return append(dst, nop...), err
 	}
 	b, err := x86.EncodeJmpRel32(s.rx(c.Offset), to)
-	return b[:], err
+	return append(dst, b[:]...), err
 }
 
 // parkHead is what the self-loop protocol writes over the head of a
 // multi-word amd64 site: jmp rel32 to the site's park stub when it has one
 // (the stub polls and jumps back, so a parked thread can still yield to the
 // Go runtime's stop-the-world), else HotSpot's jmp $-2 (EB FE).
-func (s *Site) parkHead() []byte {
+func (s *Site) parkHead(dst []byte) []byte {
 	if to, err := s.targetRX(); err == nil {
 		if b, err := x86.EncodeJmpRel32(s.rx(s.code.Site.Offset), to); err == nil {
-			return b[:]
+			return append(dst, b[:]...)
 		}
 	}
-	return x86.SelfLoop[:]
+	return append(dst, x86.SelfLoop[:]...)
 }

@@ -96,7 +96,9 @@ type Patcher struct {
 	proto   Protocol
 	pause   time.Duration
 	mu      sync.Mutex
-	batches atomic.Uint64 // barriers issued, for reports
+	gen     uint64             // commits so far (guarded by mu)
+	scratch [maxPhases][]store // stores of the commit in progress (guarded by mu)
+	batches atomic.Uint64      // barriers issued, for reports
 }
 
 // New returns a patcher for rt's programs.
@@ -133,6 +135,10 @@ type Site struct {
 	code  jit.SiteCode
 	proto Protocol
 	state atomic.Int64 // pconst: value; pcall: callee index; guard: 1 armed
+	// mark and pos find an earlier op on this site in the commit that
+	// Patcher.gen numbers (guarded by Patcher.mu).
+	mark uint64
+	pos  int
 }
 
 // Site returns the site called name in prog.
@@ -182,17 +188,31 @@ func (s *Site) Value() int64 { return s.state.Load() }
 
 // SetConst changes a pconst site to v; see the package doc for what holds
 // when it returns.
-func (s *Site) SetConst(v int64) error { return s.p.Batch().SetConst(s, v).Commit() }
+func (s *Site) SetConst(v int64) error { return s.change(op{s: s, kind: opConst, arg: v, state: v}) }
 
 // Retarget makes a pcall site call function fn (an index in the site's
 // program, with the arity of the site's call).
-func (s *Site) Retarget(fn int) error { return s.p.Batch().Retarget(s, fn).Commit() }
+func (s *Site) Retarget(fn int) error {
+	if err := s.prog.Jasm().CanRetarget(s.index, fn); err != nil {
+		return fmt.Errorf("%w: %w", ErrOtherTarget, err)
+	}
+	return s.change(op{s: s, kind: opCall, arg: int64(fn), state: int64(fn)})
+}
 
 // Arm makes a guard site jump to its label.
-func (s *Site) Arm() error { return s.p.Batch().Arm(s).Commit() }
+func (s *Site) Arm() error { return s.change(op{s: s, kind: opGuard, arg: 1, state: 1}) }
 
 // Disarm makes a guard site fall through again.
-func (s *Site) Disarm() error { return s.p.Batch().Disarm(s).Commit() }
+func (s *Site) Disarm() error { return s.change(op{s: s, kind: opGuard, arg: 0, state: 0}) }
+
+// change applies one op: a batch of one, without the Batch.
+func (s *Site) change(o op) error {
+	if err := s.p.check(o.s, o.kind); err != nil {
+		return err
+	}
+	ops := [1]op{o}
+	return s.p.commit(ops[:])
+}
 
 // NaturalProtocol returns the protocol that a site's guarantee calls for
 // (Auto when none can patch it): DataSlot for a data slot, SelfLoop for a
@@ -245,30 +265,49 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 	return want, nil
 }
 
+// opKind is what a batch entry does to its site.
+type opKind uint8
+
+const (
+	opConst opKind = iota
+	opCall
+	opGuard
+)
+
 // op is one change in a batch.
 type op struct {
 	s     *Site
+	kind  opKind
+	arg   int64 // the constant, the callee's function index, or 1 to arm
 	state int64
-	// bytes computes the site's new bytes for [Change, Change+ChangeLen);
-	// Commit calls it under the patcher's lock, since it may read the
-	// site's current bytes (which another Commit may be changing).
-	bytes func() ([]byte, error)
+	skip  bool // replaced by a later op on the same site
 }
 
 // Batch collects changes that Commit applies together: each protocol phase
 // of every site is written, then one barrier serves them all, so n sites
 // cost max(phases) barriers instead of n × phases (Linux's batched static
 // keys: 168 → 3 IPIs). The first mistake is kept and returned by Commit;
-// nothing is written then.
+// nothing is written then. A Batch is used by one goroutine.
 type Batch struct {
 	p     *Patcher
 	ops   []op
-	index map[*Site]int // position of each site's op in ops
+	small [4]op // ops' first storage: a batch of a few sites allocates nothing more
 	err   error
 }
 
 // Batch starts a batch.
-func (p *Patcher) Batch() *Batch { return &Batch{p: p} }
+func (p *Patcher) Batch() *Batch {
+	b := &Batch{p: p}
+	b.ops = b.small[:0]
+	return b
+}
+
+// Reset empties the batch for reuse, keeping its storage: a patcher that
+// commits batches in a loop allocates nothing once they have grown.
+func (b *Batch) Reset() {
+	clear(b.ops)
+	b.ops, b.err = b.ops[:0], nil
+}
 
 // Len is the number of changes in the batch.
 func (b *Batch) Len() int { return len(b.ops) }
@@ -280,58 +319,60 @@ func (b *Batch) fail(err error) *Batch {
 	return b
 }
 
-func (b *Batch) add(s *Site, kind jasm.SiteKind, state int64, bytes func() ([]byte, error)) *Batch {
+// check reports whether op kind fits site s of this patcher.
+func (p *Patcher) check(s *Site, kind opKind) error {
+	if s.p != p {
+		return fmt.Errorf("patch: site %s belongs to another patcher", s.js.Name)
+	}
+	want := [...]jasm.SiteKind{opConst: jasm.SiteConst, opCall: jasm.SiteCall, opGuard: jasm.SiteGuard}[kind]
+	if s.js.Kind != want {
+		return fmt.Errorf("%w: %s site %s", ErrSiteKind, s.js.Kind, s.js.Name)
+	}
+	return nil
+}
+
+func (b *Batch) add(s *Site, kind opKind, arg, state int64) *Batch {
 	if b.err != nil {
 		return b
 	}
-	if s.p != b.p {
-		return b.fail(fmt.Errorf("patch: site %s belongs to another patcher", s.js.Name))
+	if err := b.p.check(s, kind); err != nil {
+		return b.fail(err)
 	}
-	if s.js.Kind != kind {
-		return b.fail(fmt.Errorf("%w: %s site %s", ErrSiteKind, s.js.Kind, s.js.Name))
-	}
-	o := op{s: s, state: state}
-	if s.code.Present {
-		o.bytes = bytes
-	}
-	// A later change of the same site replaces an earlier one: two
-	// multi-phase changes of one site in one batch would expose the first
-	// one's head with the second one's tail.
-	if i, ok := b.index[s]; ok {
-		b.ops[i] = o
-		return b
-	}
-	if b.index == nil {
-		b.index = make(map[*Site]int)
-	}
-	b.index[s] = len(b.ops)
-	b.ops = append(b.ops, o)
+	b.ops = append(b.ops, op{s: s, kind: kind, arg: arg, state: state})
 	return b
 }
 
 // SetConst adds "pconst site s becomes v".
-func (b *Batch) SetConst(s *Site, v int64) *Batch {
-	return b.add(s, jasm.SiteConst, v, func() ([]byte, error) { return s.constBytes(v) })
-}
+func (b *Batch) SetConst(s *Site, v int64) *Batch { return b.add(s, opConst, v, v) }
 
 // Retarget adds "pcall site s calls function fn".
 func (b *Batch) Retarget(s *Site, fn int) *Batch {
 	if err := s.prog.Jasm().CanRetarget(s.index, fn); err != nil {
 		return b.fail(fmt.Errorf("%w: %w", ErrOtherTarget, err))
 	}
-	return b.add(s, jasm.SiteCall, int64(fn), func() ([]byte, error) {
-		return s.callBytes(s.prog.FuncAt(fn).Addr())
-	})
+	return b.add(s, opCall, int64(fn), int64(fn))
 }
 
 // Arm adds "guard site s jumps to its label".
-func (b *Batch) Arm(s *Site) *Batch {
-	return b.add(s, jasm.SiteGuard, 1, func() ([]byte, error) { return s.guardBytes(true) })
-}
+func (b *Batch) Arm(s *Site) *Batch { return b.add(s, opGuard, 1, 1) }
 
 // Disarm adds "guard site s falls through".
-func (b *Batch) Disarm(s *Site) *Batch {
-	return b.add(s, jasm.SiteGuard, 0, func() ([]byte, error) { return s.guardBytes(false) })
+func (b *Batch) Disarm(s *Site) *Batch { return b.add(s, opGuard, 0, 0) }
+
+// newBytes appends to dst the site's new bytes for [Change,
+// Change+ChangeLen) after op o. Commit calls it under the patcher's lock,
+// since it may read the site's current bytes (another Commit may be
+// changing them).
+func (o *op) newBytes(dst []byte) ([]byte, error) {
+	s := o.s
+	switch o.kind {
+	case opConst:
+		return s.constBytes(dst, o.arg)
+	case opCall:
+		return s.callBytes(dst, s.prog.FuncAt(int(o.arg)).Addr())
+	default:
+		return s.guardBytes(dst, o.arg == 1)
+	}
 }
 
 // Commit writes every change and issues the barriers. When it returns nil,
@@ -340,22 +381,48 @@ func (b *Batch) Commit() error {
 	if b.err != nil {
 		return b.err
 	}
-	p := b.p
+	return b.p.commit(b.ops)
+}
+
+// commit writes ops phase by phase with a barrier after each.
+func (p *Patcher) commit(ops []op) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var phases [maxPhases][]store
-	for _, o := range b.ops {
-		if o.bytes == nil {
+	// A later change of the same site replaces an earlier one: two
+	// multi-phase changes of one site in one batch would expose the first
+	// one's head with the second one's tail. Sites are marked with this
+	// commit's generation (guarded by p.mu).
+	p.gen++
+	for i := range ops {
+		o := &ops[i]
+		if o.s.mark == p.gen {
+			ops[o.s.pos].skip = true
+		}
+		o.s.mark, o.s.pos = p.gen, i
+	}
+	// The stores go into the patcher's scratch space (guarded by p.mu),
+	// which keeps its capacity from one commit to the next.
+	phases := p.scratch
+	for i := range phases {
+		phases[i] = phases[i][:0]
+	}
+	if cap(phases[0]) < len(ops) {
+		phases[0] = make([]store, 0, len(ops)) // one store per site, for all but Unsafe
+	}
+	var buf [16]byte
+	for i := range ops {
+		o := &ops[i]
+		if o.skip || !o.s.code.Present {
 			continue
 		}
-		nb, err := o.bytes()
+		nb, err := o.newBytes(buf[:0])
 		if err != nil {
 			return fmt.Errorf("patch: site %s: %w", o.s.js.Name, err) // nothing written yet
 		}
 		if len(nb) != o.s.code.Site.ChangeLen {
 			panic(fmt.Sprintf("BUG: %d new bytes for a site that changes %d", len(nb), o.s.code.Site.ChangeLen))
 		}
-		o.s.plan(&phases, nb)
+		phases = o.s.plan(phases, nb)
 	}
 	// A failed barrier does not stop the protocol half way: every phase is
 	// written, so no site stays parked and the code is the new code; the
@@ -373,9 +440,15 @@ func (b *Batch) Commit() error {
 		}
 		p.batches.Add(1)
 	}
-	for _, o := range b.ops {
-		o.s.state.Store(o.state)
+	for i := range ops {
+		if !ops[i].skip {
+			ops[i].s.state.Store(ops[i].state)
+		}
 	}
+	for i := range phases {
+		clear(phases[i]) // do not keep sites alive
+	}
+	p.scratch = phases
 	return berr
 }
 
@@ -389,14 +462,14 @@ func (s *Site) current() []byte {
 // rx is the executable address of blob offset off.
 func (s *Site) rx(off int) uint64 { return uint64(s.prog.Block().Addr(off)) }
 
-func (s *Site) constBytes(v int64) ([]byte, error) {
+func (s *Site) constBytes(dst []byte, v int64) ([]byte, error) {
 	c := s.code.Site
 	switch {
 	case c.Kind == codegen.SiteData:
-		return binary.LittleEndian.AppendUint64(nil, uint64(v)), nil
+		return binary.LittleEndian.AppendUint64(dst, uint64(v)), nil
 	case s.p.arch == jit.ArchAMD64 && c.Guarantee&codegen.MultiWord != 0 && c.ChangeLen == 10:
-		cur := s.current()
-		return binary.LittleEndian.AppendUint64([]byte{cur[0], cur[1]}, uint64(v)), nil // movabs: keep REX.W and B8+r
+		cur := s.current() // movabs: keep REX.W and B8+r
+		return binary.LittleEndian.AppendUint64(append(dst, cur[0], cur[1]), uint64(v)), nil
 	}
 	return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
 }

@@ -19,18 +19,20 @@ import (
 // changes data, not code.
 
 // ppc64CallBytes: bl to, I-form, ±32 MiB.
-func (s *Site) ppc64CallBytes(to uintptr) ([]byte, error) {
+func (s *Site) ppc64CallBytes(dst []byte, to uintptr) ([]byte, error) {
 	w, err := ppc.EncodeB(s.rx(s.code.Site.Offset), uint64(to), true)
-	return le32(w), err
+	return le32(dst, w), err
 }
 
 // ppc64GuardBytes: b label when armed, the preferred nop when not.
-func (s *Site) ppc64GuardBytes(armed bool, to uint64) ([]byte, error) {
+func (s *Site) ppc64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error) {
 	if !armed {
-		return le32(ppc.NopWord), nil
+		return le32(dst, ppc.NopWord), nil
 	}
 	w, err := ppc.EncodeB(s.rx(s.code.Site.Offset), to, false)
-	return le32(w), err
+	return le32(dst, w), err
 }
 
-func le32(w uint32) []byte { return []byte{byte(w), byte(w >> 8), byte(w >> 16), byte(w >> 24)} }
+func le32(dst []byte, w uint32) []byte {
+	return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24))
+}

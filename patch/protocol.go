@@ -11,24 +11,26 @@ import (
 )
 
 // store is one write of a protocol: replace the bytes that mask selects in
-// the naturally aligned word of size bytes at off (through the RW view)
-// with those of bits, in one single-copy-atomic store. The writer is alone
-// (Patcher.mu), so the read-modify-write of the rest of the word is safe.
+// the naturally aligned word of size bytes at offset off of the site's
+// block (through the RW view) with those of bits, in one single-copy-atomic
+// store. The writer is alone (Patcher.mu), so the read-modify-write of the
+// rest of the word is safe.
 type store struct {
-	blk   jit.Block
-	off   int // aligned to size
-	size  int // 1, 4 or 8
+	s     *Site
+	off   int32 // aligned to size
+	size  uint8 // 1, 4 or 8
+	code  bool  // instruction bytes: the writer's cache maintenance follows
+	pause bool  // Unsafe: pause before the store
 	mask  uint64
 	bits  uint64
-	code  bool // instruction bytes: the writer's cache maintenance follows
-	pause bool // Unsafe: pause before the store
 }
 
 func (st store) apply(pause time.Duration) {
 	if st.pause {
 		spin(pause)
 	}
-	p := unsafe.Pointer(&st.blk.RW[st.off])
+	blk := st.s.prog.Block()
+	p := unsafe.Pointer(&blk.RW[st.off])
 	switch st.size {
 	case 8:
 		w := (*uint64)(p)
@@ -42,7 +44,7 @@ func (st store) apply(pause time.Duration) {
 		panic(fmt.Sprintf("BUG: store of %d bytes", st.size))
 	}
 	if st.code {
-		jit.SyncICache(st.blk, st.off, st.size)
+		jit.SyncICache(blk, int(st.off), int(st.size))
 	}
 }
 
@@ -53,12 +55,12 @@ func spin(d time.Duration) {
 }
 
 // words appends to out the stores of naturally aligned words of size w
-// that write the bytes data at block offset start.
-func words(out []store, blk jit.Block, start int, data []byte, w int, code bool) []store {
+// that write the bytes data at offset start of site s's block.
+func words(out []store, s *Site, start int, data []byte, w int, code bool) []store {
 	for i := 0; i < len(data); {
 		at := start + i
 		base := at &^ (w - 1)
-		st := store{blk: blk, off: base, size: w, code: code}
+		st := store{s: s, off: int32(base), size: uint8(w), code: code}
 		for ; i < len(data) && start+i < base+w; i++ {
 			shift := uint(start+i-base) * 8
 			st.mask |= 0xff << shift
@@ -73,28 +75,30 @@ func words(out []store, blk jit.Block, start int, data []byte, w int, code bool)
 const maxPhases = 3
 
 // plan appends to phases[k] the stores of phase k (each phase is followed
-// by one barrier) that change the site's bytes to nb with its protocol.
-func (s *Site) plan(phases *[maxPhases][]store, nb []byte) {
+// by one barrier) that change the site's bytes to nb with its protocol, and
+// returns phases (by value, so that small batches keep their stores on the
+// caller's stack).
+func (s *Site) plan(phases [maxPhases][]store, nb []byte) [maxPhases][]store {
 	c := s.code.Site
-	blk := s.prog.Block()
 	start := c.Offset + c.Change
 	code := c.Kind != dataKind
 	switch s.proto {
 	case AtomicSlot, DataSlot:
-		phases[0] = one(phases[0], words(phases[0], blk, start, nb, 8, code))
+		phases[0] = one(phases[0], words(phases[0], s, start, nb, 8, code))
 	case PatchClass:
-		phases[0] = one(phases[0], words(phases[0], blk, start, nb, 4, code))
+		phases[0] = one(phases[0], words(phases[0], s, start, nb, 4, code))
 	case SelfLoop:
-		head := s.parkHead()
+		var hb [8]byte
+		head := s.parkHead(hb[:0])
 		h := len(head)
 		// 1: park arriving threads; 2: write the tail behind the parked
 		// head; 3: the new head. A barrier after each.
-		phases[0] = one(phases[0], words(phases[0], blk, c.Offset, head, 8, true))
-		phases[1] = words(phases[1], blk, start+h, nb[h:], 8, true)
-		phases[2] = one(phases[2], words(phases[2], blk, c.Offset, nb[:h], 8, true))
+		phases[0] = one(phases[0], words(phases[0], s, c.Offset, head, 8, true))
+		phases[1] = words(phases[1], s, start+h, nb[h:], 8, true)
+		phases[2] = one(phases[2], words(phases[2], s, c.Offset, nb[:h], 8, true))
 	case Unsafe:
 		n := len(phases[0])
-		phases[0] = words(phases[0], blk, start, nb, 1, code)
+		phases[0] = words(phases[0], s, start, nb, 1, code)
 		for i := n + 1; i < len(phases[0]); i++ {
 			phases[0][i].pause = true
 		}
@@ -103,10 +107,11 @@ func (s *Site) plan(phases *[maxPhases][]store, nb []byte) {
 		if c.Kind == dataKind {
 			w = 4 // a data slot in two halves
 		}
-		phases[0] = words(phases[0], blk, start, nb, w, code)
+		phases[0] = words(phases[0], s, start, nb, w, code)
 	default:
 		panic(fmt.Sprintf("BUG: plan for protocol %v", s.proto))
 	}
+	return phases
 }
 
 // one checks that a protocol that promises a single store appended one to
@@ -120,29 +125,30 @@ func one(before, after []store) []store {
 
 const dataKind = codegen.SiteData
 
-// callBytes returns the new bytes of a pcall site that calls the code at to.
-func (s *Site) callBytes(to uintptr) ([]byte, error) {
+// callBytes appends to dst the new bytes of a pcall site that calls the
+// code at to.
+func (s *Site) callBytes(dst []byte, to uintptr) ([]byte, error) {
 	switch s.p.arch {
 	case jit.ArchAMD64:
-		return s.amd64CallBytes(to)
+		return s.amd64CallBytes(dst, to)
 	case jit.ArchPPC64LE:
-		return s.ppc64CallBytes(to)
+		return s.ppc64CallBytes(dst, to)
 	}
 	return nil, fmt.Errorf("patch: no call encoding for %s", s.p.arch)
 }
 
-// guardBytes returns the new bytes of a guard site: a jump to its label
-// when armed, the canonical nop of the same size when not.
-func (s *Site) guardBytes(armed bool) ([]byte, error) {
+// guardBytes appends to dst the new bytes of a guard site: a jump to its
+// label when armed, the canonical nop of the same size when not.
+func (s *Site) guardBytes(dst []byte, armed bool) ([]byte, error) {
 	to, err := s.targetRX()
 	if err != nil {
 		return nil, err
 	}
 	switch s.p.arch {
 	case jit.ArchAMD64:
-		return s.amd64GuardBytes(armed, to)
+		return s.amd64GuardBytes(dst, armed, to)
 	case jit.ArchPPC64LE:
-		return s.ppc64GuardBytes(armed, to)
+		return s.ppc64GuardBytes(dst, armed, to)
 	}
 	return nil, fmt.Errorf("patch: no guard encoding for %s", s.p.arch)
 }

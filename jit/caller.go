@@ -1,0 +1,60 @@
+package jit
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Caller calls one function from one goroutine at a time, on a JIT stack of
+// its own: the cheapest way to call machine code in a loop (no stack pool
+// and no call context to set up per call), as a VM's per-thread execution
+// context would. Results and errors are those of Func.Call. A Caller is not
+// safe for concurrent use; give each goroutine its own. Close returns its
+// stack to the runtime.
+type Caller struct {
+	f  *Func
+	st *jitStack
+	c  callCtx // reused; machine code reads it through the context register
+}
+
+// NewCaller returns a Caller for f.
+func (f *Func) NewCaller() (*Caller, error) {
+	if !canExecute {
+		return nil, ErrUnsupported
+	}
+	st, err := f.prog.rt.stacks.get()
+	if err != nil {
+		return nil, err
+	}
+	c := &Caller{f: f, st: st}
+	c.c = callCtx{stackLimit: st.limit, stackTop: st.top, base: f.prog.block.RX}
+	return c, nil
+}
+
+// Call runs the function with args; see Func.Call.
+func (c *Caller) Call(args ...int64) (int64, error) {
+	f := c.f
+	if c.st == nil {
+		return 0, fmt.Errorf("jit: call %s: the Caller is closed", f.name)
+	}
+	if len(args) != f.params {
+		return 0, f.arityErr(len(args))
+	}
+	c.c.intr = f.intr.Load()
+	copy(c.c.args[:], args)
+	c.c.exit = exitOK
+	jitcall(f.entry, &c.c)
+	for c.c.exit == exitYield {
+		runtime.Gosched()
+		jitresume(&c.c)
+	}
+	return exitResult(c.c.result, c.c.exit)
+}
+
+// Close returns the Caller's stack to the runtime; Call fails afterwards.
+func (c *Caller) Close() {
+	if c.st != nil {
+		c.f.prog.rt.stacks.put(c.st)
+		c.st = nil
+	}
+}
