@@ -7,6 +7,8 @@
 #   make vet             go vet for both ISAs, and gofmt
 #   make stress          jitdemo stress natively (STRESS_FLAGS="--duration 10s --threads 8")
 #   make stress-ppc64le  the same cross-built for ppc64le and run under qemu (emulated)
+#   make bench           the benchmark module (bench/) against wazero, cgo and Go: -count 6, benchstat
+#   make bench-quick     the same comparisons in one short pass (under 2 minutes)
 
 GO          ?= go
 QEMU_PPC64LE ?= qemu-ppc64le-static
@@ -17,7 +19,7 @@ LOGDIR      ?= .test-logs
 # -race needs cgo and a C compiler; without them the native run goes on without it and says so.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
 
-.PHONY: all test vet test-native test-ppc64le fuzz-short qemu fuzz stress stress-ppc64le clean
+.PHONY: all test vet test-native test-ppc64le fuzz-short qemu fuzz stress stress-ppc64le clean bench bench-quick
 all: test
 
 test: vet test-native fuzz-short test-ppc64le
@@ -69,3 +71,23 @@ stress-ppc64le: qemu
 
 clean:
 	rm -rf $(LOGDIR)
+
+# Benchmarks: bench/ is a module of its own (it requires wazero; the main module does not), so
+# ./... never includes it. make bench writes bench/results/{raw,benchstat,ratios}.txt (ignored by git);
+# docs/PERFORMANCE.md records one run. benchratio prints each case's medians and their ratios.
+BENCH_COUNT ?= 6
+BENCH_FLAGS ?=
+BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+bench bench-quick: SHELL := /bin/bash
+bench bench-quick: .SHELLFLAGS := -o pipefail -c
+
+bench:
+	@mkdir -p bench/results
+	cd bench && $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) -timeout 60m $(BENCH_FLAGS) | tee results/raw.txt
+	cd bench && $(BENCHSTAT) results/raw.txt | tee results/benchstat.txt
+	cd bench && $(GO) run ./cmd/benchratio results/raw.txt | tee results/ratios.txt
+
+bench-quick:
+	@mkdir -p bench/results
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime 200ms -count 2 -timeout 10m $(BENCH_FLAGS) | tee results/quick.txt
+	cd bench && $(GO) run ./cmd/benchratio results/quick.txt

@@ -309,11 +309,17 @@ func runWorkload(ctx context.Context, spec *workloadSpec, pconst jit.PConstMode,
 			defer runtime.UnlockOSThread()
 			r := rand.New(rand.NewPCG(uint64(t), 99))
 			local := make([]uint64, len(vs))
+			caller, err := entry.NewCaller()
+			if err != nil {
+				w.violation(fmt.Sprintf("worker %d: %v", t, err))
+				return
+			}
+			defer caller.Close()
 			for !stop.Load() {
 				for range 128 {
 					before := uint64(w.current.Load())
 					args := spec.args(r, int(before%n))
-					res, err := entry.Call(args...)
+					res, err := caller.Call(args...)
 					after := uint64(w.current.Load())
 					ver, ok := 0, err == nil
 					if ok {

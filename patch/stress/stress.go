@@ -298,12 +298,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				defer part.Leave()
 			}
 			r := rand.New(rand.NewPCG(cfg.Seed, uint64(w)+1))
+			callers := make([]*jit.Caller, len(funcs)) // one stack per worker, reused
+			for i, f := range funcs {
+				c, err := f.NewCaller()
+				if err != nil {
+					violation(false, fmt.Sprintf("worker %d: %v", w, err))
+					return
+				}
+				defer c.Close()
+				callers[i] = c
+			}
 			n := uint64(0)
 			for !stop.Load() {
 				for range 64 {
 					i := r.IntN(cfg.Sites)
 					before := published[i].Load()
-					v, err := funcs[i].Call()
+					v, err := callers[i].Call()
 					after := published[i].Load()
 					if err != nil {
 						violation(false, fmt.Sprintf("s%d: call failed: %v", i, err))
