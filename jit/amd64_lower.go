@@ -142,10 +142,13 @@ var amd64SetCond = map[jasm.Op]x86.Cond{
 	jasm.OpLe: x86.CondLE, jasm.OpGt: x86.CondG, jasm.OpGe: x86.CondGE,
 }
 
-func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) {
+func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 	a := l.a
 	if l.instLabels[i] != 0 {
 		a.Bind(l.instLabels[i])
+	}
+	if n, ok := l.fuse(f, i, in, d); ok {
+		return n
 	}
 	switch in.Op {
 	case jasm.OpPush:
@@ -304,6 +307,87 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) {
 	default:
 		panic("BUG: amd64 lowering of " + in.Op.String())
 	}
+	return 0
+}
+
+// fuse compiles a few common sequences in fewer instructions, returning how
+// many instructions after in it consumed:
+//
+//	push c; op            ->  op rax, c          (add sub and or xor mul shl shr sar; c an int32)
+//	push c; cmp; jz/jnz   ->  cmp rax, c; jcc    (cmp one of eq ne lt le gt ge)
+//	cmp; jz/jnz           ->  cmp; jcc
+//
+// Operands keep the template's places (the top in RAX, the rest in slots),
+// so fused and unfused code meet at every label. The differential tests
+// cover both (random programs contain all of these sequences).
+func (l *amd64Lowerer) fuse(f *jasm.Func, i int, in jasm.Inst, d int) (int, bool) {
+	a := l.a
+	if testNoFuse {
+		return 0, false
+	}
+	if in.Op == jasm.OpPush && d >= 1 && in.Arg == int64(int32(in.Arg)) && l.fusable(f, i+1) {
+		c := int32(in.Arg)
+		next := f.Code[i+1].Op
+		if cond, ok := amd64SetCond[next]; ok {
+			if l.fusable(f, i+2) && isCondJump(f.Code[i+2].Op) && f.Code[i+2].Arg > int64(i+2) {
+				a.CmpRI(x86.RAX, c)
+				l.reload(d - 1) // the compared value is consumed; mov keeps the flags
+				l.condJump(f.Code[i+2], cond)
+				return 2, true
+			}
+			a.CmpRI(x86.RAX, c)
+			a.Setcc(cond, x86.RAX)
+			a.MovzxB(x86.RAX, x86.RAX)
+			return 1, true
+		}
+		switch next {
+		case jasm.OpAdd:
+			a.AddRI(x86.RAX, c)
+		case jasm.OpSub:
+			if testSwapSub {
+				return 0, false
+			}
+			a.SubRI(x86.RAX, c)
+		case jasm.OpAnd:
+			a.AndRI(x86.RAX, c)
+		case jasm.OpOr:
+			a.OrRI(x86.RAX, c)
+		case jasm.OpXor:
+			a.XorRI(x86.RAX, c)
+		case jasm.OpMul:
+			a.ImulRRI(x86.RAX, x86.RAX, c)
+		case jasm.OpShl:
+			a.ShlI(x86.RAX, uint8(c&63))
+		case jasm.OpShr:
+			a.ShrI(x86.RAX, uint8(c&63))
+		case jasm.OpSar:
+			a.SarI(x86.RAX, uint8(c&63))
+		default:
+			return 0, false
+		}
+		return 1, true
+	}
+	if cond, ok := amd64SetCond[in.Op]; ok && l.fusable(f, i+1) && isCondJump(f.Code[i+1].Op) && f.Code[i+1].Arg > int64(i+1) {
+		a.MovRR(x86.RCX, x86.RAX)
+		a.Load(x86.RAX, l.slot(d-2))
+		a.CmpRR(x86.RAX, x86.RCX)
+		l.reload(d - 2)
+		l.condJump(f.Code[i+1], cond)
+		return 1, true
+	}
+	return 0, false
+}
+
+func isCondJump(op jasm.Op) bool { return op == jasm.OpJz || op == jasm.OpJnz }
+
+// condJump emits the jump of a fused compare-and-branch: jnz jumps when the
+// comparison holds, jz when it does not. (Only forward jumps are fused, so
+// no poll is due.)
+func (l *amd64Lowerer) condJump(j jasm.Inst, cond x86.Cond) {
+	if j.Op == jasm.OpJz {
+		cond = cond.Invert()
+	}
+	l.a.Jcc(cond, l.label(l.a.Buffer, j.Arg))
 }
 
 func (l *amd64Lowerer) end() {
@@ -340,5 +424,7 @@ func (l *amd64Lowerer) end() {
 }
 
 // testSwapSub makes both lowerings compile sub with its operands swapped:
-// the negative control of the differential tests. Never set outside tests.
-var testSwapSub bool
+// the negative control of the differential tests. testNoFuse turns off the
+// amd64 fusions, so tests can compare both code shapes. Never set outside
+// tests.
+var testSwapSub, testNoFuse bool

@@ -102,7 +102,9 @@ type lowerer interface {
 	begin(fi int, f *jasm.Func)
 	// inst emits in (Code[i] of the current function); depth is the
 	// operand-stack depth before it, label(j) the label of instruction j.
-	inst(f *jasm.Func, i int, in jasm.Inst, depth int)
+	// It returns how many of the following instructions it compiled
+	// together with in (a fused sequence), which the driver then skips.
+	inst(f *jasm.Func, i int, in jasm.Inst, depth int) (fused int)
 	// end emits the blob's tail: exit stubs and data slots.
 	end()
 }
@@ -152,6 +154,13 @@ func callsOut(f *jasm.Func) bool {
 	return false
 }
 
+// fusable reports whether instruction j of the current function may be
+// compiled together with the one before it: it exists and no jump lands on
+// it (a join would need the cached top in its register).
+func (s *lowerState) fusable(f *jasm.Func, j int) bool {
+	return j < len(f.Code) && s.instLabels[j] == 0
+}
+
 // label returns the label of instruction j of the current function.
 func (s *lowerState) label(b *codegen.Buffer, j int64) codegen.Label {
 	if s.instLabels[j] == 0 {
@@ -190,11 +199,11 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 	b := l.buffer()
 	for fi, f := range p.Funcs {
 		l.begin(fi, f)
-		for i, in := range f.Code {
+		for i := 0; i < len(f.Code); i++ {
 			if f.Depth[i] < 0 {
 				continue // unreachable
 			}
-			l.inst(f, i, in, f.Depth[i])
+			i += l.inst(f, i, f.Code[i], f.Depth[i])
 		}
 	}
 	l.end()

@@ -89,6 +89,23 @@ func (rt *Runtime) loadAndRun(p *jasm.Program, fn int, args []int64) (int64, err
 	return prog.FuncAt(fn).Call(args...)
 }
 
+// TestDifferentialUnfused repeats the differential test with the amd64
+// fusions (push+op, compare+branch) turned off, so the plain template code
+// stays covered too.
+func TestDifferentialUnfused(t *testing.T) {
+	rt := newTestRuntime(t, Options{StackBytes: 64 << 10})
+	testNoFuse = true
+	defer func() { testNoFuse = false }()
+	for seed := range 150 {
+		r := rand.New(rand.NewPCG(uint64(seed), 3))
+		p := jasmgen.Generate(r, jasmgen.Options{})
+		fn, _ := p.Func(p.EntryName())
+		if msg := agree(t, rt, p, fn, jasmgen.Args(r, p.Funcs[fn].Params)); msg != "" {
+			t.Fatalf("seed %d: %s\nprogram:\n%s", seed, msg, jasm.Format(p))
+		}
+	}
+}
+
 // TestDifferentialCatchesMiscompilation is the negative control: with sub
 // lowered with its operands swapped, the differential test must find a
 // program on which interpreter and machine code disagree.

@@ -137,7 +137,7 @@ var ppcSetCond = map[jasm.Op]ppc.Cond{
 	jasm.OpLe: ppc.LE, jasm.OpGt: ppc.GT, jasm.OpGe: ppc.GE,
 }
 
-func (l *ppc64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) {
+func (l *ppc64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 	a := l.a
 	r3 := ppc.R3
 	if l.instLabels[i] != 0 {
@@ -294,6 +294,7 @@ func (l *ppc64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) {
 	default:
 		panic("BUG: ppc64le lowering of " + in.Op.String())
 	}
+	return 0
 }
 
 func (l *ppc64Lowerer) end() {
