@@ -1,8 +1,34 @@
-// Package jit is syncore's language and runtime: the jasm bytecode (program
-// representation, text parser, verifier, interpreter), its compiler to amd64
-// and ppc64le on the codegen assemblers, the W^X code heap, the Go→JIT entry
-// trampolines and Func.
+// Package jit is syncore's runtime: it compiles jasm programs (package
+// jit/jasm) to amd64 or ppc64le machine code, loads them into a W^X code
+// heap and calls them from Go.
 //
-// Not built yet: this package holds only its documentation until the jit
-// issue lands (see README.md, "Status").
+//	rt, err := jit.New(jit.Options{})          // registers SYNC_CORE, maps the heap, runs the probe
+//	prog, err := rt.Compile("fib.jasm", src)    // parse, verify, compile, load
+//	v, err := prog.Func("main").Call(30)        // 832040, or the interpreter's runtime error
+//
+// # What it guarantees
+//
+//   - Machine code and the interpreter agree on every result and every
+//     runtime error (division by zero, stack overflow, interrupted): frames
+//     are exactly jasm.FrameSize bytes, so both overflow the stack budget on
+//     the same call. Differential tests check it on random programs.
+//   - The code heap maps one memfd twice (RW for writers, RX for execution),
+//     so no page is writable and executable at once and patching never takes
+//     X away from running code. A coherence probe at start-up checks that
+//     code written through the RW view is executed through the RX view and
+//     falls back to a single RWX mapping, saying why, where it is not (as
+//     under qemu-user). Info reports the mode.
+//   - Machine code runs on an mmap'd stack with a guard page (prologues check
+//     a limit first), never calls Go, and keeps the registers Go's signal
+//     handling relies on (ppc64le: R0 = 0, R2, R13, R30 = g).
+//   - Function entries (of functions that call) and loop back-edges poll an
+//     interrupt word (Func.Interrupt, CallContext) and the goroutine's
+//     preemption request: a long-running call yields to the Go scheduler, so
+//     it never holds up a garbage collection.
+//   - Compile runs on any host for either ISA; only the host's ISA runs.
+//
+// Patch sites (pconst, pcall, guard) are compiled to code shapes that obey
+// each ISA's rules for concurrent modification; package patch changes them.
+// For calls in a loop, Func.NewCaller gives a goroutine its own stack and
+// call context (a few nanoseconds per call).
 package jit
