@@ -20,12 +20,18 @@ import (
 //	[rbp-8*(1+P+L+k)]     operand-stack slot k
 //
 // Registers: RDI RSI RDX RCX R8 R9 R10 R11 carry arguments, RAX the result
-// and the cached top, R15 the callCtx; RBX, RCX, RDX are scratch between
-// instructions. R14 and X15 are free (jitcall is ABI0; Go's wrapper restores
-// them).
+// and the cached top, R15 the callCtx, R13 the interrupt word's address,
+// R14 the goroutine (g); RBX, RCX, RDX are scratch between instructions.
+// (jitcall is ABI0: Go's wrapper restores R14 and X15 afterwards.)
 var amd64ArgRegs = [8]x86.Reg{x86.RDI, x86.RSI, x86.RDX, x86.RCX, x86.R8, x86.R9, x86.R10, x86.R11}
 
-const amd64Ctx = x86.R15
+// Registers that hold the same value for a whole call (set by jitcall and
+// jitresume): the callCtx, the interrupt word's address, and g.
+const (
+	amd64Ctx  = x86.R15
+	amd64Intr = x86.R13
+	amd64G    = x86.R14
+)
 
 type amd64Lowerer struct {
 	lowerState
@@ -73,19 +79,17 @@ func (l *amd64Lowerer) reload(d int) {
 // entry.go); on a request it yields through an out-of-line stub that passes
 // the resume address in RBX:
 //
-//	mov rbx,[r15+intr]; mov rbx,[rbx]; test rbx,rbx; jnz interrupt
-//	mov rbx,[r15+g]; mov rbx,[rbx+16]; cmp rbx,stackPreempt; je stub
+//	mov rbx,[r13]; test rbx,rbx; jnz interrupt          (R13: the interrupt word)
+//	mov rbx,[r14+16]; cmp rbx,stackPreempt; je stub     (R14: g)
 //	resume:
 //	...
 //	stub: lea rbx,[rip+resume]; jmp yield
 func (l *amd64Lowerer) poll() {
 	a := l.a
-	a.Load(x86.RBX, x86.BaseDisp(amd64Ctx, ctxIntr))
-	a.Load(x86.RBX, x86.BaseDisp(x86.RBX, 0))
+	a.Load(x86.RBX, x86.BaseDisp(amd64Intr, 0))
 	a.TestRR(x86.RBX, x86.RBX)
 	a.Jcc(x86.CondNE, l.interrupt)
-	a.Load(x86.RBX, x86.BaseDisp(amd64Ctx, ctxG))
-	a.Load(x86.RBX, x86.BaseDisp(x86.RBX, gStackguard0))
+	a.Load(x86.RBX, x86.BaseDisp(amd64G, gStackguard0))
 	a.CmpRI(x86.RBX, stackPreempt)
 	stub, resume := a.NewLabel(), a.NewLabel()
 	a.Jcc(x86.CondE, stub)

@@ -24,9 +24,9 @@ import (
 //
 // Register roles per ISA:
 //
-//	          args            result  ctx   scratch (never live across calls)
-//	amd64     RDI RSI RDX RCX R8 R9 R10 R11   RAX  R15   RAX, RBX, R12-R14
-//	ppc64le   R3..R10         R3      R14   R11, R12, R15-R29, R31
+//	          args                            result  ctx  interrupt word  g     scratch
+//	amd64     RDI RSI RDX RCX R8 R9 R10 R11   RAX     R15  R13             R14   RAX, RBX, RCX, RDX
+//	ppc64le   R3..R10                         R3      R14  R15             R30   R11, R12
 type callCtx struct {
 	stackLimit uintptr  // lowest address the JIT stack pointer may reach
 	intr       *uint64  // interrupt word polled at back-edges and calls; non-zero: stop

@@ -6,14 +6,17 @@
 // Calls machine code at fn on the JIT stack described by c (see entry.go).
 // ABI0, no frame: at entry 0(SP) is the return address into Go. The Go ABI
 // wrapper that calls an ABI0 function restores R14 (g) and zeroes X15 on the
-// way back, so JIT code may use them; RBP is saved here and restored.
+// way back; RBP is saved here and restored. For the whole call R15 holds c,
+// R14 the goroutine (g) and R13 the interrupt word's address, which poll
+// points read.
 TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ fn+0(FP), AX
 	MOVQ c+8(FP), R15
 	MOVQ SP, callCtx_savedSP(R15)
 	MOVQ BP, callCtx_savedFP(R15)
-	MOVQ (TLS), BX
-	MOVQ BX, callCtx_g(R15)
+	MOVQ (TLS), R14
+	MOVQ R14, callCtx_g(R15)
+	MOVQ callCtx_intr(R15), R13
 	MOVQ callCtx_args+0(R15), DI
 	MOVQ callCtx_args+8(R15), SI
 	MOVQ callCtx_args+16(R15), DX
@@ -41,8 +44,9 @@ TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVQ c+0(FP), R15
 	MOVQ SP, callCtx_savedSP(R15)
 	MOVQ BP, callCtx_savedFP(R15)
-	MOVQ (TLS), BX
-	MOVQ BX, callCtx_g(R15)
+	MOVQ (TLS), R14
+	MOVQ R14, callCtx_g(R15)
+	MOVQ callCtx_intr(R15), R13
 	MOVQ $0, callCtx_exit(R15)
 	MOVQ callCtx_tos(R15), AX
 	MOVQ callCtx_jitFP(R15), BP

@@ -7,13 +7,15 @@
 // ABI0, no frame: LR holds the return address into Go. R0 (zero), R2, R13
 // and R30 (g) are never written by JIT code, so a signal that arrives while
 // machine code runs finds them valid (FACTS: without cgo the signal
-// trampoline takes g from R30). R1 and LR are saved in c and restored.
+// trampoline takes g from R30). R1 and LR are saved in c and restored. For
+// the whole call R14 holds c and R15 the interrupt word's address.
 TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVD fn+0(FP), R12
 	MOVD c+8(FP), R14
 	MOVD R1, callCtx_savedSP(R14)
 	MOVD LR, R15
 	MOVD R15, callCtx_savedFP(R14)
+	MOVD callCtx_intr(R14), R15
 	MOVD callCtx_args+0(R14), R3
 	MOVD callCtx_args+8(R14), R4
 	MOVD callCtx_args+16(R14), R5
@@ -44,6 +46,7 @@ TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD R15, callCtx_savedFP(R14)
 	MOVD $0, R15
 	MOVD R15, callCtx_exit(R14)
+	MOVD callCtx_intr(R14), R15
 	MOVD callCtx_tos(R14), R3
 	MOVD callCtx_resumePC(R14), R12
 	MOVD callCtx_jitSP(R14), R1

@@ -21,13 +21,14 @@ import (
 //	16+8*(P+L+k)(r1)      operand-stack slot k
 //
 // Registers: R3..R10 carry arguments, R3 the result and the cached top, R14
-// the callCtx; R11 and R12 are scratch. R0 (always 0), R2, R13, R30 (g) and
+// the callCtx, R15 the interrupt word's address; R11 and R12 are scratch. R0 (always 0), R2, R13, R30 (g) and
 // R31 are never written (codegen/ppc64.Reserved); R1 moves only by whole
 // frames.
 const (
-	ppcCtx = ppc.R14
-	ppcT1  = ppc.R11
-	ppcT2  = ppc.R12
+	ppcCtx  = ppc.R14
+	ppcIntr = ppc.R15 // the interrupt word's address, for the whole call
+	ppcT1   = ppc.R11
+	ppcT2   = ppc.R12
 )
 
 type ppc64Lowerer struct {
@@ -72,15 +73,14 @@ func (l *ppc64Lowerer) reload(d int) {
 // (g is R30; see entry.go), yielding through an out-of-line stub whose bl
 // leaves the resume address in LR:
 //
-//	ld r11,intr(r14); ld r11,0(r11); cmpdi r11,0; bne interrupt
+//	ld r11,0(r15); cmpdi r11,0; bne interrupt       (R15: the interrupt word)
 //	ld r11,16(r30); cmpdi r11,stackPreempt; beq stub
 //	resume:
 //	...
 //	stub: bl yield; b resume
 func (l *ppc64Lowerer) poll() {
 	a := l.a
-	a.Ld(ppcT1, ppcCtx, int64(ctxIntr))
-	a.Ld(ppcT1, ppcT1, 0)
+	a.Ld(ppcT1, ppcIntr, 0)
 	a.Cmpdi(ppc.CR0, ppcT1, 0)
 	a.Bc(ppc.NE, l.interrupt)
 	a.Ld(ppcT1, ppc.RegG, gStackguard0)
