@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/syncore/syncore/codegen/amd64"
@@ -15,6 +12,7 @@ import (
 	"github.com/syncore/syncore/jit/jasm"
 	"github.com/syncore/syncore/membarrier"
 	"github.com/syncore/syncore/patch"
+	"github.com/syncore/syncore/patch/stress"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -328,51 +326,17 @@ end
 `
 )
 
-// busyWorkers runs n goroutines, each locked to an OS thread, calling
-// fn(args...) in a loop until stop is called; stop reports a failed call or
-// a result check refuses. GOMAXPROCS is raised to n+1 for the benchmark so
-// that the patching goroutine always has a P.
+// busyWorkers runs n busy threads calling fn(args...) (stress.Busy) for the
+// benchmark; stop reports a failed call or a result check refuses.
 func busyWorkers(b *testing.B, n int, fn *jit.Func, args []int64, check func(int64) bool) (stop func()) {
 	b.Helper()
-	if procs := runtime.GOMAXPROCS(0); procs < n+1 {
-		runtime.GOMAXPROCS(n + 1)
-		b.Cleanup(func() { runtime.GOMAXPROCS(procs) })
+	stopBusy, err := stress.Busy(n, fn, args, check, nil)
+	if err != nil {
+		b.Fatal(err)
 	}
-	var (
-		done, ready sync.WaitGroup
-		quit        atomic.Bool
-		bad         atomic.Int64
-		callErr     atomic.Pointer[error]
-	)
-	for range n {
-		done.Add(1)
-		ready.Add(1)
-		go func() {
-			defer done.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			ready.Done()
-			for !quit.Load() {
-				v, err := fn.Call(args...)
-				if err != nil {
-					callErr.CompareAndSwap(nil, &err)
-					return
-				}
-				if !check(v) {
-					bad.Add(1)
-				}
-			}
-		}()
-	}
-	ready.Wait()
 	return func() {
-		quit.Store(true)
-		done.Wait()
-		if e := callErr.Load(); e != nil {
-			b.Errorf("busy worker: %v", *e)
-		}
-		if k := bad.Load(); k > 0 {
-			b.Errorf("busy workers saw %d results no patch wrote", k)
+		if _, err := stopBusy(); err != nil {
+			b.Error(err)
 		}
 	}
 }

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -28,6 +26,7 @@ import (
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/membarrier"
 	"github.com/syncore/syncore/patch"
+	"github.com/syncore/syncore/patch/stress"
 )
 
 func init() {
@@ -377,7 +376,11 @@ func benchWorkerCount(rep *benchReport, cfg benchConfig, entry *jit.Func, hs *pa
 			c.Status, c.Error = cellSkipped, fmt.Sprintf("--quick measures global with at most %d workers", cfg.GlobalMax)
 		}
 	}
-	stop := startBusy(w, entry, hs)
+	stop, err := stress.Busy(w, entry, nil, func(v int64) bool { return v == 1 || v == 2 }, hs)
+	if err != nil {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("busy workers: %v", err))
+		return
+	}
 	flip := 0
 	sample := func(i int, timed bool) {
 		r, c := rows[i], cells[i]
@@ -423,7 +426,7 @@ func benchWorkerCount(rep *benchReport, cfg benchConfig, entry *jit.Func, hs *pa
 			sample(i, true)
 		}
 	}
-	if err := stop(); err != nil {
+	if _, err := stop(); err != nil {
 		rep.Failures = append(rep.Failures, fmt.Sprintf("%d busy workers: %v", w, err))
 		for _, c := range cells {
 			if c.Status == cellOK {
@@ -462,59 +465,6 @@ func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// startBusy runs n threads calling entry in a tight loop, each joined to hs
-// and acknowledging it between calls, until stop is called. stop reports a
-// failed call or a result no patch wrote.
-func startBusy(n int, entry *jit.Func, hs *patch.Handshake) (stop func() error) {
-	var (
-		done, ready sync.WaitGroup
-		quit        atomic.Bool
-		bad, badVal atomic.Int64
-		callErr     atomic.Pointer[error]
-	)
-	for range n {
-		done.Add(1)
-		ready.Add(1)
-		go func() {
-			defer done.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			var part *patch.Participant
-			if hs != nil {
-				part = hs.Join()
-				defer part.Leave()
-			}
-			ready.Done()
-			for !quit.Load() {
-				v, err := entry.Call()
-				if err != nil {
-					callErr.CompareAndSwap(nil, &err)
-					return
-				}
-				if v != 1 && v != 2 {
-					bad.Add(1)
-					badVal.Store(v)
-				}
-				if part != nil {
-					part.Safepoint()
-				}
-			}
-		}()
-	}
-	ready.Wait()
-	return func() error {
-		quit.Store(true)
-		done.Wait()
-		if e := callErr.Load(); e != nil {
-			return fmt.Errorf("a worker's call failed: %w", *e)
-		}
-		if k := bad.Load(); k > 0 {
-			return fmt.Errorf("workers saw %d results no patch wrote (last: %d)", k, badVal.Load())
-		}
-		return nil
-	}
 }
 
 // benchBatches measures one Batch.Commit of n pconst data slots, for each

@@ -138,3 +138,24 @@ func TestProgressReports(t *testing.T) {
 	assert.LessOrEqual(t, last.Calls, rep.Calls)
 	assert.Positive(t, last.Patches)
 }
+
+func TestBusy(t *testing.T) {
+	rt, err := jit.New(jit.Options{})
+	require.NoError(t, err)
+	defer rt.Close()
+	prog, err := rt.Compile("b.jasm", []byte("func main 1\n arg 0\n ret\nend\n"))
+	require.NoError(t, err)
+	stop, err := Busy(2, prog.Entry(), []int64{7}, func(v int64) bool { return v == 7 }, nil)
+	require.NoError(t, err)
+	time.Sleep(20 * time.Millisecond)
+	calls, err := stop()
+	assert.NoError(t, err)
+	assert.Positive(t, calls)
+
+	// The check can fail: a result it refuses is reported.
+	stop, err = Busy(1, prog.Entry(), []int64{7}, func(v int64) bool { return v == 8 }, nil)
+	require.NoError(t, err)
+	time.Sleep(5 * time.Millisecond)
+	_, err = stop()
+	assert.ErrorContains(t, err, "wrong results")
+}
