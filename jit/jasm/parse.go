@@ -1,9 +1,9 @@
 package jasm
 
 import (
-	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -60,7 +60,8 @@ type parser struct {
 	entryAt   Pos
 	insts     int
 	line      int
-	stop      bool // a limit was hit or too many errors: give up
+	stop      bool   // a limit was hit or too many errors: give up
+	scratch   []Inst // the current function's code grows here; endFunc copies it out at its size
 }
 
 type token struct {
@@ -98,7 +99,9 @@ func (ps *parser) limit(col int, format string, args ...any) {
 // line's tokens are bounded however long the line is.
 const maxLineTokens = 8
 
-func tokenize(line []byte, toks []token) []token {
+// tokenize appends the white-space separated tokens of line to toks. The
+// tokens are substrings of line: no allocation per token.
+func tokenize(line string, toks []token) []token {
 	i := 0
 	for i < len(line) && len(toks) < maxLineTokens {
 		for i < len(line) && isSpace(line[i]) {
@@ -111,7 +114,7 @@ func tokenize(line []byte, toks []token) []token {
 		for i < len(line) && !isSpace(line[i]) {
 			i++
 		}
-		toks = append(toks, token{text: string(line[start:i]), col: start + 1})
+		toks = append(toks, token{text: line[start:i], col: start + 1})
 	}
 	return toks
 }
@@ -126,17 +129,21 @@ var mnemonics = func() map[string]Op {
 	return m
 }()
 
-func (ps *parser) parse(src []byte) {
+func (ps *parser) parse(text []byte) {
 	var toks []token
+	src := string(text) // one copy; lines, tokens and names are substrings of it
+	// No function has more instructions than the text has lines: size the
+	// scratch once instead of growing it.
+	ps.scratch = make([]Inst, 0, min(strings.Count(src, "\n")+1, MaxFuncInsts))
 	for len(src) > 0 && !ps.stop {
 		ps.line++
 		line := src
-		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+		if i := strings.IndexByte(src, '\n'); i >= 0 {
 			line, src = src[:i], src[i+1:]
 		} else {
-			src = nil
+			src = ""
 		}
-		if i := bytes.IndexByte(line, ';'); i >= 0 {
+		if i := strings.IndexByte(line, ';'); i >= 0 {
 			line = line[:i]
 		}
 		toks = tokenize(line, toks[:0])
@@ -247,6 +254,9 @@ func (ps *parser) label(tok token) {
 		ps.limit(tok.col, "func %s has more than %d labels", pf.f.Name, MaxFuncInsts)
 		return
 	}
+	if pf.labels == nil {
+		pf.labels = map[string]labelDef{}
+	}
 	pf.labels[name] = labelDef{inst: len(pf.f.Code), pos: ps.pos(tok.col)}
 }
 
@@ -259,8 +269,8 @@ func (ps *parser) funcLine(kw token, rest []token) {
 		ps.limit(kw.col, "more than %d functions", MaxFuncs)
 		return
 	}
-	f := &Func{Pos: ps.pos(kw.col)}
-	pf := &pfunc{f: f, labels: map[string]labelDef{}}
+	f := &Func{Pos: ps.pos(kw.col), Code: ps.scratch[:0]}
+	pf := &pfunc{f: f} // labels: made at the first label
 	ps.cur = pf
 	ps.funcs = append(ps.funcs, pf)
 	ps.prog.Funcs = append(ps.prog.Funcs, f)
@@ -306,6 +316,10 @@ func (ps *parser) endFunc() {
 		}
 	}
 	pf.labels, pf.jumps = nil, nil
+	// One allocation of the right size per function; the scratch keeps its
+	// capacity for the next one.
+	ps.scratch = pf.f.Code[:0]
+	pf.f.Code = slices.Clone(pf.f.Code)
 }
 
 func (ps *parser) localsLine(kw token, rest []token) {
