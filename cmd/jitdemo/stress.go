@@ -146,7 +146,7 @@ func writeStressReport(w io.Writer, r *stress.Report) {
 	fmt.Fprintf(w, "  patches    %s (%s/s), latency p50 %v  p99 %v  max %v\n", human(r.Patches),
 		human(uint64(float64(r.Patches)/secs)), r.Latency.P50, r.Latency.P99, r.Latency.Max)
 	v := r.Violations
-	fmt.Fprintf(w, "  violations %d (stale %d, torn %d, crash %d)\n", v.Total(), v.Stale, v.Torn, v.Crash)
+	fmt.Fprintf(w, "  violations %d (stale %d, torn %d, crash %d, hang %d)\n", v.Total(), v.Stale, v.Torn, v.Crash, v.Hang)
 	if r.Crash != "" {
 		fmt.Fprintf(w, "  crash      %s\n", r.Crash)
 	}

@@ -14,7 +14,7 @@ import (
 func TestStressCommand(t *testing.T) {
 	out, errOut, code := jitdemo(t, "stress", "--duration", "300ms", "--threads", "2", "--site", "call")
 	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", errOut, out)
-	assert.Contains(t, out, "violations 0 (stale 0, torn 0, crash 0)")
+	assert.Contains(t, out, "violations 0 (stale 0, torn 0, crash 0, hang 0)")
 	assert.Regexp(t, `calls\s+\d`, out)
 
 	out, errOut, code = jitdemo(t, "stress", "--protocol", "unsafe", "--barrier", "none", "--duration", "2s", "--json")

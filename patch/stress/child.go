@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/membarrier/selfexec"
@@ -68,11 +69,28 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 	}()
 	done := make(chan error, 1)
 	go func() { <-read; done <- cmd.Wait() }()
+	// A child that runs past its time by more than the grace period has
+	// stopped answering: torn code may have jumped into a loop that never
+	// polls, or corrupted the runtime. That is a result, not a reason to
+	// hang the parent.
+	limit := time.NewTimer(childDeadline(cfg))
+	defer limit.Stop()
+	hung := false
 	select {
 	case err = <-done:
 	case <-ctx.Done():
 		cmd.Process.Kill()
 		err = <-done
+	case <-limit.C:
+		hung = true
+		cmd.Process.Kill()
+		err = <-done
+	}
+	if hung {
+		host, _ := jit.HostArch()
+		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: cfg.Barrier,
+			Protocol: cfg.Protocol.String(), Violations: Violations{Hang: 1},
+			Crash: fmt.Sprintf("the child stopped answering and was killed after %v", childDeadline(cfg))}, nil
 	}
 	if err == nil {
 		var rep Report
@@ -91,6 +109,24 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 	}
 	return nil, fmt.Errorf("%w: %v\n%s", ErrChild, err, tail(stderr.String(), 40))
 }
+
+// childDeadline is how long a child may run: its duration (or, for a run
+// bounded by a patch count, a minute) plus a grace period for start-up and
+// for an emulator's slowness.
+func childDeadline(cfg Config) time.Duration {
+	d := cfg.Duration
+	if cfg.Patches > 0 {
+		d = time.Minute
+	}
+	return 2*d + childGrace
+}
+
+// childGrace is the deadline's fixed part (tests shorten it).
+var childGrace = 30 * time.Second
+
+// hangEnv makes a child block instead of running: the tests' way to show
+// that RunChild reports a child that stops answering.
+const hangEnv = "SYNCORE_STRESS_TEST_HANG"
 
 var (
 	sigRE   = regexp.MustCompile(`(?m)(?:^|\[)(?:signal )?SIG[A-Z]+\b[^\n\]]*`)

@@ -113,10 +113,13 @@ type Violations struct {
 	Stale uint64 `json:"stale"`
 	Torn  uint64 `json:"torn"`
 	Crash uint64 `json:"crash"`
+	// Hang counts a child that stopped answering (torn code can jump into a
+	// loop that never polls): RunChild killed it after the run's time was up.
+	Hang uint64 `json:"hang"`
 }
 
 // Total is the number of violations of every kind.
-func (v Violations) Total() uint64 { return v.Stale + v.Torn + v.Crash }
+func (v Violations) Total() uint64 { return v.Stale + v.Torn + v.Crash + v.Hang }
 
 // Report is the outcome of a run.
 type Report struct {
@@ -449,6 +452,9 @@ func ChildMain() {
 	cfgText := os.Getenv(childEnv)
 	if cfgText == "" {
 		return
+	}
+	if os.Getenv(hangEnv) == "1" {
+		select {} // stop answering (see TestChildThatHangsIsReported)
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(cfgText), &cfg); err != nil {

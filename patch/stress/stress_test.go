@@ -60,7 +60,11 @@ func TestNegativeControlsAreCaught(t *testing.T) {
 	}
 	for _, cfg := range cases {
 		t.Run(fmt.Sprintf("%s/%v/%s", cfg.Site, cfg.Protocol, cfg.Barrier), func(t *testing.T) {
-			cfg.Threads, cfg.Sites, cfg.Duration, cfg.StopOnViolation = 2, 2, 8*time.Second, true
+			cfg.Threads, cfg.Sites, cfg.Duration, cfg.StopOnViolation = 2, 2, 4*time.Second, true
+			// A child that ran torn code may stop answering: it is then
+			// killed at 2×4 s + 10 s and reported as a hang.
+			defer func(g time.Duration) { childGrace = g }(childGrace)
+			childGrace = 10 * time.Second
 			start := time.Now()
 			rep, err := RunChild(context.Background(), cfg, nil)
 			require.NoError(t, err)
@@ -158,4 +162,20 @@ func TestBusy(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	_, err = stop()
 	assert.ErrorContains(t, err, "wrong results")
+}
+
+// TestChildThatHangsIsReported: a child that stops answering (as one may
+// after running torn code) is killed at its deadline and reported as a
+// hang, instead of hanging the parent.
+func TestChildThatHangsIsReported(t *testing.T) {
+	defer func(g time.Duration) { childGrace = g }(childGrace)
+	childGrace = 0
+	t.Setenv(hangEnv, "1")
+	start := time.Now()
+	rep, err := RunChild(context.Background(), Config{Duration: 200 * time.Millisecond}, nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, rep.Violations.Hang)
+	assert.EqualValues(t, 1, rep.Violations.Total())
+	assert.Contains(t, rep.Crash, "stopped answering")
+	assert.Less(t, time.Since(start), 10*time.Second)
 }
