@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"github.com/syncore/syncore/codegen"
 	x86 "github.com/syncore/syncore/codegen/amd64"
 )
 
@@ -39,14 +40,30 @@ func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error
 	return append(dst, b[:]...), err
 }
 
-// parkHead is what the self-loop protocol writes over the head of a
-// multi-word amd64 site: jmp rel32 to the site's park stub when it has one
-// (the stub polls and jumps back, so a parked thread can still yield to the
-// Go runtime's stop-the-world), else HotSpot's jmp $-2 (EB FE).
+// parkHead is what the self-loop protocol writes over the head of an amd64
+// site while it changes the rest:
+//
+//   - a multi-word pconst site (movabs): jmp rel32 to the site's park stub,
+//     which polls and jumps back, so a parked thread can still yield to the
+//     Go runtime's stop-the-world;
+//   - a guard: jmp rel32 to the guard's label, the armed behaviour. A guard
+//     only switches between falling through and that jump, so a thread that
+//     arrives mid-patch runs the complete old or the complete new behaviour,
+//     and never spins;
+//   - otherwise HotSpot's jmp $-2 (EB FE), on which an arriving thread spins
+//     until the new head is written. Patcher.protocolFor allows SelfLoop only
+//     on the sites above: in a Go process a thread spinning there while the
+//     patching goroutine is stopped for a garbage collection would never
+//     reach a poll point, and the stop-the-world would wait for ever. (A
+//     jump to a call slot's target would not do either: it would be a tail
+//     call that returns past the caller.)
 func (s *Site) parkHead(dst []byte) []byte {
-	if to, err := s.targetRX(); err == nil {
-		if b, err := x86.EncodeJmpRel32(s.rx(s.code.Site.Offset), to); err == nil {
-			return append(dst, b[:]...)
+	c := s.code.Site
+	if c.Guarantee&codegen.MultiWord != 0 || c.Kind == codegen.SiteGuard {
+		if to, err := s.targetRX(); err == nil {
+			if b, err := x86.EncodeJmpRel32(s.rx(c.Offset), to); err == nil {
+				return append(dst, b[:]...)
+			}
 		}
 	}
 	return append(dst, x86.SelfLoop[:]...)

@@ -141,6 +141,11 @@ func TestSiteErrors(t *testing.T) {
 		prog2, p2 := setup(t, jit.Options{PConst: jit.PConstCode}, Options{Protocol: AtomicSlot})
 		_, err := p2.Site(prog2, "k")
 		assert.ErrorIs(t, err, ErrProtocol, "a movabs site straddles qwords: no single atomic store")
+		prog3, p3 := setup(t, jit.Options{}, Options{Protocol: SelfLoop})
+		_, err = p3.Site(prog3, "c")
+		assert.ErrorIs(t, err, ErrProtocol, "a call slot has nowhere to park threads that can poll")
+		_, err = p3.Site(prog3, "g")
+		assert.NoError(t, err, "a guard parks threads on its label")
 	}
 }
 

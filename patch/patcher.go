@@ -248,7 +248,14 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 	case PatchClass:
 		allowed[AtomicSlot] = true
 	case AtomicSlot:
-		allowed[SelfLoop] = true
+		// The self-loop protocol may only park threads where they can
+		// still reach a poll point (see parkHead): a guard jumps to its
+		// label. A call slot has no such place, and a thread spinning on
+		// jmp $-2 while the patching goroutine is stopped for a GC would
+		// deadlock the process.
+		if s.code.Site.Kind == codegen.SiteGuard {
+			allowed[SelfLoop] = true
+		}
 	default:
 		return 0, fmt.Errorf("%w: site %s has guarantee %v, which no protocol can patch", ErrProtocol, s.js.Name, g)
 	}

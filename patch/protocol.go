@@ -88,14 +88,20 @@ func (s *Site) plan(phases [maxPhases][]store, nb []byte) [maxPhases][]store {
 	case PatchClass:
 		phases[0] = one(phases[0], words(phases[0], s, start, nb, 4, code))
 	case SelfLoop:
+		// The head parks threads at the site's first byte; the changed
+		// bytes may start later (a call slot's rel32 follows a nop). The
+		// site's final bytes are its current ones with nb in place.
 		var hb [8]byte
 		head := s.parkHead(hb[:0])
 		h := len(head)
-		// 1: park arriving threads; 2: write the tail behind the parked
-		// head; 3: the new head. A barrier after each.
+		var fb [16]byte
+		final := append(fb[:0], s.prog.Block().RW[c.Offset:c.Offset+c.Size]...)
+		copy(final[c.Change:], nb)
+		// 1: park arriving threads; 2: write everything behind the parked
+		// head; 3: the final head. A barrier after each.
 		phases[0] = one(phases[0], words(phases[0], s, c.Offset, head, 8, true))
-		phases[1] = words(phases[1], s, start+h, nb[h:], 8, true)
-		phases[2] = one(phases[2], words(phases[2], s, c.Offset, nb[:h], 8, true))
+		phases[1] = words(phases[1], s, c.Offset+h, final[h:], 8, true)
+		phases[2] = one(phases[2], words(phases[2], s, c.Offset, final[:h], 8, true))
 	case Unsafe:
 		n := len(phases[0])
 		phases[0] = words(phases[0], s, start, nb, 1, code)

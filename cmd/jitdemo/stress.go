@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -105,6 +106,9 @@ func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
 	rep, err := stress.RunChild(ctx, cfg, onProgress)
 	if onProgress != nil {
 		fmt.Fprint(stdout, "\r\033[K")
+	}
+	if errors.Is(err, stress.ErrConfig) {
+		return usageError(stderr, "stress", "%s", strings.TrimPrefix(err.Error(), stress.ErrConfig.Error()+": "))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "jitdemo stress: %v\n", err)

@@ -32,6 +32,7 @@ func TestStressUsage(t *testing.T) {
 		{"stress", "--barrier", "nope"},
 		{"stress", "--sites", "0"},
 		{"stress", "extra"},
+		{"stress", "--site", "call", "--protocol", "straddle", "--duration", "1s"},
 	} {
 		_, errOut, code := jitdemo(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, errOut)

@@ -88,7 +88,7 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 	}
 	if hung {
 		host, _ := jit.HostArch()
-		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: cfg.Barrier,
+		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: barrierName(cfg),
 			Protocol: cfg.Protocol.String(), Violations: Violations{Hang: 1},
 			Crash: fmt.Sprintf("the child stopped answering and was killed after %v", childDeadline(cfg))}, nil
 	}
@@ -101,13 +101,25 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 	}
 	if crash, ok := crashOf(stderr.String()); ok {
 		host, _ := jit.HostArch()
-		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: cfg.Barrier,
+		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: barrierName(cfg),
 			Protocol: cfg.Protocol.String(), Violations: Violations{Crash: 1}, Crash: crash}, nil
+	}
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 4 {
+		return nil, fmt.Errorf("%w: %s", ErrConfig, strings.TrimSpace(stderr.String()))
 	}
 	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
 		return nil, fmt.Errorf("%w: %s", ErrChild, strings.TrimSpace(stderr.String()))
 	}
 	return nil, fmt.Errorf("%w: %v\n%s", ErrChild, err, tail(stderr.String(), 40))
+}
+
+// barrierName names the configured barrier for a report the child could
+// not write itself.
+func barrierName(cfg Config) string {
+	if cfg.Barrier == "" {
+		return "auto"
+	}
+	return cfg.Barrier
 }
 
 // childDeadline is how long a child may run: its duration (or, for a run

@@ -445,6 +445,10 @@ const childEnv = "SYNCORE_STRESS_CHILD"
 // ErrChild: the child process could not run (not a crash of JIT code).
 var ErrChild = errors.New("stress: child process failed")
 
+// ErrConfig: the configuration does not fit (a protocol the site kind does
+// not allow, a barrier this machine lacks); the error says which.
+var ErrConfig = errors.New("stress: configuration refused")
+
 // ChildMain runs the stress run that the parent (RunChild) asked for and
 // exits, when this process is such a child; otherwise it returns at once.
 // Call it first thing in main (and in TestMain).
@@ -465,7 +469,10 @@ func ChildMain() {
 	}
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "stress child:", err)
+		fmt.Fprintln(os.Stderr, err)
+		if errors.Is(err, patch.ErrProtocol) || errors.Is(err, patch.ErrBarrier) {
+			os.Exit(4) // the configuration does not fit this machine or site kind
+		}
 		os.Exit(3)
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
