@@ -33,6 +33,8 @@ func TestStressUsage(t *testing.T) {
 		{"stress", "--sites", "0"},
 		{"stress", "extra"},
 		{"stress", "--site", "call", "--protocol", "straddle", "--duration", "1s"},
+		{"stress", "--sites", "5000"},
+		{"stress", "--patchers", "3", "--sites", "2"},
 	} {
 		_, errOut, code := jitdemo(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, errOut)

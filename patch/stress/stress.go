@@ -78,7 +78,7 @@ func (c *Config) defaults() error {
 		c.Site = "const"
 	}
 	if !slices.Contains(SiteKinds, c.Site) {
-		return fmt.Errorf("stress: unknown site kind %q (want one of %v)", c.Site, SiteKinds)
+		return fmt.Errorf("%w: unknown site kind %q (want one of %v)", ErrConfig, c.Site, SiteKinds)
 	}
 	if c.Threads <= 0 {
 		c.Threads = max(2, runtime.NumCPU())
@@ -90,10 +90,10 @@ func (c *Config) defaults() error {
 		c.Sites = 8
 	}
 	if c.Patchers > c.Sites {
-		return fmt.Errorf("stress: %d patchers for %d sites: each site has one patcher", c.Patchers, c.Sites)
+		return fmt.Errorf("%w: %d patchers for %d sites: each site has one patcher", ErrConfig, c.Patchers, c.Sites)
 	}
 	if c.Threads > 1024 || c.Patchers > 1024 || c.Sites > 4096 {
-		return fmt.Errorf("stress: at most 1024 threads, 1024 patchers and 4096 sites")
+		return fmt.Errorf("%w: at most 1024 threads, 1024 patchers and 4096 sites", ErrConfig)
 	}
 	if c.Duration <= 0 && c.Patches <= 0 {
 		c.Duration = 2 * time.Second
