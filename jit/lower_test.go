@@ -333,8 +333,25 @@ func FuzzDifferential(f *testing.F) {
 	for _, seed := range []string{"", "\x00", "fib", "\xff\xfe\x01\x80 loops and calls", "0123456789abcdef0123456789abcdef"} {
 		f.Add([]byte(seed))
 	}
-	rt := newTestRuntime(f, Options{StackBytes: 64 << 10})
+	// The code heap never frees, so the runtime is replaced every so many
+	// programs (a long fuzzing run would otherwise fill it).
+	var rt *Runtime
+	n := 0
+	f.Cleanup(func() {
+		if rt != nil {
+			rt.Close()
+		}
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if n%5000 == 0 {
+			if rt != nil {
+				rt.Close()
+			}
+			var err error
+			rt, err = New(Options{StackBytes: 64 << 10})
+			require.NoError(t, err)
+		}
+		n++
 		p := jasmgen.FromBytes(data)
 		fn, _ := p.Func(p.EntryName())
 		r := rand.New(rand.NewPCG(uint64(len(data)), 7))
