@@ -22,6 +22,9 @@ func (f *Func) NewCaller() (*Caller, error) {
 	if !canExecute {
 		return nil, ErrUnsupported
 	}
+	if f.prog.closed.Load() {
+		return nil, fmt.Errorf("caller for %s: %w", f.name, ErrClosed)
+	}
 	st, err := f.prog.rt.stacks.get()
 	if err != nil {
 		return nil, err
@@ -39,6 +42,9 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	}
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
+	}
+	if f.prog.closed.Load() {
+		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
 	}
 	c.c.intr = f.intr.Load()
 	copy(c.c.args[:], args)

@@ -3,6 +3,7 @@ package jit
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -72,8 +73,12 @@ func (b Block) Addr(off int) uintptr { return b.RX + uintptr(off) }
 type chunk struct {
 	fd     int    // memfd, -1 for an RWX chunk
 	rw, rx []byte // the two views (the same slice for RWX)
-	used   int
+	used   int    // bytes handed out from the start (the bump pointer)
+	free   []span // freed blocks below used, reused first fit
 }
+
+// span is a freed region of a chunk, FuncAlign-aligned.
+type span struct{ off, size int }
 
 // Heap is an executable-code heap. It is safe for concurrent use.
 type Heap struct {
@@ -114,6 +119,18 @@ func (h *Heap) Alloc(n int) (Block, error) {
 	}
 	size := (n + FuncAlign - 1) &^ (FuncAlign - 1)
 	for _, c := range h.chunks {
+		for i, f := range c.free {
+			if f.size >= size {
+				if f.size == size {
+					c.free = append(c.free[:i], c.free[i+1:]...)
+				} else {
+					c.free[i] = span{f.off + size, f.size - size}
+				}
+				return c.block(f.off, n), nil
+			}
+		}
+	}
+	for _, c := range h.chunks {
 		if len(c.rw)-c.used >= size {
 			return h.take(c, size, n), nil
 		}
@@ -139,7 +156,57 @@ func (h *Heap) Alloc(n int) (Block, error) {
 func (h *Heap) take(c *chunk, size, n int) Block {
 	off := c.used
 	c.used += size
+	return c.block(off, n)
+}
+
+func (c *chunk) block(off, n int) Block {
 	return Block{RW: c.rw[off : off+n : off+n], RX: uintptr(unsafe.Pointer(&c.rx[0])) + uintptr(off)}
+}
+
+// Free returns b to the heap for later allocations. No thread may be
+// running or about to call code in b: the caller guarantees it (see
+// Program.Close). The bytes are overwritten with trapping instructions
+// first, so a stale call faults at once instead of running whatever comes
+// next. Freeing a block twice, or one this heap did not make, is an error.
+func (h *Heap) Free(b Block) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil // everything is unmapped already
+	}
+	for _, c := range h.chunks {
+		base := uintptr(unsafe.Pointer(&c.rx[0]))
+		if b.RX < base || b.RX >= base+uintptr(len(c.rx)) {
+			continue
+		}
+		off := int(b.RX - base)
+		size := (len(b.RW) + FuncAlign - 1) &^ (FuncAlign - 1)
+		for _, f := range c.free {
+			if off < f.off+f.size && f.off < off+size {
+				return fmt.Errorf("jit: code heap: block at %#x freed twice", b.RX)
+			}
+		}
+		fillTraps(c.rw[off : off+size])
+		SyncICache(c.block(off, size), 0, size)
+		c.free = append(c.free, span{off, size})
+		return nil
+	}
+	return fmt.Errorf("jit: code heap: block at %#x is not in this heap", b.RX)
+}
+
+// fillTraps fills p with the host's trap instruction (amd64 int3, ppc64le
+// trap), so that code running there faults at once.
+func fillTraps(p []byte) {
+	var pat []byte
+	switch runtime.GOARCH {
+	case "ppc64le":
+		pat = []byte{0x08, 0x00, 0xe0, 0x7f} // tw 31,0,0
+	default:
+		pat = []byte{0xcc} // int3
+	}
+	for i := range p {
+		p[i] = pat[i%len(pat)]
+	}
 }
 
 // Close unmaps every chunk. Code in the heap must not be running or called

@@ -108,3 +108,27 @@ func TestCoherenceProbe(t *testing.T) {
 		assert.Equal(t, want, res.Coherent, "%v (emulated=%v): %s", mode, emulated(t), res.Detail)
 	}
 }
+
+func TestHeapFreeReusesAndTraps(t *testing.T) {
+	h := newHeap(HeapOptions{ChunkBytes: 4096, MaxBytes: 4096}, HeapDual)
+	defer h.Close()
+	a, err := h.Alloc(100)
+	require.NoError(t, err)
+	b, err := h.Alloc(100)
+	require.NoError(t, err)
+	copy(a.RW, []byte{1, 2, 3})
+	require.NoError(t, h.Free(a))
+	assert.NotEqual(t, byte(1), a.RW[0], "freed code is overwritten with traps")
+	assert.Error(t, h.Free(a), "double free")
+	assert.Error(t, h.Free(Block{RW: make([]byte, 8), RX: 0x1000}), "not in this heap")
+	c, err := h.Alloc(64)
+	require.NoError(t, err)
+	assert.Equal(t, a.RX, c.RX, "the freed block is reused")
+	// A heap of one chunk stays usable through many alloc/free cycles.
+	for range 1000 {
+		d, err := h.Alloc(200)
+		require.NoError(t, err)
+		require.NoError(t, h.Free(d))
+	}
+	_ = b
+}

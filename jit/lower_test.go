@@ -378,3 +378,32 @@ func TestRuntimeChoosesHeapMode(t *testing.T) {
 	forced := newTestRuntime(t, Options{Heap: HeapOptions{Mode: HeapDual}})
 	assert.Equal(t, HeapDual, forced.Info().HeapMode, "an explicit mode is kept")
 }
+
+func TestProgramClose(t *testing.T) {
+	rt := newTestRuntime(t, Options{Heap: HeapOptions{ChunkBytes: 1 << 16, MaxBytes: 1 << 16}})
+	var addr uintptr
+	for i := range 2000 { // far more code than 64 KiB: Close must give it back
+		prog, err := rt.Load(mustParse(t, spin))
+		require.NoError(t, err, "program %d", i)
+		if i == 0 {
+			addr = prog.Block().RX
+		}
+		v, err := prog.Func("main").Call()
+		require.NoError(t, err)
+		require.Zero(t, v)
+		c, err := prog.Func("main").NewCaller()
+		require.NoError(t, err)
+		require.NoError(t, prog.Close())
+		require.NoError(t, prog.Close(), "twice is harmless")
+		_, err = prog.Func("main").Call()
+		require.ErrorIs(t, err, ErrClosed)
+		_, err = c.Call()
+		require.ErrorIs(t, err, ErrClosed)
+		c.Close()
+		_, err = prog.Func("main").NewCaller()
+		require.ErrorIs(t, err, ErrClosed)
+	}
+	prog, err := rt.Load(mustParse(t, spin))
+	require.NoError(t, err)
+	assert.Equal(t, addr, prog.Block().RX, "the first program's place is reused")
+}

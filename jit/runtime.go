@@ -2,6 +2,7 @@ package jit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -139,11 +140,29 @@ func (rt *Runtime) Load(p *jasm.Program) (*Program, error) {
 
 // Program is a compiled, loaded program.
 type Program struct {
-	rt    *Runtime
-	code  *Code
-	block Block
-	funcs []*Func
+	rt     *Runtime
+	code   *Code
+	block  Block
+	funcs  []*Func
+	closed atomic.Bool
 }
+
+// ErrClosed: the program was closed; its code is gone.
+var ErrClosed = errors.New("jit: program closed")
+
+// Close frees the program's code for later programs. The caller guarantees
+// that none of its functions is running or will be called (calls made
+// after Close fail with ErrClosed; a Caller made before fails too) and that
+// no patcher changes its sites any more. Closing twice is harmless.
+func (p *Program) Close() error {
+	if !p.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	return p.rt.heap.Free(p.block)
+}
+
+// Closed reports whether Close was called.
+func (p *Program) Closed() bool { return p.closed.Load() }
 
 // Code returns the compiled code (blob, entries, site table).
 func (p *Program) Code() *Code { return p.code }
@@ -197,6 +216,9 @@ func (f *Func) Call(args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
 	}
+	if f.prog.closed.Load() {
+		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
+	}
 	return f.run(f.intr.Load(), args)
 }
 
@@ -205,6 +227,9 @@ func (f *Func) Call(args ...int64) (int64, error) {
 func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
+	}
+	if f.prog.closed.Load() {
+		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
 	}
 	if ctx.Done() == nil {
 		return f.run(f.intr.Load(), args)

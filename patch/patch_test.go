@@ -172,3 +172,12 @@ func TestBarrierFallback(t *testing.T) {
 	_, _, err = chooseBarrier("global", nil, noGlobal)
 	assert.ErrorIs(t, err, ErrBarrier)
 }
+
+func TestSitesOfAClosedProgram(t *testing.T) {
+	prog, p := setup(t, jit.Options{}, Options{})
+	k, err := p.Site(prog, "k")
+	require.NoError(t, err)
+	require.NoError(t, prog.Close())
+	assert.ErrorIs(t, k.SetConst(1), jit.ErrClosed)
+	assert.ErrorIs(t, p.Batch().SetConst(k, 1).Commit(), jit.ErrClosed)
+}

@@ -328,6 +328,9 @@ func (b *Batch) fail(err error) *Batch {
 
 // check reports whether op kind fits site s of this patcher.
 func (p *Patcher) check(s *Site, kind opKind) error {
+	if s.prog.Closed() {
+		return fmt.Errorf("patch: site %s: %w", s.js.Name, jit.ErrClosed)
+	}
 	if s.p != p {
 		return fmt.Errorf("patch: site %s belongs to another patcher", s.js.Name)
 	}
