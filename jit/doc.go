@@ -30,5 +30,6 @@
 // Patch sites (pconst, pcall, guard) are compiled to code shapes that obey
 // each ISA's rules for concurrent modification; package patch changes them.
 // For calls in a loop, Func.NewCaller gives a goroutine its own stack and
-// call context (a few nanoseconds per call).
+// call context (a few nanoseconds per call). Program.Close gives a
+// program's code back to the heap once nothing runs or calls it.
 package jit
