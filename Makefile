@@ -83,11 +83,13 @@ bench bench-quick: .SHELLFLAGS := -o pipefail -c
 
 bench:
 	@mkdir -p bench/results
+	cd bench && $(GO) test ./...   # the benchmarks' own checks (programs match examples/)
 	cd bench && $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) -timeout 60m $(BENCH_FLAGS) | tee results/raw.txt
 	cd bench && $(BENCHSTAT) results/raw.txt | tee results/benchstat.txt
 	cd bench && $(GO) run ./cmd/benchratio results/raw.txt | tee results/ratios.txt
 
 bench-quick:
 	@mkdir -p bench/results
+	cd bench && $(GO) test ./...
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime 200ms -count 2 -timeout 10m $(BENCH_FLAGS) | tee results/quick.txt
 	cd bench && $(GO) run ./cmd/benchratio results/quick.txt

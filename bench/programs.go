@@ -17,7 +17,7 @@ type Workload struct {
 	Ops  int // jasm instructions in the program
 }
 
-// FibJasm is examples/fib.jasm without its comments: tree-recursive fib.
+// FibJasm is examples/fib.jasm without its comments (TestJasmMatchesExamples checks it): tree-recursive fib.
 const FibJasm = `func fib 1
     arg 0
     push 2
@@ -44,7 +44,7 @@ func main 1
 end
 `
 
-// SumJasm is examples/sum.jasm without its comments: 1 + … + n by a loop.
+// SumJasm is examples/sum.jasm without its comments (checked likewise): 1 + … + n by a loop.
 const SumJasm = `func main 1
     locals 2
     arg 0

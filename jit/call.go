@@ -32,12 +32,19 @@ func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, args []int64) (int
 	}
 	c := callCtx{stackLimit: st.limit, stackTop: st.top, intr: intr, base: base}
 	copy(c.args[:], args)
-	jitcall(fn, &c)
-	for c.exit == exitYield {
-		runtime.Gosched() // a safe point: let the GC or scheduler have its way
-		jitresume(&c)
-	}
+	enter(fn, &c)
 	runtime.KeepAlive(st)
 	pool.put(st)
 	return c.result, c.exit, nil
+}
+
+// enter runs the machine code at fn with the call context c until it
+// returns or exits: each time it yields (a preemption request), Go gets a
+// safe point and the code continues where it stopped.
+func enter(fn uintptr, c *callCtx) {
+	jitcall(fn, c)
+	for c.exit == exitYield {
+		runtime.Gosched() // a safe point: let the GC or scheduler have its way
+		jitresume(c)
+	}
 }

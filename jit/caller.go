@@ -1,9 +1,6 @@
 package jit
 
-import (
-	"fmt"
-	"runtime"
-)
+import "fmt"
 
 // Caller calls one function from one goroutine at a time, on a JIT stack of
 // its own: the cheapest way to call machine code in a loop (no stack pool
@@ -49,11 +46,7 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	c.c.intr = f.intr.Load()
 	copy(c.c.args[:], args)
 	c.c.exit = exitOK
-	jitcall(f.entry, &c.c)
-	for c.c.exit == exitYield {
-		runtime.Gosched()
-		jitresume(&c.c)
-	}
+	enter(f.entry, &c.c)
 	return exitResult(c.c.result, c.c.exit)
 }
 

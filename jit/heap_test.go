@@ -4,25 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// emulated reports whether this test binary runs under an emulator: the
-// kernel's own architecture (/proc/sys/kernel/arch, which qemu-user does not
-// rewrite) is not GOARCH's.
-func emulated(t *testing.T) bool {
-	b, err := os.ReadFile("/proc/sys/kernel/arch")
-	require.NoError(t, err)
-	arch := strings.TrimSpace(string(b))
-	want := map[string]string{"amd64": "x86_64", "ppc64le": "ppc64le"}[runtime.GOARCH]
-	return arch != want
-}
 
 // mapping returns the permission string of the /proc/self/maps line that
 // contains addr ("" when unmapped).
@@ -104,8 +91,8 @@ func TestCoherenceProbe(t *testing.T) {
 		h.Close()
 		t.Logf("%v: %+v", mode, res)
 		require.True(t, res.Ran)
-		want := mode == HeapRWX || !emulated(t)
-		assert.Equal(t, want, res.Coherent, "%v (emulated=%v): %s", mode, emulated(t), res.Detail)
+		want := mode == HeapRWX || !Emulated()
+		assert.Equal(t, want, res.Coherent, "%v (emulated=%v): %s", mode, Emulated(), res.Detail)
 	}
 }
 

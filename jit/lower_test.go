@@ -368,7 +368,7 @@ func TestRuntimeChoosesHeapMode(t *testing.T) {
 	rt := newTestRuntime(t, Options{})
 	info := rt.Info()
 	t.Logf("%v: %s", info.HeapMode, info.HeapReason)
-	if emulated(t) {
+	if Emulated() {
 		assert.Equal(t, HeapRWX, info.HeapMode)
 		assert.Contains(t, info.HeapReason, "RWX fallback")
 	} else {

@@ -34,7 +34,6 @@ type workloadSpec struct {
 	summary   string
 	file      string
 	invariant string
-	pconst    jit.PConstMode
 	// setup returns the versions (cycled through in order, starting with
 	// the program's initial state, index 0, which is not applied).
 	setup func(prog *jit.Program, p *patch.Patcher) ([]version, error)

@@ -102,8 +102,6 @@ func (a *Asm) badMem(inst string, m Mem) {
 
 // ---- byte-level encoders; they assume valid operands
 
-func fitsInt8(v int64) bool { return v >= -128 && v <= 127 }
-
 // appendRR appends REX.W op ModRM(11, reg, rm).
 func appendRR(c []byte, op byte, reg, rm byte) []byte {
 	return append(c, rexW|reg>>3<<2|rm>>3, op, 0xC0|reg&7<<3|rm&7)
