@@ -46,7 +46,10 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	c.c.intr = f.intr.Load()
 	copy(c.c.args[:], args)
 	c.c.exit = exitOK
-	enter(f.entry, &c.c)
+	jitcall(f.entry, &c.c)
+	if c.c.exit == exitYield {
+		resume(&c.c)
+	}
 	return exitResult(c.c.result, c.c.exit)
 }
 
