@@ -107,6 +107,8 @@ type lowerer interface {
 	inst(f *jasm.Func, i int, in jasm.Inst, depth int) (fused int)
 	// end emits the blob's tail: exit stubs and data slots.
 	end()
+	// state returns what the driver and both ISAs share.
+	state() *lowerState
 }
 
 // lowerState is what both ISAs' lowerers share: the program, labels of
@@ -213,7 +215,7 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 	}
 	c := &Code{Arch: opts.Arch, Program: p, Blob: blob, Entries: make([]int, len(p.Funcs)),
 		Sites: make([]SiteCode, len(p.Sites)), PConst: opts.PConst}
-	st := stateOf(l)
+	st := l.state()
 	for i, fl := range st.funcLabels {
 		c.Entries[i] = blob.Offset(fl)
 	}
@@ -231,12 +233,4 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 	return c, nil
 }
 
-func stateOf(l lowerer) *lowerState {
-	switch l := l.(type) {
-	case *amd64Lowerer:
-		return &l.lowerState
-	case *ppc64Lowerer:
-		return &l.lowerState
-	}
-	panic("BUG: unknown lowerer")
-}
+func (s *lowerState) state() *lowerState { return s }
