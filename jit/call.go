@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 )
 
 // ErrUnsupported: this GOARCH cannot run the machine code syncore emits
@@ -15,8 +16,10 @@ var neverInterrupt uint64
 
 // rawCall runs the machine code at fn with args on a stack from pool and
 // returns the result register and the exit code. intr is the interrupt word
-// (nil: never interrupted); base is the program's code address.
-func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, args []int64) (int64, int64, error) {
+// (nil: never interrupted); base is the program's code address; closed, when
+// not nil, is the program's closed flag, loaded after the call context is
+// marked as inside (see reclaim.go): a closed program is never entered.
+func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, closed *atomic.Bool, args []int64) (int64, int64, error) {
 	if !canExecute {
 		return 0, 0, ErrUnsupported
 	}
@@ -30,12 +33,19 @@ func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, args []int64) (int
 	if intr == nil {
 		intr = &neverInterrupt
 	}
+	pool.rd.enter(st.mark)
+	if closed != nil && closed.Load() {
+		leave(st.mark)
+		pool.put(st)
+		return 0, 0, ErrClosed
+	}
 	c := callCtx{stackLimit: st.limit, stackTop: st.top, intr: intr, base: base}
 	copy(c.args[:], args)
 	jitcall(fn, &c)
 	if c.exit == exitYield {
-		resume(&c)
+		resume(&c) // parked in a yield: still inside, the mark stays
 	}
+	leave(st.mark)
 	runtime.KeepAlive(st)
 	pool.put(st)
 	return c.result, c.exit, nil

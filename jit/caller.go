@@ -40,7 +40,12 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
 	}
-	if f.prog.closed.Load() {
+	prog := f.prog
+	// Mark the context as inside before loading closed: a Close that
+	// begins after this store sees the mark (reclaim.go).
+	prog.rt.readers.enter(c.st.mark)
+	if prog.closed.Load() {
+		leave(c.st.mark)
 		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
 	}
 	c.c.intr = f.intr.Load()
@@ -48,7 +53,11 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	c.c.exit = exitOK
 	jitcall(f.entry, &c.c)
 	if c.c.exit == exitYield {
-		resume(&c.c)
+		resume(&c.c) // parked in a yield: still inside, the mark stays
+	}
+	leave(c.st.mark)
+	if c.c.exit == exitInterrupted && prog.closed.Load() {
+		return 0, f.closedErr()
 	}
 	return exitResult(c.c.result, c.c.exit)
 }

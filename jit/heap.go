@@ -1,9 +1,11 @@
 package jit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -74,6 +76,7 @@ type chunk struct {
 	fd     int    // memfd, -1 for an RWX chunk
 	rw, rx []byte // the two views (the same slice for RWX)
 	used   int    // bytes handed out from the start (the bump pointer)
+	high   int    // the highest used has been: below it, memory may have held code
 	free   []span // freed blocks below used, reused first fit
 }
 
@@ -88,6 +91,9 @@ type Heap struct {
 	chunks []*chunk
 	total  int
 	closed bool
+	// noReuse: freed blocks are never handed out again (the runtime has no
+	// serialising barrier to run before code is written into them).
+	noReuse bool
 }
 
 func newHeap(opts HeapOptions, mode HeapMode) *Heap {
@@ -109,16 +115,25 @@ func (h *Heap) Mode() HeapMode { return h.mode }
 // the heap by a chunk when needed and fails with [ErrHeapFull] past
 // MaxBytes.
 func (h *Heap) Alloc(n int) (Block, error) {
+	b, _, err := h.alloc(n)
+	return b, err
+}
+
+// alloc is Alloc that also reports whether the block reuses freed memory.
+func (h *Heap) alloc(n int) (Block, bool, error) {
 	if n <= 0 {
-		return Block{}, fmt.Errorf("jit: code heap: allocation of %d bytes", n)
+		return Block{}, false, fmt.Errorf("jit: code heap: allocation of %d bytes", n)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return Block{}, ErrHeapClosed
+		return Block{}, false, ErrHeapClosed
 	}
 	size := (n + FuncAlign - 1) &^ (FuncAlign - 1)
 	for _, c := range h.chunks {
+		if h.noReuse {
+			break
+		}
 		for i, f := range c.free {
 			if f.size >= size {
 				if f.size == size {
@@ -126,13 +141,20 @@ func (h *Heap) Alloc(n int) (Block, error) {
 				} else {
 					c.free[i] = span{f.off + size, f.size - size}
 				}
-				return c.block(f.off, n), nil
+				b := c.block(f.off, n)
+				clear(b.RW) // traps out: the block is zeroed, as a fresh one
+				return b, true, nil
 			}
 		}
 	}
 	for _, c := range h.chunks {
 		if len(c.rw)-c.used >= size {
-			return h.take(c, size, n), nil
+			reused := c.used < c.high
+			b := h.take(c, size, n)
+			if reused {
+				clear(b.RW)
+			}
+			return b, reused, nil
 		}
 	}
 	csize := h.opts.ChunkBytes
@@ -141,21 +163,22 @@ func (h *Heap) Alloc(n int) (Block, error) {
 		csize = (size + pg - 1) &^ (pg - 1)
 	}
 	if h.total+csize > h.opts.MaxBytes {
-		return Block{}, fmt.Errorf("jit: %w: %d bytes wanted, %d of %d in use (HeapOptions.MaxBytes)",
+		return Block{}, false, fmt.Errorf("jit: %w: %d bytes wanted, %d of %d in use (HeapOptions.MaxBytes)",
 			ErrHeapFull, n, h.total, h.opts.MaxBytes)
 	}
 	c, err := mapChunk(csize, h.mode)
 	if err != nil {
-		return Block{}, err
+		return Block{}, false, err
 	}
 	h.chunks = append(h.chunks, c)
 	h.total += csize
-	return h.take(c, size, n), nil
+	return h.take(c, size, n), false, nil
 }
 
 func (h *Heap) take(c *chunk, size, n int) Block {
 	off := c.used
 	c.used += size
+	c.high = max(c.high, c.used)
 	return c.block(off, n)
 }
 
@@ -181,6 +204,9 @@ func (h *Heap) Free(b Block) error {
 		}
 		off := int(b.RX - base)
 		size := (len(b.RW) + FuncAlign - 1) &^ (FuncAlign - 1)
+		if off+size > c.used {
+			return fmt.Errorf("jit: code heap: block at %#x freed twice (or never allocated)", b.RX)
+		}
 		for _, f := range c.free {
 			if off < f.off+f.size && f.off < off+size {
 				return fmt.Errorf("jit: code heap: block at %#x freed twice", b.RX)
@@ -188,7 +214,7 @@ func (h *Heap) Free(b Block) error {
 		}
 		fillTraps(c.rw[off : off+size])
 		SyncICache(c.block(off, size), 0, size)
-		c.free = append(c.free, span{off, size})
+		c.release(span{off, size}, !h.noReuse)
 		return nil
 	}
 	return fmt.Errorf("jit: code heap: block at %#x is not in this heap", b.RX)
@@ -267,4 +293,47 @@ func (c *chunk) unmap() error {
 	}
 	c.rw, c.rx, c.fd = nil, nil, -1
 	return errors.Join(errs...)
+}
+
+// HeapStats is a snapshot of a heap's memory.
+type HeapStats struct {
+	Mapped int // bytes mapped (chunks)
+	InUse  int // bytes in blocks handed out and not freed (FuncAlign-rounded)
+	Freed  int // bytes of freed blocks waiting for reuse
+}
+
+// Stats reports how much of the heap is in use.
+func (h *Heap) Stats() HeapStats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var s HeapStats
+	for _, c := range h.chunks {
+		s.Mapped += len(c.rw)
+		s.InUse += c.used
+		for _, f := range c.free {
+			s.Freed += f.size
+			s.InUse -= f.size
+		}
+	}
+	return s
+}
+
+// release adds s to the chunk's free spans, merged with its neighbours, and
+// gives a span that ends at the bump pointer back to it: a heap whose
+// programs are replaced again and again does not fragment.
+func (c *chunk) release(s span, bump bool) {
+	i, _ := slices.BinarySearchFunc(c.free, s.off, func(f span, off int) int { return cmp.Compare(f.off, off) })
+	c.free = slices.Insert(c.free, i, s)
+	if i+1 < len(c.free) && c.free[i].off+c.free[i].size == c.free[i+1].off {
+		c.free[i].size += c.free[i+1].size
+		c.free = slices.Delete(c.free, i+1, i+2)
+	}
+	if i > 0 && c.free[i-1].off+c.free[i-1].size == c.free[i].off {
+		c.free[i-1].size += c.free[i].size
+		c.free = slices.Delete(c.free, i, i+1)
+	}
+	if last := len(c.free) - 1; bump && c.free[last].off+c.free[last].size == c.used {
+		c.used = c.free[last].off
+		c.free = c.free[:last]
+	}
 }

@@ -83,7 +83,7 @@ func TestHeapCloseUnmaps(t *testing.T) {
 // TestCoherenceProbe: the dual mapping is coherent natively; under qemu-user
 // code written through the alias is never seen, and the probe says so.
 func TestCoherenceProbe(t *testing.T) {
-	pool := &stackPool{budget: 64 << 10}
+	pool := &stackPool{budget: 64 << 10, rd: &readers{}}
 	for _, mode := range []HeapMode{HeapDual, HeapRWX} {
 		h := newHeap(HeapOptions{}, mode)
 		res, err := probeHeap(h, pool)

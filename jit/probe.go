@@ -42,7 +42,7 @@ func probeHeap(h *Heap, pool *stackPool) (ProbeResult, error) {
 		code := probeCode(v)
 		copy(b.RW, code)
 		SyncICache(b, 0, len(code))
-		r, exit, err := rawCall(pool, b.RX, b.RX, nil, nil)
+		r, exit, err := rawCall(pool, b.RX, b.RX, nil, nil, nil)
 		if err == nil && exit != exitOK {
 			err = fmt.Errorf("jit: probe exited with code %d", exit)
 		}

@@ -21,6 +21,9 @@ type Options struct {
 	StackBytes int
 	// PConst chooses how pconst sites are compiled (default PConstData).
 	PConst PConstMode
+	// Reclaim says how Program.Close frees code (default ReclaimGrace;
+	// ReclaimUnsafe is a negative control).
+	Reclaim ReclaimMode
 }
 
 // Info describes a Runtime's set-up.
@@ -33,15 +36,32 @@ type Info struct {
 	// SyncCore is nil when the process is registered for membarrier
 	// PRIVATE_EXPEDITED_SYNC_CORE (done once, in New), else why not.
 	SyncCore error
+	// Reclaim is how Program.Close orders the entry marks of running calls
+	// before it reads them: membarrier PRIVATE_EXPEDITED (registered in
+	// New), or the fallback in use and why.
+	Reclaim string
+	// ReclaimMode is Options.Reclaim.
+	ReclaimMode ReclaimMode
+	// Reuse says whether freed code memory is given to later programs, and
+	// which barrier serialises the threads before it is: SYNC_CORE, else
+	// membarrier GLOBAL; with neither, freed blocks stay trapped for good.
+	Reuse string
 }
 
 // Runtime compiles jasm programs into its code heap and runs them. It is
 // safe for concurrent use.
 type Runtime struct {
-	opts   Options
-	heap   *Heap
-	stacks stackPool
-	info   Info
+	opts    Options
+	heap    *Heap
+	readers readers
+	stacks  stackPool
+	info    Info
+	writeMu sync.Mutex // the writer lock (LockWrites)
+	// serialize makes every thread execute a serialising instruction before
+	// code is written into reused memory (nil: memory is never reused).
+	serialize func() error
+	// reuseBarriers counts the barriers Load issued for reused memory.
+	reuseBarriers atomic.Uint64
 }
 
 // New creates a runtime: it registers the process for membarrier
@@ -53,9 +73,27 @@ func New(opts Options) (*Runtime, error) {
 	if opts.StackBytes <= 0 {
 		opts.StackBytes = jasm.DefaultStackBytes
 	}
-	rt := &Runtime{opts: opts, stacks: stackPool{budget: opts.StackBytes}}
+	if opts.Reclaim != ReclaimGrace && opts.Reclaim != ReclaimUnsafe {
+		return nil, fmt.Errorf("jit: unknown reclaim mode %v", opts.Reclaim)
+	}
+	rt := &Runtime{opts: opts}
+	rt.stacks = stackPool{budget: opts.StackBytes, rd: &rt.readers}
 	rt.info.Arch, rt.info.CanExecute = HostArch()
-	rt.info.SyncCore = membarrier.Register(membarrier.CmdRegisterPrivateExpeditedSyncCore)
+	rt.info.SyncCore = registerFn(membarrier.CmdRegisterPrivateExpeditedSyncCore)
+	rt.readers.choose(rt.info.SyncCore)
+	rt.info.Reclaim, rt.info.ReclaimMode = rt.readers.mech, opts.Reclaim
+	switch {
+	case rt.info.SyncCore == nil:
+		rt.serialize = membarrier.SyncCore
+		rt.info.Reuse = "freed code is reused after a SYNC_CORE barrier"
+	default:
+		if set, err := queryFn(); err == nil && set.Has(membarrier.CmdGlobal) {
+			rt.serialize = func() error { return membarrier.Barrier(membarrier.CmdGlobal) }
+			rt.info.Reuse = "freed code is reused after a membarrier GLOBAL (SYNC_CORE unavailable)"
+		} else {
+			rt.info.Reuse = "freed code is never reused: no serialising barrier (SYNC_CORE and GLOBAL unavailable)"
+		}
+	}
 
 	switch opts.Heap.Mode {
 	case HeapDual, HeapRWX:
@@ -83,6 +121,7 @@ func New(opts Options) (*Runtime, error) {
 		return nil, fmt.Errorf("jit: unknown heap mode %v", opts.Heap.Mode)
 	}
 	rt.info.HeapMode = rt.heap.Mode()
+	rt.heap.noReuse = rt.serialize == nil
 	return rt, nil
 }
 
@@ -95,6 +134,20 @@ func (rt *Runtime) Heap() *Heap { return rt.heap }
 // Close unmaps the code heap. No function of the runtime may run or be
 // called afterwards.
 func (rt *Runtime) Close() error { return rt.heap.Close() }
+
+// LockWrites takes the runtime's writer lock. Every store into the code
+// heap's machine code (patch protocols, the traps of a closed program)
+// holds it, whichever Patcher or Program makes it: protocols
+// read-modify-write whole aligned words, which neighbouring sites may share
+// (a movabs tail and the next guard share a qword on amd64), so two writers
+// at once could lose each other's bytes.
+func (rt *Runtime) LockWrites() { rt.writeMu.Lock() }
+
+// UnlockWrites releases the writer lock.
+func (rt *Runtime) UnlockWrites() { rt.writeMu.Unlock() }
+
+// GracePeriods returns how many grace periods Program.Close has waited for.
+func (rt *Runtime) GracePeriods() uint64 { return rt.readers.graces.Load() }
 
 // Compile parses, verifies, compiles and loads a jasm program.
 func (rt *Runtime) Compile(filename string, src []byte) (*Program, error) {
@@ -115,16 +168,23 @@ func (rt *Runtime) Load(p *jasm.Program) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	blk, err := rt.heap.Alloc(len(code.Blob.Code))
+	blk, reused, err := rt.heap.alloc(len(code.Blob.Code))
 	if err != nil {
 		return nil, err
 	}
 	copy(blk.RW, code.Blob.Code)
 	SyncICache(blk, 0, len(blk.RW))
-	if rt.info.SyncCore == nil {
-		// New code at new addresses: serialise every thread anyway before
-		// any of them can reach it (Intel SDM Vol. 3 §8.1.3).
-		if err := membarrier.SyncCore(); err != nil {
+	// Serialise every thread before any of them can reach the code (Intel
+	// SDM Vol. 3 §8.1.3). For fresh memory SYNC_CORE is a precaution; for
+	// memory that held a closed program it is needed (a thread may hold
+	// instructions fetched from there), so without SYNC_CORE the fallback
+	// barrier runs (the heap reuses nothing when there is none).
+	if rt.info.SyncCore == nil || reused {
+		if reused {
+			rt.reuseBarriers.Add(1)
+		}
+		if err := rt.serialize(); err != nil {
+			rt.heap.Free(blk)
 			return nil, fmt.Errorf("jit: barrier after loading: %w", err)
 		}
 	}
@@ -145,21 +205,159 @@ type Program struct {
 	block  Block
 	funcs  []*Func
 	closed atomic.Bool
+
+	closeMu sync.Mutex // serialises Close
+	freed   bool       // the block went back to the heap (guarded by closeMu)
+
+	mu      sync.Mutex       // guards the fields below
+	inRefs  int              // call sites of other programs that call into p
+	outRefs map[*Program]int // programs that p's call sites call into
+	ext     map[any]any      // Extension
 }
 
-// ErrClosed: the program was closed; its code is gone.
+// ErrClosed: the program was closed; its code is gone or going.
 var ErrClosed = errors.New("jit: program closed")
 
-// Close frees the program's code for later programs. The caller guarantees
-// that none of its functions is running or will be called (calls made
-// after Close fail with ErrClosed; a Caller made before fails too) and that
-// no patcher changes its sites any more. Closing twice is harmless.
-func (p *Program) Close() error {
-	if !p.closed.CompareAndSwap(false, true) {
+// Close retires the program and frees its code; it is CloseContext with a
+// context that is never done.
+func (p *Program) Close() error { return p.CloseContext(context.Background()) }
+
+// CloseContext retires the program and frees its code once no thread can be
+// running it:
+//
+//  1. No new call enters: calls, Callers and patches of the program fail
+//     with ErrClosed from now on.
+//  2. Calls in flight (including calls parked in a yield) are interrupted
+//     at their next poll point and return an error matching both ErrClosed
+//     and jasm.ErrInterrupted, or finish normally. (A call that entered
+//     through another program's call site polls that program's interrupt
+//     word and runs to its end.)
+//  3. A grace period: membarrier orders every call's entry mark, and Close
+//     waits until each call that may have entered has returned (see
+//     Info.Reclaim for the mechanism).
+//  4. Only then are traps written over the code, under the runtime's writer
+//     lock, and the block handed back to the heap.
+//
+// When ctx is done first, CloseContext returns its error: the program stays
+// closed to new calls and its code stays in place; a later Close tries
+// again. Closing a closed program returns nil. A program that call sites of
+// other programs still call into (a Retarget across programs) is not
+// closed: the error matches ErrInUse.
+func (p *Program) CloseContext(ctx context.Context) error {
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	if p.freed {
 		return nil
 	}
-	return p.rt.heap.Free(p.block)
+	p.mu.Lock()
+	if n := p.inRefs; n > 0 {
+		p.mu.Unlock()
+		return fmt.Errorf("jit: close: %w: %d call site(s) of other programs call into it; retarget them first", ErrInUse, n)
+	}
+	p.closed.Store(true)
+	p.mu.Unlock()
+	for _, f := range p.funcs {
+		f.Interrupt()
+	}
+	rt := p.rt
+	if rt.opts.Reclaim != ReclaimUnsafe {
+		if err := rt.readers.synchronize(ctx); err != nil {
+			return fmt.Errorf("jit: close: %w", err)
+		}
+	}
+	rt.LockWrites()
+	err := rt.heap.Free(p.block)
+	rt.UnlockWrites()
+	p.freed = true
+	p.mu.Lock()
+	out := p.outRefs
+	p.outRefs = nil
+	p.mu.Unlock()
+	for q, n := range out {
+		q.mu.Lock()
+		q.inRefs -= n
+		q.mu.Unlock()
+	}
+	return err
 }
+
+// Reclaimed reports whether the program's code went back to the heap.
+func (p *Program) Reclaimed() bool {
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	return p.freed
+}
+
+// AddRef records that a call site of p now calls into program q (a
+// Retarget across programs): q cannot be closed (ErrInUse) until p drops
+// the reference or is closed and reclaimed itself. It fails with ErrClosed
+// when q is closed. Package patch calls it before it writes such a call.
+func (p *Program) AddRef(q *Program) error {
+	if p == q {
+		return nil
+	}
+	if p.rt != q.rt {
+		return fmt.Errorf("jit: a call from one runtime's code into another's")
+	}
+	q.mu.Lock()
+	if q.closed.Load() {
+		q.mu.Unlock()
+		return fmt.Errorf("jit: reference into a closed program: %w", ErrClosed)
+	}
+	q.inRefs++
+	q.mu.Unlock()
+	p.mu.Lock()
+	if p.outRefs == nil {
+		p.outRefs = map[*Program]int{}
+	}
+	p.outRefs[q]++
+	p.mu.Unlock()
+	return nil
+}
+
+// DropRef undoes one AddRef(q), once p's call site no longer calls into q
+// (after the barrier of the Retarget that moved it).
+func (p *Program) DropRef(q *Program) {
+	if p == q {
+		return
+	}
+	p.mu.Lock()
+	n := p.outRefs[q]
+	if n == 0 {
+		p.mu.Unlock()
+		return // released by p's Close already
+	}
+	if n == 1 {
+		delete(p.outRefs, q)
+	} else {
+		p.outRefs[q] = n - 1
+	}
+	p.mu.Unlock()
+	q.mu.Lock()
+	q.inRefs--
+	q.mu.Unlock()
+}
+
+// Extension returns the value kept under key for this program, made by mk
+// the first time. Packages that manage a program's sites keep their shared
+// state here (package patch: one record per site, whichever handle or
+// Patcher changes it).
+func (p *Program) Extension(key any, mk func() any) any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if v, ok := p.ext[key]; ok {
+		return v
+	}
+	if p.ext == nil {
+		p.ext = map[any]any{}
+	}
+	v := mk()
+	p.ext[key] = v
+	return v
+}
+
+// Runtime returns the runtime the program is loaded in.
+func (p *Program) Runtime() *Runtime { return p.rt }
 
 // Closed reports whether Close was called.
 func (p *Program) Closed() bool { return p.closed.Load() }
@@ -216,9 +414,6 @@ func (f *Func) Call(args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
 	}
-	if f.prog.closed.Load() {
-		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
-	}
 	return f.run(f.intr.Load(), args)
 }
 
@@ -227,9 +422,6 @@ func (f *Func) Call(args ...int64) (int64, error) {
 func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
-	}
-	if f.prog.closed.Load() {
-		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
 	}
 	if ctx.Done() == nil {
 		return f.run(f.intr.Load(), args)
@@ -271,11 +463,23 @@ func (f *Func) arityErr(n int) error {
 }
 
 func (f *Func) run(intr *uint64, args []int64) (int64, error) {
-	v, exit, err := rawCall(&f.prog.rt.stacks, f.entry, f.prog.block.RX, intr, args)
+	v, exit, err := rawCall(&f.prog.rt.stacks, f.entry, f.prog.block.RX, intr, &f.prog.closed, args)
 	if err != nil {
+		if err == ErrClosed {
+			return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
+		}
 		return 0, err
 	}
+	if exit == exitInterrupted && f.prog.closed.Load() {
+		return 0, f.closedErr()
+	}
 	return exitResult(v, exit)
+}
+
+// closedErr is the error of a call interrupted because its program was
+// closed: it matches ErrClosed and jasm.ErrInterrupted.
+func (f *Func) closedErr() error {
+	return fmt.Errorf("call %s: %w: %w", f.name, ErrClosed, jasm.ErrInterrupted)
 }
 
 // exitResult turns the result register and exit code of a call into what

@@ -16,9 +16,10 @@ import (
 type jitStack struct {
 	mem        []byte
 	top, limit uintptr
+	mark       *uint64 // the context's entry mark (see reclaim.go)
 }
 
-func newJITStack(budget int) (*jitStack, error) {
+func newJITStack(budget int, rd *readers) (*jitStack, error) {
 	pg := unix.Getpagesize()
 	size := (budget+pg-1)&^(pg-1) + 2*pg // guard page + one page of slack
 	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE,
@@ -31,15 +32,31 @@ func newJITStack(budget int) (*jitStack, error) {
 		return nil, fmt.Errorf("jit: guard page for the JIT stack: %w", err)
 	}
 	top := (uintptr(unsafe.Pointer(&mem[0])) + uintptr(size)) &^ 15
-	s := &jitStack{mem: mem, top: top, limit: top - uintptr(budget)}
-	runtime.AddCleanup(s, func(m []byte) { unix.Munmap(m) }, mem)
+	mark, err := rd.mark()
+	if err != nil {
+		unix.Munmap(mem)
+		return nil, err
+	}
+	s := &jitStack{mem: mem, top: top, limit: top - uintptr(budget), mark: mark}
+	runtime.AddCleanup(s, func(g stackGone) {
+		unix.Munmap(g.mem)
+		g.rd.release(g.mark)
+	}, stackGone{mem, mark, rd})
 	return s, nil
+}
+
+// stackGone is what a dropped stack's cleanup frees.
+type stackGone struct {
+	mem  []byte
+	mark *uint64
+	rd   *readers
 }
 
 // stackPool hands out JIT stacks of one budget. A stack dropped by the pool
 // (sync.Pool empties on GC) is unmapped by its cleanup.
 type stackPool struct {
 	budget int
+	rd     *readers
 	pool   sync.Pool
 }
 
@@ -47,7 +64,7 @@ func (p *stackPool) get() (*jitStack, error) {
 	if s, ok := p.pool.Get().(*jitStack); ok {
 		return s, nil
 	}
-	return newJITStack(p.budget)
+	return newJITStack(p.budget, p.rd)
 }
 
 func (p *stackPool) put(s *jitStack) { p.pool.Put(s) }

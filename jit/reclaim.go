@@ -1,0 +1,255 @@
+package jit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/syncore/syncore/membarrier"
+)
+
+// Reclaiming code: retire first, free after a grace period.
+//
+// A program's block may be freed (filled with traps, then reused by later
+// programs) only when no thread can be running in it. syncore finds that
+// moment without stopping the world, the way liburcu's membarrier flavour
+// (urcu-memb) lets RCU readers run without fences:
+//
+//   - Every call context (the JIT stack a call runs on: a Caller's, or one
+//     of the runtime's pooled stacks for Func.Call and CallContext) has a
+//     mark word. An entry into machine code stores the runtime's current
+//     phase in it with a plain store, then loads the program's closed flag;
+//     the return to Go stores 0. A call parked in a yield keeps its mark: it
+//     is still inside.
+//   - Program.Close sets closed, interrupts the calls in flight, increments
+//     the phase, and issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED):
+//     every thread that runs now executes a full memory barrier, and one that
+//     does not run passes through the scheduler (also a full barrier). So a
+//     mark stored before that point is visible to the reclaimer, and a call
+//     entering after it sees closed and leaves without running anything.
+//   - The reclaimer then reads every mark once. A context whose mark is 0 is
+//     outside; one whose mark is the new phase entered after closed was set
+//     (the phase is loaded before closed, in order: TSO on amd64, an acquire
+//     load on ppc64le). Any other context may be running in the block: the
+//     reclaimer waits until that mark changes, i.e. that call has returned.
+//   - Only then are traps written (under the runtime's writer lock) and the
+//     block handed back to the heap.
+//
+// The entry costs one load and one plain store more than a call without
+// marks; no atomic read-modify-write and no fence. Where membarrier
+// PRIVATE_EXPEDITED cannot be used, the reclaimer falls back to SYNC_CORE
+// (which is also a full barrier), then GLOBAL (an RCU grace period,
+// milliseconds), and last to fenced marks: each entry then stores its mark
+// with an atomic exchange, which orders it without any help. Info.Reclaim
+// says which mechanism is in use.
+
+// ReclaimMode says how Program.Close frees code.
+type ReclaimMode int
+
+const (
+	// ReclaimGrace (the default) frees a closed program's code only after a
+	// grace period in which no thread can be running it.
+	ReclaimGrace ReclaimMode = iota
+	// ReclaimUnsafe frees the code at once, even while calls run in it: the
+	// negative control that the stress harness must catch (crashes, wrong
+	// results). Never use it for anything else.
+	ReclaimUnsafe
+)
+
+func (m ReclaimMode) String() string {
+	switch m {
+	case ReclaimGrace:
+		return "grace"
+	case ReclaimUnsafe:
+		return "unsafe"
+	}
+	return fmt.Sprintf("ReclaimMode(%d)", int(m))
+}
+
+// ParseReclaimMode returns the mode called s ("grace" or "unsafe").
+func ParseReclaimMode(s string) (ReclaimMode, error) {
+	switch s {
+	case "grace", "":
+		return ReclaimGrace, nil
+	case "unsafe":
+		return ReclaimUnsafe, nil
+	}
+	return 0, fmt.Errorf("jit: unknown reclaim mode %q (want grace or unsafe)", s)
+}
+
+// ErrInUse: the program cannot be closed yet: call sites of other programs
+// still call into it (retarget them first).
+var ErrInUse = errors.New("jit: program in use")
+
+// markStride is the distance between two mark words: a cache line on both
+// ISAs (128 bytes on POWER), so that threads marking their entries do not
+// share lines.
+const markStride = 128
+
+// readers holds the mark word of every call context of a runtime.
+type readers struct {
+	phase atomic.Uint64 // starts at 1; Close increments it
+
+	// fence: entries store their marks with an atomic exchange (no
+	// membarrier can order plain stores here).
+	fence   bool
+	barrier func() error // orders the marks before the reclaimer reads them; nil with fence
+	mech    string       // the mechanism, in words (Info.Reclaim)
+
+	mu    sync.Mutex
+	pages [][]byte  // mmap'd: marks live outside the Go heap
+	all   []*uint64 // every mark handed out
+	free  []*uint64 // marks of contexts that are gone
+
+	graces atomic.Uint64 // grace periods completed (for tests and reports)
+}
+
+// registerFn registers the process for a membarrier command; a variable so
+// that tests can make registrations fail.
+var registerFn = membarrier.Register
+
+// queryFn reports the membarrier commands; a variable for tests.
+var queryFn = membarrier.Query
+
+// chooseReclaim picks how marks are ordered: PRIVATE_EXPEDITED, else
+// SYNC_CORE (registered already when syncCore is nil), else GLOBAL, else
+// fenced marks. It registers PRIVATE_EXPEDITED (once, at start-up: a
+// registration waits for an RCU grace period).
+func (r *readers) choose(syncCore error) {
+	r.phase.Store(1)
+	err := registerFn(membarrier.CmdRegisterPrivateExpedited)
+	if err == nil {
+		r.barrier = func() error { return membarrier.Barrier(membarrier.CmdPrivateExpedited) }
+		r.mech = "membarrier PRIVATE_EXPEDITED (registered at start-up)"
+		return
+	}
+	why := "PRIVATE_EXPEDITED: " + err.Error()
+	if syncCore == nil {
+		r.barrier = membarrier.SyncCore
+		r.mech = "membarrier PRIVATE_EXPEDITED_SYNC_CORE (" + why + ")"
+		return
+	}
+	if set, qerr := queryFn(); qerr == nil && set.Has(membarrier.CmdGlobal) {
+		r.barrier = func() error { return membarrier.Barrier(membarrier.CmdGlobal) }
+		r.mech = "membarrier GLOBAL, an RCU grace period per reclamation (" + why + "; SYNC_CORE: " + syncCore.Error() + ")"
+		return
+	}
+	r.fence = true
+	r.mech = "fenced entry marks, an atomic exchange per call (no usable membarrier: " + why + ")"
+}
+
+// mark returns a zeroed mark word for a new call context.
+func (r *readers) mark() (*uint64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.free); n > 0 {
+		m := r.free[n-1]
+		r.free = r.free[:n-1]
+		return m, nil
+	}
+	pg := unix.Getpagesize()
+	page, err := unix.Mmap(-1, 0, pg, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("jit: map a page of entry marks: %w", err)
+	}
+	r.pages = append(r.pages, page)
+	for off := pg - markStride; off >= 0; off -= markStride {
+		r.free = append(r.free, (*uint64)(unsafe.Pointer(&page[off])))
+	}
+	for off := 0; off < pg; off += markStride {
+		r.all = append(r.all, (*uint64)(unsafe.Pointer(&page[off])))
+	}
+	m := r.free[len(r.free)-1]
+	r.free = r.free[:len(r.free)-1]
+	return m, nil
+}
+
+// release gives back the mark of a context that no call uses any more.
+func (r *readers) release(m *uint64) {
+	r.mu.Lock()
+	atomic.StoreUint64(m, 0)
+	r.free = append(r.free, m)
+	r.mu.Unlock()
+}
+
+// enter marks a call context as inside JIT code: a plain store of the
+// current phase (an atomic exchange where no membarrier orders it). The
+// caller loads the closed flag of the program it calls afterwards.
+func (r *readers) enter(m *uint64) {
+	ph := r.phase.Load() // a plain load on amd64; an acquire load on ppc64le
+	if r.fence {
+		atomic.StoreUint64(m, ph)
+		return
+	}
+	*m = ph
+}
+
+// leave marks a call context as outside JIT code. On amd64 a plain store
+// (TSO keeps it after every load the call made); elsewhere a release store,
+// so that no load from the code being reclaimed (a data slot) is performed
+// after the reclaimer can see the 0.
+func leave(m *uint64) {
+	if runtime.GOARCH == "amd64" {
+		*m = 0
+		return
+	}
+	atomic.StoreUint64(m, 0)
+}
+
+// waiter is a context that may be running in code being reclaimed.
+type waiter struct {
+	m    *uint64
+	seen uint64
+}
+
+// synchronize waits for a grace period: until every call that may have
+// entered before it began has returned. See the comment at the top of the
+// file for why this is enough.
+func (r *readers) synchronize(ctx context.Context) error {
+	next := r.phase.Add(1)
+	if r.barrier != nil {
+		if err := r.barrier(); err != nil {
+			return fmt.Errorf("grace period: %s: %w", r.mech, err)
+		}
+	}
+	var wait []waiter
+	r.mu.Lock()
+	for _, m := range r.all {
+		if v := atomic.LoadUint64(m); v != 0 && v < next {
+			wait = append(wait, waiter{m, v})
+		}
+	}
+	r.mu.Unlock()
+	for spins := 0; ; spins++ {
+		n := 0
+		for _, w := range wait {
+			if atomic.LoadUint64(w.m) == w.seen {
+				wait[n] = w
+				n++
+			}
+		}
+		wait = wait[:n]
+		if n == 0 {
+			r.graces.Add(1)
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("grace period: %d call(s) still running: %w", n, err)
+		}
+		switch {
+		case spins < 64:
+			// most calls are short: look again soon
+		case spins < 256:
+			runtime.Gosched()
+		default:
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+}

@@ -1,0 +1,338 @@
+package jit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncore/syncore/jit/jasm"
+	"github.com/syncore/syncore/membarrier"
+)
+
+// longSum counts down from n in a loop that polls at its back-edge: at 3·10⁸
+// iterations it runs for a good fraction of a second natively.
+const longSum = `
+func main 1
+    locals 2
+    arg 0
+    store 0
+loop:
+    load 0
+    push 0
+    le
+    jnz done
+    load 1
+    load 0
+    add
+    store 1
+    load 0
+    push 1
+    sub
+    store 0
+    jmp loop
+done:
+    load 1
+    ret
+end
+`
+
+// inside counts the call contexts of rt marked as running JIT code.
+func inside(rt *Runtime) int {
+	rt.readers.mu.Lock()
+	defer rt.readers.mu.Unlock()
+	n := 0
+	for _, m := range rt.readers.all {
+		if atomic.LoadUint64(m) != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// waitInside waits until n contexts of rt are inside JIT code.
+func waitInside(t *testing.T, rt *Runtime, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for inside(rt) < n {
+		require.True(t, time.Now().Before(deadline), "the calls never started")
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// TestCloseWhileCallsRun closes a program while a long loop runs in it,
+// through each way of calling. Before reclamation existed, Close filled the
+// block with traps at once and the process died with SIGTRAP (or the call
+// finished in the next program's code with a wrong value).
+func TestCloseWhileCallsRun(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	p := mustParse(t, longSum)
+	ways := []struct {
+		name string
+		call func(f *Func) (int64, error)
+	}{
+		{"Call", func(f *Func) (int64, error) { return f.Call(300_000_000) }},
+		{"CallContext", func(f *Func) (int64, error) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			return f.CallContext(ctx, 300_000_000)
+		}},
+		{"Caller", func(f *Func) (int64, error) {
+			c, err := f.NewCaller()
+			if err != nil {
+				return 0, err
+			}
+			defer c.Close()
+			return c.Call(300_000_000)
+		}},
+	}
+	for _, w := range ways {
+		t.Run(w.name, func(t *testing.T) {
+			prog, err := rt.Load(p)
+			require.NoError(t, err)
+			addr := prog.Block().RX
+			done := make(chan error, 2)
+			for range 2 {
+				go func() { _, err := w.call(prog.Func("main")); done <- err }()
+			}
+			waitInside(t, rt, 2)
+			graces := rt.GracePeriods()
+			require.NoError(t, prog.Close())
+			assert.True(t, prog.Reclaimed())
+			assert.Equal(t, graces+1, rt.GracePeriods(), "Close waited for a grace period")
+			for range 2 {
+				err := <-done
+				assert.ErrorIs(t, err, ErrClosed)
+				assert.ErrorIs(t, err, jasm.ErrInterrupted)
+			}
+			assert.Zero(t, inside(rt), "no call is inside once Close returned")
+			// The next program takes the block; the old calls are gone.
+			next, err := rt.Load(mustParse(t, "func main 1\n    arg 0\n    ret\nend\n"))
+			require.NoError(t, err)
+			assert.Equal(t, addr, next.Block().RX, "the closed program's block is reused")
+			v, err := next.Func("main").Call(7)
+			require.NoError(t, err)
+			assert.EqualValues(t, 7, v)
+			require.NoError(t, next.Close())
+		})
+	}
+}
+
+// TestCloseWaitsForCallsInside: a context marked inside before Close began
+// (a call that does not poll this program's interrupt word, such as one that
+// entered through another program's call site) keeps the block alive until
+// it leaves; a bounded Close gives up and leaves the code in place. The
+// negative control, ReclaimUnsafe, frees the block under the running call.
+func TestCloseWaitsForCallsInside(t *testing.T) {
+	for _, mode := range []ReclaimMode{ReclaimGrace, ReclaimUnsafe} {
+		t.Run(mode.String(), func(t *testing.T) {
+			rt := newTestRuntime(t, Options{Reclaim: mode})
+			prog, err := rt.Load(mustParse(t, spin))
+			require.NoError(t, err)
+			code := append([]byte(nil), prog.Block().RW...)
+			st, err := rt.stacks.get()
+			require.NoError(t, err)
+			rt.readers.enter(st.mark) // a call is inside
+
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			err = prog.CloseContext(ctx)
+			if mode == ReclaimUnsafe {
+				require.NoError(t, err)
+				assert.True(t, prog.Reclaimed(), "the negative control frees at once")
+				assert.NotEqual(t, code, prog.Block().RW[:len(code)], "and traps the running code")
+				leave(st.mark)
+				return
+			}
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.True(t, prog.Closed(), "no new call enters")
+			assert.False(t, prog.Reclaimed())
+			assert.Equal(t, code, prog.Block().RW, "the code stays while a call may run it")
+			_, err = prog.Func("main").Call()
+			assert.ErrorIs(t, err, ErrClosed)
+
+			leave(st.mark)
+			require.NoError(t, prog.Close())
+			assert.True(t, prog.Reclaimed())
+			rt.stacks.put(st)
+		})
+	}
+}
+
+// TestGracePeriodSkipsLaterEntries: a context that entered in the new phase
+// (after Close set closed) is not waited for; one from an older phase is.
+func TestGracePeriodSkipsLaterEntries(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	st, err := rt.stacks.get()
+	require.NoError(t, err)
+	defer rt.stacks.put(st)
+	*st.mark = rt.readers.phase.Load() + 1 // the phase synchronize is about to start
+	require.NoError(t, rt.readers.synchronize(context.Background()))
+	*st.mark = rt.readers.phase.Load() - 1 // an older phase: may be inside
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, rt.readers.synchronize(ctx), context.DeadlineExceeded)
+	leave(st.mark)
+}
+
+// TestProgramsReplacedWhileCalled is the tiering pattern without patching:
+// callers keep calling the current version while versions are compiled and
+// the old ones closed. Every call returns its version's value or ErrClosed.
+func TestProgramsReplacedWhileCalled(t *testing.T) {
+	rt := newTestRuntime(t, Options{Heap: HeapOptions{ChunkBytes: 1 << 16, MaxBytes: 1 << 16}})
+	version := func(v int) *Program {
+		src := fmt.Sprintf("func main 0\n    locals 1\n    push 200\n    store 0\nloop:\n    load 0\n    push 1\n    sub\n    store 0\n    load 0\n    jnz loop\n    push %d\n    ret\nend\n", v)
+		prog, err := rt.Compile("v.jasm", []byte(src))
+		require.NoError(t, err)
+		return prog
+	}
+	type cur struct {
+		prog *Program
+		v    int
+	}
+	var current atomic.Pointer[cur]
+	current.Store(&cur{version(1), 1})
+	var stop atomic.Bool
+	var calls, closedCalls atomic.Uint64
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				c := current.Load()
+				v, err := c.prog.Func("main").Call()
+				switch {
+				case errors.Is(err, ErrClosed):
+					closedCalls.Add(1)
+				case err != nil || v != int64(c.v):
+					errs <- fmt.Errorf("version %d returned %d, %v", c.v, v, err)
+					return
+				default:
+					calls.Add(1)
+				}
+			}
+		}()
+	}
+	n := 0
+	for start := time.Now(); (n < 300 || calls.Load() < 100) && time.Since(start) < 20*time.Second; n++ {
+		old := current.Load()
+		current.Store(&cur{version(old.v + 1), old.v + 1})
+		require.NoError(t, old.prog.Close())
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("%d versions retired, %d calls, %d refused as closed, heap %+v", n, calls.Load(), closedCalls.Load(), rt.Heap().Stats())
+	assert.GreaterOrEqual(t, n, 300, "a 64 KiB heap holds about 200 of them: Close gave memory back")
+	assert.GreaterOrEqual(t, calls.Load(), uint64(100))
+	assert.LessOrEqual(t, rt.Heap().Stats().InUse, 1<<10, "one live version")
+}
+
+// TestReuseNeedsASerialisingBarrier: without SYNC_CORE, a block that held a
+// closed program is handed out again only after the fallback barrier
+// (membarrier GLOBAL); with no serialising barrier at all, never.
+func TestReuseNeedsASerialisingBarrier(t *testing.T) {
+	defer func(r func(membarrier.Cmd) error, q func() (membarrier.CmdSet, error)) { registerFn, queryFn = r, q }(registerFn, queryFn)
+	denied := errors.New("denied by the test")
+	registerFn = func(c membarrier.Cmd) error {
+		if c == membarrier.CmdRegisterPrivateExpeditedSyncCore {
+			return denied
+		}
+		return membarrier.Register(c)
+	}
+	for _, global := range []bool{true, false} {
+		t.Run(fmt.Sprintf("global=%v", global), func(t *testing.T) {
+			queryFn = func() (membarrier.CmdSet, error) {
+				set, err := membarrier.Query()
+				if !global {
+					set &^= membarrier.CmdSet(membarrier.CmdGlobal)
+				}
+				return set, err
+			}
+			if global {
+				set, err := membarrier.Query()
+				require.NoError(t, err)
+				require.True(t, set.Has(membarrier.CmdGlobal), "this kernel offers GLOBAL")
+			}
+			rt := newTestRuntime(t, Options{})
+			require.ErrorIs(t, rt.Info().SyncCore, denied)
+			first, err := rt.Load(mustParse(t, spin))
+			require.NoError(t, err)
+			assert.Zero(t, rt.reuseBarriers.Load(), "fresh memory needs no fallback barrier")
+			require.NoError(t, first.Close())
+			second, err := rt.Load(mustParse(t, spin))
+			require.NoError(t, err)
+			if global {
+				assert.Contains(t, rt.Info().Reuse, "GLOBAL")
+				assert.Equal(t, first.Block().RX, second.Block().RX)
+				assert.EqualValues(t, 1, rt.reuseBarriers.Load(), "reused memory: the fallback barrier ran")
+			} else {
+				assert.Contains(t, rt.Info().Reuse, "never reused")
+				assert.NotEqual(t, first.Block().RX, second.Block().RX)
+				assert.Zero(t, rt.reuseBarriers.Load())
+			}
+			v, err := second.Func("main").Call()
+			require.NoError(t, err)
+			assert.Zero(t, v)
+		})
+	}
+}
+
+// TestReclaimFallbacks: each mechanism that orders the entry marks, chosen
+// as registrations fail, still makes Close wait for a running call.
+func TestReclaimFallbacks(t *testing.T) {
+	defer func(r func(membarrier.Cmd) error, q func() (membarrier.CmdSet, error)) { registerFn, queryFn = r, q }(registerFn, queryFn)
+	denied := errors.New("denied by the test")
+	cases := []struct {
+		name   string
+		deny   []membarrier.Cmd
+		global bool
+		want   string
+	}{
+		{"expedited", nil, true, "PRIVATE_EXPEDITED (registered"},
+		{"synccore", []membarrier.Cmd{membarrier.CmdRegisterPrivateExpedited}, true, "PRIVATE_EXPEDITED_SYNC_CORE"},
+		{"global", []membarrier.Cmd{membarrier.CmdRegisterPrivateExpedited, membarrier.CmdRegisterPrivateExpeditedSyncCore}, true, "GLOBAL"},
+		{"fence", []membarrier.Cmd{membarrier.CmdRegisterPrivateExpedited, membarrier.CmdRegisterPrivateExpeditedSyncCore}, false, "fenced entry marks"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			registerFn = func(c membarrier.Cmd) error {
+				for _, d := range tc.deny {
+					if c == d {
+						return denied
+					}
+				}
+				return membarrier.Register(c)
+			}
+			queryFn = func() (membarrier.CmdSet, error) {
+				set, err := membarrier.Query()
+				if !tc.global {
+					set &^= membarrier.CmdSet(membarrier.CmdGlobal)
+				}
+				return set, err
+			}
+			rt := newTestRuntime(t, Options{})
+			assert.Contains(t, rt.Info().Reclaim, tc.want)
+			assert.Equal(t, tc.name == "fence", rt.readers.fence)
+			prog, err := rt.Load(mustParse(t, longSum))
+			require.NoError(t, err)
+			done := make(chan error, 1)
+			go func() { _, err := prog.Func("main").Call(300_000_000); done <- err }()
+			waitInside(t, rt, 1)
+			require.NoError(t, prog.Close())
+			assert.ErrorIs(t, <-done, ErrClosed)
+			assert.Zero(t, inside(rt))
+		})
+	}
+}
