@@ -12,9 +12,24 @@ import (
 //	pconst  48 b8+r imm64              10 bytes from an aligned qword: SelfLoop
 //	        (or an aligned data slot the code loads: DataSlot)
 //
-// AtomicSlot relies on Intel SDM Vol. 3 §8.1.1 (an aligned 8-byte store is
-// atomic, so instruction fetch sees the whole old or the whole new qword)
-// and §8.1.3 (the executing threads serialise: the barrier).
+// What AtomicSlot rests on, exactly. Intel SDM Vol. 3 §8.1.1 ("Guaranteed
+// Atomic Operations") makes an aligned 8-byte store atomic for data
+// accesses; it promises nothing about instruction fetch. What the SDM
+// prescribes for code that other processors may execute is §8.1.3's
+// synchronous algorithm: the writer writes the code, and every executing
+// processor executes a serialising instruction before it runs the new code
+// (the barrier does that step for every thread). That the executors meanwhile
+// fetch the whole old or the whole new qword, never a mix, is not an
+// architectural promise: it is the behaviour that V8 (its x64 jump-table
+// slots, rewritten with one 8-byte store while other threads may run them)
+// and HotSpot (NativeInstruction::replace_mt_safe, the verified-entry patch)
+// also rely on. Intel's errata on unsynchronised cross-modifying code
+// ("Unsynchronized Cross-Modifying Code Operations Can Cause Unexpected
+// Instruction Execution Results") are why Linux's text_poke_bp does not
+// rely on it: it writes int3 first and patches with three IPI rounds. The
+// self-loop park write (parkHead, one aligned store of the head) rests on
+// the same behaviour. AMD APM Vol. 2 §7.6.1 calls this asynchronous
+// cross-modification.
 
 // amd64CallBytes: e8 rel32 at Offset+Change, rel32 from the call's end.
 func (s *Site) amd64CallBytes(dst []byte, to uintptr) ([]byte, error) {

@@ -55,9 +55,14 @@ func (Expedited) Sync() error       { return membarrier.Barrier(membarrier.CmdPr
 func (Expedited) Serialising() bool { return false }
 
 // Global is membarrier GLOBAL: waits for an RCU grace period, after which
-// every CPU has passed a quiescent state (a context switch or a return to
-// user space, which is serialising on x86 and context-synchronising on
-// Power). Milliseconds per call; needs no registration.
+// every CPU has passed a quiescent state (a context switch, idle, or user
+// mode seen from a timer interrupt). membarrier(2) promises a memory barrier
+// only; the kernel entries and exits involved are context-synchronising on
+// Power and serialising in practice on x86 (an interrupt returns with IRET),
+// which is what Serialising reports. A CPU running user code in nohz_full
+// mode is in an extended quiescent state and is not interrupted at all:
+// there it guarantees no serialisation. Milliseconds per call; needs no
+// registration.
 type Global struct{}
 
 func (Global) Name() string      { return "global" }
@@ -73,27 +78,65 @@ func (None) Serialising() bool { return false }
 
 // MProtect is the TLB-shootdown trick (.NET's FlushProcessWriteBuffers on
 // Linux): write to a dedicated page, then remove write permission from it;
-// the kernel must flush that page's TLB entry on every CPU that may cache
-// it — every CPU running a thread of this process — with an IPI, and
-// returning from the interrupt serialises those CPUs (x86 IRET). Permission
-// is given back afterwards (an upgrade needs no shootdown). Serialising in
-// practice, not by any architectural promise; needs no membarrier at all.
+// the kernel must invalidate that page's TLB entry on every CPU that may
+// cache it — every CPU running a thread of this process. Permission is
+// given back afterwards (an upgrade needs no shootdown). It needs no
+// membarrier at all.
+//
+// Whether that serialises the other CPUs depends on how the kernel
+// invalidates, not on any architectural promise:
+//
+//   - x86 (amd64, 386): Linux sends an IPI to each such CPU, and the return
+//     from the interrupt (IRET) is serialising. Serialising in practice,
+//     not architecturally: Serialising reports true.
+//   - ppc64le, ppc64 (Book3S64): Linux invalidates with broadcast tlbie —
+//     no IPI, so no interrupt and no context-synchronising event on the
+//     other CPUs. The TLB entry is gone, but a CPU may go on executing
+//     instructions it fetched before the patch: Serialising reports false.
+//   - everywhere else: not known to be serialising (arm64, for one,
+//     invalidates with broadcast TLBI instructions); Serialising reports
+//     false.
+//
+// The automatic choice (FallbackOrder) therefore tries it before GLOBAL only
+// on x86.
 type MProtect struct {
-	mu   sync.Mutex
-	page []byte
+	mu     sync.Mutex
+	page   []byte
+	goarch string // whose kernel's shootdown Serialising describes
 }
 
 // NewMProtect maps the dedicated page.
-func NewMProtect() (*MProtect, error) {
+func NewMProtect() (*MProtect, error) { return newMProtect(runtime.GOARCH) }
+
+// newMProtect is NewMProtect for a barrier whose Serialising describes
+// goarch (tests select the strategy as another GOARCH would).
+func newMProtect(goarch string) (*MProtect, error) {
 	page, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, fmt.Errorf("%w: mprotect: map a page: %w", ErrBarrier, err)
 	}
-	return &MProtect{page: page}, nil
+	return &MProtect{page: page, goarch: goarch}, nil
 }
 
-func (*MProtect) Name() string      { return "mprotect" }
-func (*MProtect) Serialising() bool { return true }
+func (*MProtect) Name() string { return "mprotect" }
+
+// Serialising reports true on x86 only, where the shootdown is an IPI whose
+// interrupt return serialises each CPU (in practice, not architecturally);
+// false on ppc64le and ppc64 (broadcast tlbie, no IPI) and elsewhere.
+func (m *MProtect) Serialising() bool { return mprotectSerialises(m.goarch) }
+
+// mprotectSerialises reports whether the mprotect shootdown serialises the
+// other CPUs on goarch ("" means runtime.GOARCH).
+func mprotectSerialises(goarch string) bool {
+	if goarch == "" {
+		goarch = runtime.GOARCH
+	}
+	switch goarch {
+	case "amd64", "386":
+		return true // IPI + IRET: serialising in practice, not architecturally
+	}
+	return false // ppc64le/ppc64: broadcast tlbie, no IPI; others: not known
+}
 
 func (m *MProtect) Sync() error {
 	m.mu.Lock()
@@ -117,6 +160,15 @@ func (m *MProtect) Sync() error {
 // cost depends on how long the participants' calls are, and a participant
 // that stops calling Safepoint without leaving stalls it (Sync gives up
 // after Timeout with an error).
+//
+// A participant is an OS thread, not a goroutine: the serialising
+// instruction serialises only the core that executes it. A goroutine that
+// takes part must call runtime.LockOSThread before Join and stay locked
+// until after Leave, and run its JIT calls and its Safepoint calls on that
+// thread. Otherwise the Go scheduler may move it to another thread after
+// Safepoint — one that never serialised — and it would run patched code
+// there with nothing to show for the acknowledgement. Threads that never
+// joined get no guarantee at all.
 type Handshake struct {
 	epoch   atomic.Uint64
 	mu      sync.Mutex
@@ -132,14 +184,20 @@ func NewHandshake() *Handshake {
 func (*Handshake) Name() string      { return "handshake" }
 func (*Handshake) Serialising() bool { return true }
 
-// Participant is one thread taking part in a Handshake.
+// Participant is one OS thread taking part in a Handshake: the goroutine
+// that holds it must be locked to its thread (runtime.LockOSThread) from
+// Join until Leave, and is the only one that may call its Safepoint.
 type Participant struct {
 	h    *Handshake
 	seen atomic.Uint64
 }
 
-// Join adds a participant. Call Safepoint from its thread between JIT calls
-// and Leave when it stops calling.
+// Join adds a participant for the calling OS thread. Call it after
+// runtime.LockOSThread, from the goroutine that will run the JIT calls; call
+// Safepoint from that goroutine between JIT calls, and Leave when it stops
+// calling, before it unlocks its thread. The serialising instruction in
+// Safepoint serialises only the core the thread runs on, so an unlocked
+// goroutine could migrate to a thread that never serialised.
 func (h *Handshake) Join() *Participant {
 	p := &Participant{h: h}
 	p.seen.Store(h.epoch.Load())
@@ -150,7 +208,9 @@ func (h *Handshake) Join() *Participant {
 }
 
 // Safepoint acknowledges a pending handshake, after a serialising
-// instruction. It costs one atomic load when none is pending.
+// instruction on the calling thread. It costs one atomic load when none is
+// pending. Call it only from the participant's own goroutine, locked to its
+// OS thread (see Join): the acknowledgement stands for that thread alone.
 func (p *Participant) Safepoint() {
 	if e := p.h.epoch.Load(); e != p.seen.Load() {
 		serialize()

@@ -17,6 +17,13 @@ import (
 // other processors need a context-synchronising event (the barrier).
 // Immediates (li, addi, lis+ori) are not in the patch class, so pconst
 // changes data, not code.
+//
+// Until that event, CMODX promises only that a processor executes the old
+// or the new instruction, each time it runs the word: Power makes no
+// multi-copy-atomicity promise for instruction fetch of a patched word, so
+// a thread that runs the site repeatedly while the patch is under way may
+// see old, new and old again. Only when the barrier has returned does every
+// thread execute the new word from then on (the contract's first clause).
 
 // ppc64CallBytes: bl to, I-form, ±32 MiB.
 func (s *Site) ppc64CallBytes(dst []byte, to uintptr) ([]byte, error) {
