@@ -401,6 +401,12 @@ type Func struct {
 // Name returns the function's name.
 func (f *Func) Name() string { return f.name }
 
+// Index returns the function's index in its program (Jasm().Funcs).
+func (f *Func) Index() int { return f.index }
+
+// Program returns the program the function belongs to.
+func (f *Func) Program() *Program { return f.prog }
+
 // Params returns the number of parameters.
 func (f *Func) Params() int { return f.params }
 

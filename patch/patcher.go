@@ -20,8 +20,11 @@ const (
 	// Auto picks the protocol the site's guarantee allows (the default).
 	Auto Protocol = iota
 	// AtomicSlot: the changed bytes lie in one naturally aligned qword;
-	// one atomic 8-byte store replaces them (amd64; Intel SDM Vol. 3
-	// §8.1.1). On ppc64le it means PatchClass.
+	// one atomic 8-byte store replaces them (amd64). SDM Vol. 3 §8.1.1
+	// makes that store atomic for data accesses; that instruction fetch
+	// sees it whole is what V8 and HotSpot rely on too, not an
+	// architectural promise (see amd64_protocol.go). On ppc64le it means
+	// PatchClass.
 	AtomicSlot
 	// SelfLoop: HotSpot's protocol for sites wider than a qword (amd64):
 	// park the head, barrier, write the tail, barrier, write the head,
@@ -85,9 +88,11 @@ type Options struct {
 }
 
 // Patcher changes the sites of programs loaded in one jit.Runtime.
-// Patches are serialised per Patcher (one writer at a time: sites may
-// share a qword, and the protocols read-modify-write aligned words); reading
-// a site's state is one atomic load. It is safe for concurrent use.
+// Every commit holds the runtime's writer lock (jit.Runtime.LockWrites),
+// whichever Patcher makes it: sites may share an aligned word, and the
+// protocols read-modify-write whole words, so several Patchers on one
+// runtime never lose each other's bytes. Reading a site's state is one
+// atomic load. It is safe for concurrent use.
 type Patcher struct {
 	rt      *jit.Runtime
 	arch    jit.Arch
@@ -96,9 +101,52 @@ type Patcher struct {
 	proto   Protocol
 	pause   time.Duration
 	mu      sync.Mutex
-	gen     uint64             // commits so far (guarded by mu)
 	scratch [maxPhases][]store // stores of the commit in progress (guarded by mu)
 	batches atomic.Uint64      // barriers issued, for reports
+}
+
+// commitGen numbers commits, across runtimes; a site location marked with
+// the current number already has an op in the commit (see commit).
+var commitGen atomic.Uint64
+
+// cell is the state of one site location, shared by every handle for it
+// (several Site values, several Patchers): it lives on the program
+// (jit.Program.Extension).
+type cell struct {
+	state  atomic.Int64             // pconst: value; pcall: callee index in its program; guard: 1 armed
+	target atomic.Pointer[jit.Func] // pcall: the function called
+
+	// Guarded by the runtime's writer lock:
+	mark   uint64 // commitGen of the last commit that planned an op here
+	pos    int    // that op's index in the commit
+	parked bool   // a multi-phase protocol stopped at a failed barrier
+	head   [8]byte
+	hlen   int            // while parked: the head bytes that belong in place of the park
+	ref    *jit.Program   // pcall into another program: the reference held on it
+	drop   []*jit.Program // references to drop once a barrier completes
+}
+
+type cellsKey struct{}
+
+// cellOf returns the shared state of site i of prog.
+func cellOf(prog *jit.Program, i int) *cell {
+	cells := prog.Extension(cellsKey{}, func() any {
+		sites := prog.Jasm().Sites
+		cs := make([]cell, len(sites))
+		for j, js := range sites {
+			switch js.Kind {
+			case jasm.SiteGuard:
+				cs[j].state.Store(0)
+			case jasm.SiteCall:
+				cs[j].state.Store(js.Init)
+				cs[j].target.Store(prog.FuncAt(int(js.Init)))
+			default:
+				cs[j].state.Store(js.Init)
+			}
+		}
+		return cs
+	}).([]cell)
+	return &cells[i]
 }
 
 // New returns a patcher for rt's programs.
@@ -134,11 +182,7 @@ type Site struct {
 	js    jasm.Site
 	code  jit.SiteCode
 	proto Protocol
-	state atomic.Int64 // pconst: value; pcall: callee index; guard: 1 armed
-	// mark and pos find an earlier op on this site in the commit that
-	// Patcher.gen numbers (guarded by Patcher.mu).
-	mark uint64
-	pos  int
+	cell  *cell // shared by every handle of this location
 }
 
 // Site returns the site called name in prog.
@@ -156,11 +200,10 @@ func (p *Patcher) SiteAt(prog *jit.Program, i int) (*Site, error) {
 	if i < 0 || i >= len(sites) {
 		return nil, fmt.Errorf("%w: index %d (program has %d)", ErrNoSite, i, len(sites))
 	}
-	s := &Site{p: p, prog: prog, index: i, js: sites[i], code: prog.Code().Sites[i]}
-	s.state.Store(s.js.Init)
-	if s.js.Kind == jasm.SiteGuard {
-		s.state.Store(0)
+	if prog.Runtime() != p.rt {
+		return nil, fmt.Errorf("patch: site %s: the program belongs to another runtime", sites[i].Name)
 	}
+	s := &Site{p: p, prog: prog, index: i, js: sites[i], code: prog.Code().Sites[i], cell: cellOf(prog, i)}
 	proto, err := p.protocolFor(s)
 	if err != nil {
 		return nil, err
@@ -182,9 +225,26 @@ func (s *Site) Protocol() Protocol { return s.proto }
 // Present is false for a site in unreachable code.
 func (s *Site) Code() jit.SiteCode { return s.code }
 
-// Value returns the site's current state: the pconst value, the pcall
-// callee's function index, or 1 for an armed guard and 0 for a disarmed one.
-func (s *Site) Value() int64 { return s.state.Load() }
+// Value returns the site's state after the last change that completed: the
+// pconst value, the pcall callee's function index (in the callee's
+// program), or 1 for an armed guard and 0 for a disarmed one. Every handle
+// for the same site reports the same state.
+func (s *Site) Value() int64 { return s.cell.state.Load() }
+
+// Target returns the function a pcall site calls (nil for other kinds).
+func (s *Site) Target() *jit.Func { return s.cell.target.Load() }
+
+// Program returns the program the site belongs to.
+func (s *Site) Program() *jit.Program { return s.prog }
+
+// Parked reports whether a multi-phase change of the site stopped at a
+// failed barrier: threads that reach it wait at its park (a polling stub,
+// or a guard's label) until a later change completes.
+func (s *Site) Parked() bool {
+	s.p.rt.LockWrites()
+	defer s.p.rt.UnlockWrites()
+	return s.cell.parked
+}
 
 // SetConst changes a pconst site to v; see the package doc for what holds
 // when it returns.
@@ -196,7 +256,22 @@ func (s *Site) Retarget(fn int) error {
 	if err := s.prog.Jasm().CanRetarget(s.index, fn); err != nil {
 		return fmt.Errorf("%w: %w", ErrOtherTarget, err)
 	}
-	return s.change(op{s: s, kind: opCall, arg: int64(fn), state: int64(fn)})
+	return s.change(op{s: s, kind: opCall, fn: s.prog.FuncAt(fn), state: int64(fn)})
+}
+
+// RetargetFunc makes a pcall site call f, which may belong to another
+// program of the same runtime (the tiering pattern: compile tier 2,
+// retarget the live call site to it, close tier 1). While the site calls
+// into another program, that program cannot be closed (jit.ErrInUse);
+// the reference moves with the next retarget, after its barrier, so once
+// RetargetFunc returns no new call reaches the old callee through this
+// site, and closing the old callee's program waits for the calls already
+// inside it.
+func (s *Site) RetargetFunc(f *jit.Func) error {
+	if err := s.canCall(f); err != nil {
+		return err
+	}
+	return s.change(op{s: s, kind: opCall, fn: f, state: int64(f.Index())})
 }
 
 // Arm makes a guard site jump to its label.
@@ -272,6 +347,38 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 	return want, nil
 }
 
+// canCall checks that pcall site s may call f.
+func (s *Site) canCall(f *jit.Func) error {
+	if f == nil {
+		return fmt.Errorf("%w: retarget site %s to nil", ErrOtherTarget, s.js.Name)
+	}
+	if f.Program() == s.prog {
+		if err := s.prog.Jasm().CanRetarget(s.index, f.Index()); err != nil {
+			return fmt.Errorf("%w: %w", ErrOtherTarget, err)
+		}
+		return nil
+	}
+	if s.js.Kind != jasm.SiteCall {
+		return fmt.Errorf("%w: %s site %s", ErrSiteKind, s.js.Kind, s.js.Name)
+	}
+	if f.Program().Runtime() != s.prog.Runtime() {
+		return fmt.Errorf("%w: site %s: %s belongs to another runtime", ErrOtherTarget, s.js.Name, f.Name())
+	}
+	if want := s.prog.FuncAt(int(s.js.Init)).Params(); f.Params() != want {
+		return fmt.Errorf("%w: site %s calls with %d arguments, %s takes %d", ErrOtherTarget, s.js.Name, want, f.Name(), f.Params())
+	}
+	if s.p.arch == jit.ArchPPC64LE {
+		// ppc64le code addresses its data slots from the caller's
+		// callCtx.base, the entry program's blob.
+		for _, c := range f.Program().Code().Sites {
+			if c.Present && c.Site.Kind == dataKind {
+				return fmt.Errorf("%w: site %s: %s's program has data slots, which ppc64le code addresses from the entry program", ErrOtherTarget, s.js.Name, f.Name())
+			}
+		}
+	}
+	return nil
+}
+
 // opKind is what a batch entry does to its site.
 type opKind uint8
 
@@ -285,9 +392,13 @@ const (
 type op struct {
 	s     *Site
 	kind  opKind
-	arg   int64 // the constant, the callee's function index, or 1 to arm
+	arg   int64     // the constant, or 1 to arm
+	fn    *jit.Func // opCall: the callee
 	state int64
-	skip  bool // replaced by a later op on the same site
+	skip  bool         // replaced by a later op on the same site
+	ref   *jit.Program // opCall into another program: the reference taken
+	head  [8]byte      // SelfLoop: the final head bytes
+	hlen  int
 }
 
 // Batch collects changes that Commit applies together: each protocol phase
@@ -316,6 +427,10 @@ func (b *Batch) Reset() {
 	b.ops, b.err = b.ops[:0], nil
 }
 
+// Err returns the first mistake made building the batch (Commit returns
+// it), or nil.
+func (b *Batch) Err() error { return b.err }
+
 // Len is the number of changes in the batch.
 func (b *Batch) Len() int { return len(b.ops) }
 
@@ -341,33 +456,43 @@ func (p *Patcher) check(s *Site, kind opKind) error {
 	return nil
 }
 
-func (b *Batch) add(s *Site, kind opKind, arg, state int64) *Batch {
+func (b *Batch) add(o op) *Batch {
 	if b.err != nil {
 		return b
 	}
-	if err := b.p.check(s, kind); err != nil {
+	if err := b.p.check(o.s, o.kind); err != nil {
 		return b.fail(err)
 	}
-	b.ops = append(b.ops, op{s: s, kind: kind, arg: arg, state: state})
+	b.ops = append(b.ops, o)
 	return b
 }
 
 // SetConst adds "pconst site s becomes v".
-func (b *Batch) SetConst(s *Site, v int64) *Batch { return b.add(s, opConst, v, v) }
+func (b *Batch) SetConst(s *Site, v int64) *Batch {
+	return b.add(op{s: s, kind: opConst, arg: v, state: v})
+}
 
 // Retarget adds "pcall site s calls function fn".
 func (b *Batch) Retarget(s *Site, fn int) *Batch {
 	if err := s.prog.Jasm().CanRetarget(s.index, fn); err != nil {
 		return b.fail(fmt.Errorf("%w: %w", ErrOtherTarget, err))
 	}
-	return b.add(s, opCall, int64(fn), int64(fn))
+	return b.add(op{s: s, kind: opCall, fn: s.prog.FuncAt(fn), state: int64(fn)})
+}
+
+// RetargetFunc adds "pcall site s calls f" (see Site.RetargetFunc).
+func (b *Batch) RetargetFunc(s *Site, f *jit.Func) *Batch {
+	if err := s.canCall(f); err != nil {
+		return b.fail(err)
+	}
+	return b.add(op{s: s, kind: opCall, fn: f, state: int64(f.Index())})
 }
 
 // Arm adds "guard site s jumps to its label".
-func (b *Batch) Arm(s *Site) *Batch { return b.add(s, opGuard, 1, 1) }
+func (b *Batch) Arm(s *Site) *Batch { return b.add(op{s: s, kind: opGuard, arg: 1, state: 1}) }
 
 // Disarm adds "guard site s falls through".
-func (b *Batch) Disarm(s *Site) *Batch { return b.add(s, opGuard, 0, 0) }
+func (b *Batch) Disarm(s *Site) *Batch { return b.add(op{s: s, kind: opGuard, arg: 0, state: 0}) }
 
 // newBytes appends to dst the site's new bytes for [Change,
 // Change+ChangeLen) after op o. Commit calls it under the patcher's lock,
@@ -379,7 +504,7 @@ func (o *op) newBytes(dst []byte) ([]byte, error) {
 	case opConst:
 		return s.constBytes(dst, o.arg)
 	case opCall:
-		return s.callBytes(dst, s.prog.FuncAt(int(o.arg)).Addr())
+		return s.callBytes(dst, o.fn.Addr())
 	default:
 		return s.guardBytes(dst, o.arg == 1)
 	}
@@ -394,21 +519,52 @@ func (b *Batch) Commit() error {
 	return b.p.commit(b.ops)
 }
 
-// commit writes ops phase by phase with a barrier after each.
+// ErrBarrierFailed: a barrier of a commit failed; the commit stopped there.
+// Sites whose protocol has one phase hold their new bytes (other threads
+// may not have caught up); multi-phase sites stay parked (Site.Parked),
+// which is safe: a thread that reaches one waits at a polling stub or takes
+// the guard's jump, and the next change of the site completes it.
+var ErrBarrierFailed = errors.New("patch: barrier failed")
+
+// commit writes ops phase by phase with a barrier after each, holding the
+// runtime's writer lock.
 func (p *Patcher) commit(ops []op) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// A later change of the same site replaces an earlier one: two
-	// multi-phase changes of one site in one batch would expose the first
-	// one's head with the second one's tail. Sites are marked with this
-	// commit's generation (guarded by p.mu).
-	p.gen++
+	p.rt.LockWrites()
+	defer p.rt.UnlockWrites()
+	// A program closed before we took the lock may have been reclaimed
+	// and its block reused: nothing of this commit may be written. One
+	// closed after it cannot be reclaimed before we let go.
+	for i := range ops {
+		if ops[i].s.prog.Closed() {
+			return fmt.Errorf("patch: site %s: %w", ops[i].s.js.Name, jit.ErrClosed)
+		}
+	}
+	// A later change of the same site location (whichever handle names it)
+	// replaces an earlier one: two multi-phase changes of one site in one
+	// batch would expose the first one's head with the second one's tail.
+	gen := commitGen.Add(1)
+	for i := range ops {
+		c := ops[i].s.cell
+		if c.mark == gen {
+			ops[c.pos].skip = true
+		}
+		c.mark, c.pos = gen, i
+	}
+	// Calls into other programs hold a reference on them, so that they
+	// cannot be closed while this code may call them.
 	for i := range ops {
 		o := &ops[i]
-		if o.s.mark == p.gen {
-			ops[o.s.pos].skip = true
+		o.ref = nil
+		if o.skip || o.kind != opCall || !o.s.code.Present || o.fn.Program() == o.s.prog {
+			continue
 		}
-		o.s.mark, o.s.pos = p.gen, i
+		if err := o.s.prog.AddRef(o.fn.Program()); err != nil {
+			dropRefs(ops[:i])
+			return fmt.Errorf("patch: site %s: %w", o.s.js.Name, err)
+		}
+		o.ref = o.fn.Program()
 	}
 	// The stores go into the patcher's scratch space (guarded by p.mu),
 	// which keeps its capacity from one commit to the next.
@@ -427,33 +583,73 @@ func (p *Patcher) commit(ops []op) error {
 		}
 		nb, err := o.newBytes(buf[:0])
 		if err != nil {
+			dropRefs(ops)
 			return fmt.Errorf("patch: site %s: %w", o.s.js.Name, err) // nothing written yet
 		}
 		if len(nb) != o.s.code.Site.ChangeLen {
 			panic(fmt.Sprintf("BUG: %d new bytes for a site that changes %d", len(nb), o.s.code.Site.ChangeLen))
 		}
-		phases = o.s.plan(phases, nb)
+		phases = o.plan(phases, nb)
 	}
-	// A failed barrier does not stop the protocol half way: every phase is
-	// written, so no site stays parked and the code is the new code; the
-	// error says that other threads may not have caught up yet.
+	// Each phase is written, then one barrier serves every site. A phase
+	// with no stores (a protocol with fewer phases, a self-loop site whose
+	// tail is empty) is skipped, not the end. A failed barrier ends the
+	// commit: writing the next phase would expose what the barrier was to
+	// keep from view (a torn immediate behind a parked head).
+	failed := -1
 	var berr error
-	for _, ph := range phases {
+	for k, ph := range phases {
 		if len(ph) == 0 {
-			break // phases fill from the first
+			continue
 		}
 		for _, st := range ph {
 			st.apply(p.pause)
 		}
-		if err := p.barrier.Sync(); err != nil && berr == nil {
-			berr = fmt.Errorf("patch: barrier %s: %w", p.barrier.Name(), err)
-		}
 		p.batches.Add(1)
+		if err := p.barrier.Sync(); err != nil {
+			failed = k
+			berr = fmt.Errorf("%w: %s after phase %d: %w", ErrBarrierFailed, p.barrier.Name(), k+1, err)
+			break
+		}
 	}
 	for i := range ops {
-		if !ops[i].skip {
-			ops[i].s.state.Store(ops[i].state)
+		o := &ops[i]
+		if o.skip {
+			continue
 		}
+		c := o.s.cell
+		multi := o.s.proto == SelfLoop && o.s.code.Present
+		if failed >= 0 && multi && failed < maxPhases-1 {
+			// Parked: the head that belongs there is kept for the next
+			// change, which must not take the park for the site's bytes.
+			c.parked, c.head, c.hlen = true, o.head, o.hlen
+			if o.ref != nil {
+				c.drop = append(c.drop, o.ref) // may be in the tail already
+			}
+			continue
+		}
+		c.parked = false
+		c.state.Store(o.state)
+		if o.kind == opCall {
+			c.target.Store(o.fn)
+		}
+		old := c.ref
+		c.ref = o.ref
+		if failed >= 0 {
+			// The barrier did not complete: threads may still run the old
+			// bytes, so the old callee keeps its reference for now.
+			if old != nil {
+				c.drop = append(c.drop, old)
+			}
+			continue
+		}
+		if old != nil {
+			o.s.prog.DropRef(old)
+		}
+		for _, q := range c.drop {
+			o.s.prog.DropRef(q)
+		}
+		c.drop = c.drop[:0]
 	}
 	for i := range phases {
 		clear(phases[i]) // do not keep sites alive
@@ -462,11 +658,34 @@ func (p *Patcher) commit(ops []op) error {
 	return berr
 }
 
-// Bytes of a site, through the RW view.
-func (s *Site) current() []byte {
-	blk := s.prog.Block()
-	o := s.code.Site.Offset + s.code.Site.Change
-	return blk.RW[o : o+s.code.Site.ChangeLen]
+// dropRefs undoes the references ops took before anything was written.
+func dropRefs(ops []op) {
+	for i := range ops {
+		if ops[i].ref != nil {
+			ops[i].s.prog.DropRef(ops[i].ref)
+			ops[i].ref = nil
+		}
+	}
+}
+
+// bytes appends to dst the site's bytes [Offset, Offset+Size) as they
+// belong: through the RW view, with the head that belongs there in place of
+// a park left by a failed barrier. Called under the writer lock.
+func (s *Site) bytes(dst []byte) []byte {
+	c := s.code.Site
+	dst = append(dst, s.prog.Block().RW[c.Offset:c.Offset+c.Size]...)
+	if s.cell.parked {
+		copy(dst[len(dst)-c.Size:], s.cell.head[:s.cell.hlen])
+	}
+	return dst
+}
+
+// current appends to dst the bytes of the site that a change replaces,
+// [Change, Change+ChangeLen), as they belong.
+func (s *Site) current(dst []byte) []byte {
+	c := s.code.Site
+	var b [16]byte
+	return append(dst, s.bytes(b[:0])[c.Change:c.Change+c.ChangeLen]...)
 }
 
 // rx is the executable address of blob offset off.
@@ -478,7 +697,8 @@ func (s *Site) constBytes(dst []byte, v int64) ([]byte, error) {
 	case c.Kind == codegen.SiteData:
 		return binary.LittleEndian.AppendUint64(dst, uint64(v)), nil
 	case s.p.arch == jit.ArchAMD64 && c.Guarantee&codegen.MultiWord != 0 && c.ChangeLen == 10:
-		cur := s.current() // movabs: keep REX.W and B8+r
+		var b [16]byte
+		cur := s.current(b[:0]) // movabs: keep REX.W and B8+r
 		return binary.LittleEndian.AppendUint64(append(dst, cur[0], cur[1]), uint64(v)), nil
 	}
 	return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)

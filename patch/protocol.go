@@ -13,8 +13,8 @@ import (
 // store is one write of a protocol: replace the bytes that mask selects in
 // the naturally aligned word of size bytes at offset off of the site's
 // block (through the RW view) with those of bits, in one single-copy-atomic
-// store. The writer is alone (Patcher.mu), so the read-modify-write of the
-// rest of the word is safe.
+// store. The writer is alone (the runtime's writer lock, whichever Patcher
+// writes), so the read-modify-write of the rest of the word is safe.
 type store struct {
 	s     *Site
 	off   int32 // aligned to size
@@ -25,6 +25,10 @@ type store struct {
 	bits  uint64
 }
 
+// storeHook, when set (by tests), sees every 4- and 8-byte store between
+// its read and its write.
+var storeHook func(st store)
+
 func (st store) apply(pause time.Duration) {
 	if st.pause {
 		spin(pause)
@@ -34,10 +38,18 @@ func (st store) apply(pause time.Duration) {
 	switch st.size {
 	case 8:
 		w := (*uint64)(p)
-		atomic.StoreUint64(w, atomic.LoadUint64(w)&^st.mask|st.bits)
+		v := atomic.LoadUint64(w)&^st.mask | st.bits
+		if storeHook != nil {
+			storeHook(st) // inside the read-modify-write: what the writer lock protects
+		}
+		atomic.StoreUint64(w, v)
 	case 4:
 		w := (*uint32)(p)
-		atomic.StoreUint32(w, atomic.LoadUint32(w)&^uint32(st.mask)|uint32(st.bits))
+		v := atomic.LoadUint32(w)&^uint32(st.mask) | uint32(st.bits)
+		if storeHook != nil {
+			storeHook(st)
+		}
+		atomic.StoreUint32(w, v)
 	case 1:
 		*(*byte)(p) = byte(st.bits)
 	default:
@@ -78,7 +90,8 @@ const maxPhases = 3
 // by one barrier) that change the site's bytes to nb with its protocol, and
 // returns phases (by value, so that small batches keep their stores on the
 // caller's stack).
-func (s *Site) plan(phases [maxPhases][]store, nb []byte) [maxPhases][]store {
+func (o *op) plan(phases [maxPhases][]store, nb []byte) [maxPhases][]store {
+	s := o.s
 	c := s.code.Site
 	start := c.Offset + c.Change
 	code := c.Kind != dataKind
@@ -95,8 +108,9 @@ func (s *Site) plan(phases [maxPhases][]store, nb []byte) [maxPhases][]store {
 		head := s.parkHead(hb[:0])
 		h := len(head)
 		var fb [16]byte
-		final := append(fb[:0], s.prog.Block().RW[c.Offset:c.Offset+c.Size]...)
+		final := s.bytes(fb[:0])
 		copy(final[c.Change:], nb)
+		o.hlen = copy(o.head[:], final[:h])
 		// 1: park arriving threads; 2: write everything behind the parked
 		// head; 3: the final head. A barrier after each.
 		phases[0] = one(phases[0], words(phases[0], s, c.Offset, head, 8, true))

@@ -1,0 +1,450 @@
+package patch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/jit/jasm"
+)
+
+// Regression tests for the paths that broke "never a torn, stale or freed
+// instruction" (each failed before the code lifecycle work), and attacks on
+// the lifecycle as a VM would use it.
+
+func host() jit.Arch { a, _ := jit.HostArch(); return a }
+
+// codeConsts is PConstCode where the host has it (amd64: the multi-word
+// movabs site), else PConstData (ppc64le: immediates are not in the patch
+// class).
+func codeConsts() jit.PConstMode {
+	if host() == jit.ArchAMD64 {
+		return jit.PConstCode
+	}
+	return jit.PConstData
+}
+
+// TestBatchCommittedAfterClose: a batch built before Close must not write
+// into the block, which the next program may own by the time it commits.
+// (Before: Commit returned nil and the next program's main(1) returned
+// 1000 instead of 3.)
+func TestBatchCommittedAfterClose(t *testing.T) {
+	prog, p := setup(t, jit.Options{}, Options{})
+	rt := prog.Runtime()
+	k, err := p.Site(prog, "k")
+	require.NoError(t, err)
+	b := p.Batch().SetConst(k, 1000)
+	require.NoError(t, b.Err())
+	require.NoError(t, prog.Close())
+	next, err := rt.Compile("sites.jasm", []byte(sitesProgram))
+	require.NoError(t, err)
+	require.Equal(t, prog.Block().RX, next.Block().RX, "the next program reuses the block")
+	require.ErrorIs(t, b.Commit(), jit.ErrClosed)
+	assert.EqualValues(t, 7, call(t, next, "konst"), "nothing landed in the reused block")
+}
+
+// TestPatchersRaceClose: patchers keep patching while the program is closed
+// and recompiled into the same block. Every patch returns nil or ErrClosed,
+// and the new program always starts from its own initial values.
+func TestPatchersRaceClose(t *testing.T) {
+	rt, err := jit.New(jit.Options{})
+	require.NoError(t, err)
+	defer rt.Close()
+	p, err := New(rt, Options{})
+	require.NoError(t, err)
+	for round := range 50 {
+		prog, err := rt.Compile("sites.jasm", []byte(sitesProgram))
+		require.NoError(t, err)
+		require.EqualValues(t, 7, call(t, prog, "konst"), "round %d: a write of the last round landed", round)
+		require.EqualValues(t, 10, call(t, prog, "guarded"), "round %d", round)
+		k, err := p.Site(prog, "k")
+		require.NoError(t, err)
+		g, err := p.Site(prog, "g")
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					var err error
+					if i%2 == 0 {
+						err = p.Batch().SetConst(k, 1000).Arm(g).Commit()
+					} else {
+						err = k.SetConst(2000)
+					}
+					if err != nil {
+						assert.ErrorIs(t, err, jit.ErrClosed)
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Millisecond)
+		require.NoError(t, prog.Close())
+		wg.Wait()
+	}
+}
+
+// TestSelfLoopDisarmOfShortGuard: the self-loop protocol on a 5-byte guard
+// has an empty tail phase; the final head must still be written. (Before:
+// Disarm returned nil, Value said 0, and the code stayed armed.) On ppc64le
+// a guard is one patch-class word and has no self-loop; the same round trip
+// runs with PatchClass there.
+func TestSelfLoopDisarmOfShortGuard(t *testing.T) {
+	proto := SelfLoop
+	if host() != jit.ArchAMD64 {
+		proto = PatchClass
+	}
+	prog, p := setup(t, jit.Options{}, Options{Protocol: proto})
+	g, err := p.Site(prog, "g")
+	require.NoError(t, err)
+	require.Equal(t, proto, g.Protocol())
+	for range 3 {
+		require.NoError(t, g.Arm())
+		assert.EqualValues(t, 20, call(t, prog, "guarded"))
+		require.NoError(t, g.Disarm())
+		assert.EqualValues(t, 0, g.Value())
+		assert.EqualValues(t, 10, call(t, prog, "guarded"), "Disarm took effect")
+	}
+}
+
+// sharedWord has a pconst site followed by a guard: with PConstCode on
+// amd64 the movabs tail and the guard share an aligned qword.
+const sharedWord = `
+func f 0
+    pconst k 0
+    guard g armed
+    ret
+armed:
+    push 1
+    add
+    ret
+end
+func main 0
+    push 0
+    ret
+end
+`
+
+// TestTwoPatchersShareAWord: one patcher for constants, one for guards, as a
+// VM would have, hammering sites that share a qword. (Before: the writer
+// lock was per Patcher and each lost the other's bytes: the code returned a
+// mixed constant for good.)
+func TestTwoPatchersShareAWord(t *testing.T) {
+	rt, err := jit.New(jit.Options{PConst: codeConsts()})
+	require.NoError(t, err)
+	defer rt.Close()
+	prog, err := rt.Compile("shared.jasm", []byte(sharedWord))
+	require.NoError(t, err)
+	consts, err := New(rt, Options{})
+	require.NoError(t, err)
+	guards, err := New(rt, Options{})
+	require.NoError(t, err)
+	k, err := consts.Site(prog, "k")
+	require.NoError(t, err)
+	g, err := guards.Site(prog, "g")
+	require.NoError(t, err)
+	if host() == jit.ArchAMD64 {
+		kc, gc := k.Code().Site, g.Code().Site
+		require.Equal(t, (kc.Offset+kc.Size-1)/8, gc.Offset/8, "precondition: the movabs tail and the guard share a qword")
+	}
+	a, b := int64(0x2020202020202020), int64(0x3434343434343434)
+	rounds := 3000
+	if jit.Emulated() {
+		rounds = 300
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for i := range rounds {
+			assert.NoError(t, k.SetConst([2]int64{a, b}[i%2]))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := range rounds {
+			if i%2 == 0 {
+				assert.NoError(t, g.Arm())
+			} else {
+				assert.NoError(t, g.Disarm())
+			}
+		}
+	}()
+	wg.Wait()
+	v, err := prog.Func("f").Call()
+	require.NoError(t, err)
+	assert.Equal(t, k.Value()+g.Value(), v, "the code returns the state both patchers left (%#x)", v)
+	// And each change on its own still lands.
+	require.NoError(t, k.SetConst(5))
+	require.NoError(t, g.Disarm())
+	v, err = prog.Func("f").Call()
+	require.NoError(t, err)
+	assert.EqualValues(t, 5, v)
+}
+
+// TestWriterLockCoversReadModifyWrite makes the race of two patchers on one
+// word happen every time: while the const patcher is between reading and
+// writing the qword it shares with the guard, the guard patcher tries to
+// arm the guard. With one writer lock per runtime the guard waits; with a
+// lock per Patcher its bytes were written and then lost.
+func TestWriterLockCoversReadModifyWrite(t *testing.T) {
+	rt, err := jit.New(jit.Options{PConst: codeConsts()})
+	require.NoError(t, err)
+	defer rt.Close()
+	prog, err := rt.Compile("shared.jasm", []byte(sharedWord))
+	require.NoError(t, err)
+	consts, err := New(rt, Options{})
+	require.NoError(t, err)
+	guards, err := New(rt, Options{})
+	require.NoError(t, err)
+	k, err := consts.Site(prog, "k")
+	require.NoError(t, err)
+	g, err := guards.Site(prog, "g")
+	require.NoError(t, err)
+	var once sync.Once
+	armed := make(chan error, 1)
+	storeHook = func(st store) {
+		if st.s != k || int(st.off) != g.Code().Site.Offset&^int(st.size-1) {
+			return // only the const's store into the word the guard is in
+		}
+		once.Do(func() {
+			go func() { armed <- g.Arm() }()
+			select {
+			case err := <-armed: // it got in: the lock did not keep it out
+				armed <- err
+			case <-time.After(20 * time.Millisecond):
+			}
+		})
+	}
+	require.NoError(t, k.SetConst(0x20))
+	var fired bool
+	once.Do(func() { fired = true })
+	if host() != jit.ArchAMD64 {
+		// ppc64le: the constant is an 8-byte data slot and the guard a
+		// 4-byte instruction word; no store of one touches the other.
+		require.True(t, fired, "on ppc64le no site shares a word with another")
+		require.NoError(t, g.Arm())
+	} else {
+		require.False(t, fired, "precondition: the const's protocol wrote the guard's word")
+		require.NoError(t, <-armed)
+	}
+	storeHook = nil
+	v, err := prog.Func("f").Call()
+	require.NoError(t, err)
+	assert.EqualValues(t, 0x21, v, "the constant and the armed guard both hold")
+	assert.EqualValues(t, 1, g.Value())
+}
+
+// failing is a barrier that fails its n-th Sync (counting from 1) and every
+// one after, until healed.
+type failing struct {
+	n, calls int
+	healed   bool
+}
+
+func (*failing) Name() string      { return "failing" }
+func (*failing) Serialising() bool { return true }
+func (f *failing) Sync() error {
+	f.calls++
+	if !f.healed && f.calls >= f.n {
+		return errors.New("handshake timed out (test)")
+	}
+	return nil
+}
+
+// TestFailedBarrierLeavesSiteParked: a commit stops at a failed barrier. On
+// amd64 the self-loop's tail is not written after a failed phase-1 barrier
+// (before, it was: the torn immediate the protocol exists to prevent); the
+// site stays parked, a thread that reaches it polls (so it can be
+// interrupted), and the next change completes it. On ppc64le (one phase,
+// data slots) the data word is written and the error is reported.
+func TestFailedBarrierLeavesSiteParked(t *testing.T) {
+	prog, p := setup(t, jit.Options{PConst: codeConsts()}, Options{})
+	k, err := p.Site(prog, "k")
+	require.NoError(t, err)
+	fb := &failing{n: 1}
+	p.barrier = fb
+	blk := prog.Block().RW
+	c := k.Code().Site
+	before := append([]byte(nil), blk[c.Offset:c.Offset+c.Size]...)
+
+	err = k.SetConst(0x1111111111111111)
+	require.ErrorIs(t, err, ErrBarrierFailed)
+	assert.Equal(t, 1, fb.calls, "nothing after the failed barrier")
+	if k.Protocol() == SelfLoop {
+		assert.True(t, k.Parked())
+		assert.EqualValues(t, 7, k.Value(), "the change did not complete")
+		after := blk[c.Offset : c.Offset+c.Size]
+		assert.NotEqual(t, before[:5], after[:5], "the head is parked")
+		assert.Equal(t, before[5:], after[5:], "the tail was not written")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancel()
+		_, err := prog.Func("konst").CallContext(ctx)
+		assert.ErrorIs(t, err, jasm.ErrInterrupted, "a parked thread polls")
+	} else {
+		assert.False(t, k.Parked())
+		assert.EqualValues(t, 0x1111111111111111, k.Value(), "one phase: the new word is in place")
+	}
+	fb.healed = true
+	require.NoError(t, k.SetConst(5))
+	assert.False(t, k.Parked())
+	assert.EqualValues(t, 5, call(t, prog, "konst"))
+	assert.EqualValues(t, 5, k.Value())
+}
+
+// TestTwoHandlesOneSiteInOneBatch: duplicates in a batch are found by code
+// location, not by handle: only the last change of a site is planned.
+// (Before, two handles for one self-loop site gave a window where head A
+// ran with tail B.)
+func TestTwoHandlesOneSiteInOneBatch(t *testing.T) {
+	prog, p := setup(t, jit.Options{PConst: codeConsts()}, Options{})
+	for _, name := range []string{"k", "g"} {
+		t.Run(name, func(t *testing.T) {
+			h1, err := p.Site(prog, name)
+			require.NoError(t, err)
+			h2, err := p.Site(prog, name)
+			require.NoError(t, err)
+			var stores int
+			storeHook = func(st store) { stores++ }
+			defer func() { storeHook = nil }()
+			b := p.Batch()
+			if name == "k" {
+				b.SetConst(h1, 0x0a0a0a0a0a0a0a0a).SetConst(h2, 0x0b0b0b0b0b0b0b0b)
+			} else {
+				b.Arm(h1).Disarm(h2).Arm(h2)
+			}
+			require.NoError(t, b.Commit())
+			storeHook = nil
+			one := 1
+			if h1.Protocol() == SelfLoop {
+				one = 4 // park, two tail words, head
+			}
+			assert.Equal(t, one, stores, "one site's stores, not one per handle")
+			if name == "k" {
+				assert.EqualValues(t, 0x0b0b0b0b0b0b0b0b, call(t, prog, "konst"))
+				assert.EqualValues(t, 0x0b0b0b0b0b0b0b0b, h1.Value(), "handles share the state")
+			} else {
+				assert.EqualValues(t, 20, call(t, prog, "guarded"))
+				assert.EqualValues(t, 1, h1.Value())
+			}
+		})
+	}
+}
+
+const dispatcher = `
+func tier0 0
+    push 0
+    ret
+end
+func main 0
+    pcall s tier0
+    ret
+end
+`
+
+func version(v int) string {
+	return fmt.Sprintf("func main 0\n    locals 1\n    push 50\n    store 0\nloop:\n    load 0\n    push 1\n    sub\n    store 0\n    load 0\n    jnz loop\n    push %d\n    ret\nend\n", v)
+}
+
+// TestTieringAcrossPrograms: compile tier 2, retarget the live call site to
+// it, close tier 1 while callers keep calling. Every result comes from a
+// live version; a program that a site still calls into cannot be closed.
+func TestTieringAcrossPrograms(t *testing.T) {
+	rt, err := jit.New(jit.Options{Heap: jit.HeapOptions{ChunkBytes: 1 << 16, MaxBytes: 1 << 16}})
+	require.NoError(t, err)
+	defer rt.Close()
+	p, err := New(rt, Options{})
+	require.NoError(t, err)
+	disp, err := rt.Compile("dispatch.jasm", []byte(dispatcher))
+	require.NoError(t, err)
+	s, err := p.Site(disp, "s")
+	require.NoError(t, err)
+
+	compile := func(v int) *jit.Program {
+		prog, err := rt.Compile("v.jasm", []byte(version(v)))
+		require.NoError(t, err)
+		return prog
+	}
+	v1 := compile(1)
+	require.NoError(t, s.RetargetFunc(v1.Func("main")))
+	assert.Equal(t, v1.Func("main"), s.Target())
+	assert.ErrorIs(t, v1.Close(), jit.ErrInUse, "the site still calls into it")
+	assert.False(t, v1.Closed())
+
+	var published atomic.Int64
+	published.Store(1)
+	var stop atomic.Bool
+	var calls atomic.Uint64
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := disp.Func("main").NewCaller()
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer c.Close()
+			for !stop.Load() {
+				before := published.Load()
+				v, err := c.Call()
+				if !assert.NoError(t, err) || !assert.GreaterOrEqual(t, v, before, "a retired version ran") ||
+					!assert.LessOrEqual(t, v, published.Load()+1) {
+					stop.Store(true)
+					return
+				}
+				calls.Add(1)
+			}
+		}()
+	}
+	old := v1
+	n := 400
+	if jit.Emulated() {
+		n = 100
+	}
+	for v := 2; v <= n && !stop.Load(); v++ {
+		next := compile(v)
+		require.NoError(t, s.RetargetFunc(next.Func("main")))
+		published.Store(int64(v))
+		require.NoError(t, old.Close())
+		old = next
+	}
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("%d versions, %d calls, heap %+v, %d grace periods", n, calls.Load(), rt.Heap().Stats(), rt.GracePeriods())
+	assert.Positive(t, calls.Load())
+	// Closing the dispatcher releases its reference on the last version.
+	require.NoError(t, disp.Close())
+	require.NoError(t, old.Close())
+	assert.ErrorIs(t, s.RetargetFunc(compile(0).Func("main")), jit.ErrClosed)
+}
+
+// TestRetargetFuncChecks: arity, kind and runtime of a cross-program target.
+func TestRetargetFuncChecks(t *testing.T) {
+	prog, p := setup(t, jit.Options{}, Options{})
+	rt := prog.Runtime()
+	c, err := p.Site(prog, "c")
+	require.NoError(t, err)
+	k, err := p.Site(prog, "k")
+	require.NoError(t, err)
+	other, err := rt.Compile("o.jasm", []byte("func two 1\n    arg 0\n    ret\nend\nfunc one 0\n    push 9\n    ret\nend\nfunc main 0\n    push 0\n    ret\nend\n"))
+	require.NoError(t, err)
+	assert.ErrorIs(t, c.RetargetFunc(other.Func("two")), ErrOtherTarget, "arity")
+	assert.ErrorIs(t, c.RetargetFunc(nil), ErrOtherTarget)
+	assert.ErrorIs(t, k.RetargetFunc(other.Func("one")), ErrSiteKind)
+	require.NoError(t, c.RetargetFunc(other.Func("one")))
+	assert.EqualValues(t, 9, call(t, prog, "call"))
+	require.NoError(t, c.RetargetFunc(prog.Func("two")), "back into its own program")
+	assert.EqualValues(t, 2, call(t, prog, "call"))
+	require.NoError(t, other.Close(), "no site calls into it any more")
+}
