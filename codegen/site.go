@@ -42,8 +42,10 @@ type Guarantee uint8
 const (
 	// InAlignedQword: the bytes that change (Site.Change, Site.ChangeLen)
 	// lie inside one naturally aligned 8-byte word, so one atomic 8-byte store
-	// replaces them (amd64: Intel SDM Vol. 3 §8.1.1 guarantees atomicity of an
-	// aligned quadword access; V8's jump slot, HotSpot's verified entry).
+	// replaces them. On amd64, Intel SDM Vol. 3 §8.1.1 makes that store atomic
+	// for data accesses only; that instruction fetch sees the whole old or the
+	// whole new qword is behaviour V8's jump slot and HotSpot's verified entry
+	// also rely on, not an architectural promise.
 	InAlignedQword Guarantee = 1 << iota
 	// WordAligned: the site is one 4-byte-aligned instruction word (ppc64
 	// CMODX patch class: b, bl, and the preferred nop ori 0,0,0).

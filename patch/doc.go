@@ -14,9 +14,13 @@
 // recorded for it (codegen.Site.Guarantee):
 //
 //   - AtomicSlot (amd64): the changed bytes lie inside one naturally aligned
-//     qword; one atomic 8-byte store through the RW view replaces them
-//     (Intel SDM Vol. 3 §8.1.1; V8's jump-table slots, HotSpot's verified
-//     entry), then one barrier.
+//     qword; one atomic 8-byte store through the RW view replaces them,
+//     then one barrier. Intel SDM Vol. 3 §8.1.1 makes that store atomic
+//     for data only; that instruction fetch sees the whole old or new qword
+//     is behaviour V8's jump-table slots and HotSpot's verified entry also
+//     rely on, not an architectural promise (Intel's cross-modifying-code
+//     errata are why Linux's text_poke_bp uses int3 and IPIs). The barrier
+//     is §8.1.3's step: every executing thread serialises.
 //   - SelfLoop (amd64, sites wider than a qword: pconst compiled as a
 //     10-byte movabs): write a jump over the head that parks arriving threads
 //     (HotSpot's jmp $-2, or here a jmp to a per-site stub that polls and

@@ -39,13 +39,17 @@
 // change while other threads execute it, pad it so the guarantee recorded in
 // its [codegen.Site] holds, and record the site. The rules they rely on:
 //
-//   - Intel SDM Vol. 3 §8.1.1: an aligned 8-byte store is atomic, so bytes
-//     that lie inside one naturally aligned qword change all at once — no
-//     thread fetches a mix of old and new bytes of that qword (V8's x64
-//     jump-table slot, HotSpot's LP64 verified-entry patch).
-//   - Intel SDM Vol. 3 §8.1.3 (cross-modifying code): after the store, every
-//     executing thread must execute a serialising instruction before it is
-//     guaranteed to run the new bytes; syncore's patcher obtains that with
+//   - Intel SDM Vol. 3 §8.1.1: an aligned 8-byte store is atomic for data
+//     accesses. No manual promises that instruction fetch sees a qword
+//     changed by one store whole (old or new, never a mix); that it does is
+//     behaviour V8's x64 jump-table slot and HotSpot's LP64 verified-entry
+//     patch also rely on, not an architectural guarantee. Intel's errata on
+//     unsynchronised cross-modifying code are why Linux's text_poke_bp
+//     patches with int3 and three IPI rounds instead.
+//   - Intel SDM Vol. 3 §8.1.3 (cross-modifying code) prescribes the
+//     synchronous algorithm: after the store, every executing thread must
+//     execute a serialising instruction before it is guaranteed to run the
+//     new bytes; syncore's patcher obtains that with
 //     membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE).
 //   - Sites larger than a qword ([Asm.MovAbsSite]) are patched with HotSpot's
 //     self-loop protocol: [SelfLoop] (jmp $-2) over the first two bytes,

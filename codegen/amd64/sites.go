@@ -14,15 +14,20 @@ import (
 // Architecture rules relied on:
 //
 //   - Intel SDM Vol. 3A §8.1.1 "Guaranteed Atomic Operations": a read or
-//     write of a quadword aligned on a 64-bit boundary is atomic. A patcher
-//     that replaces the bytes [Change, Change+ChangeLen) of an
-//     InAlignedQword site with one aligned 8-byte store (re-writing the
-//     qword's other bytes with their current, unchanged values) is never
-//     seen half done: an instruction fetch sees the whole old or the whole
-//     new qword. This is how V8's x64 jump-table slots and HotSpot's LP64
-//     verified-entry patch work.
-//   - Intel SDM Vol. 3A §8.1.3 "Handling Self- and Cross-Modifying Code":
-//     a thread is only guaranteed to execute the new bytes after it executes
+//     write of a quadword aligned on a 64-bit boundary is atomic — for data
+//     accesses. A patcher replaces the bytes [Change, Change+ChangeLen) of
+//     an InAlignedQword site with one aligned 8-byte store (re-writing the
+//     qword's other bytes with their current, unchanged values). That an
+//     instruction fetch then sees the whole old or the whole new qword,
+//     never a mix, is not an architectural promise: no manual makes it. It
+//     is the behaviour V8's x64 jump-table slots and HotSpot's LP64
+//     verified-entry patch (NativeInstruction::replace_mt_safe) also rely
+//     on. Intel's errata "Unsynchronized Cross-Modifying Code Operations Can
+//     Cause Unexpected Instruction Execution Results" are why Linux's
+//     text_poke_bp patches with int3 and three IPI rounds instead.
+//   - Intel SDM Vol. 3A §8.1.3 "Handling Self- and Cross-Modifying Code"
+//     prescribes the synchronous algorithm: the writer writes, then a
+//     thread is only guaranteed to execute the new bytes after it executes
 //     a serialising instruction; the patcher forces one on every thread
 //     (membarrier SYNC_CORE) after each store.
 //   - Sites wider than a qword are MultiWord: only HotSpot's self-loop

@@ -12,11 +12,13 @@ import (
 // (CMODX): while other threads may be executing it, an instruction may be
 // replaced only if it is word-aligned and both the old and the new
 // instruction are in the patch class — I-form b, ba, bl, bla and the
-// preferred no-op ori 0,0,0. A thread then executes either the old or the
-// new word, never a mix. The writer stores the word with one stw, then runs
-// dcbst; sync; icbi; sync; isync, and every other thread needs a
-// context-synchronising event (isync, or the return from a membarrier
-// SYNC_CORE interrupt) before it is guaranteed to see the new word.
+// preferred no-op ori 0,0,0. Each execution of the site then runs either
+// the old or the new word, never a mix. The writer stores the word with one
+// stw, then runs dcbst; sync; icbi; sync; isync, and every other thread
+// needs a context-synchronising event (isync, or the return from a
+// membarrier SYNC_CORE interrupt: the barrier) before it is guaranteed to
+// see the new word. Until then a thread may run the old word, the new, and
+// the old again on successive executions.
 //
 // Every ppc64 instruction is a 4-byte word at a 4-aligned offset, so a site
 // word is always word-aligned and lies inside one aligned 8-byte word of
