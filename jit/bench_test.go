@@ -3,9 +3,15 @@ package jit
 import (
 	"context"
 	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/syncore/syncore/jit/jasm"
+	"github.com/syncore/syncore/membarrier"
 )
 
 //go:noinline
@@ -146,4 +152,106 @@ func BenchmarkCompile(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkReclaim measures what retiring code costs: closing an idle
+// program (a grace period: phase flip, membarrier PRIVATE_EXPEDITED, a scan
+// of every call context's mark, then traps and the free list), beside one
+// bare membarrier PRIVATE_EXPEDITED and one membarrier GLOBAL, each with 0,
+// 1, 2 and 8 busy callers (goroutines on locked threads calling a trivial
+// function of another program through a Caller, so their marks change all
+// the time). Compare the ns/close metric with the barriers' ns/op in the
+// same run: docs/PERFORMANCE.md records the ratios.
+func BenchmarkReclaim(b *testing.B) {
+	for _, busy := range []int{0, 1, 2, 8} {
+		run := func(name string, fn func(b *testing.B, rt *Runtime)) {
+			b.Run(name+"/busy="+itoa(busy), func(b *testing.B) {
+				rt, err := New(Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer rt.Close()
+				stop := busyCallers(b, rt, busy)
+				defer stop()
+				fn(b, rt)
+			})
+		}
+		run("close", func(b *testing.B, rt *Runtime) {
+			p := mustParseB(b, "func main 0\n    push 1\n    ret\nend\n")
+			var closing time.Duration
+			for b.Loop() {
+				prog, err := rt.Load(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				if err := prog.Close(); err != nil {
+					b.Fatal(err)
+				}
+				closing += time.Since(t0)
+			}
+			b.ReportMetric(float64(closing.Nanoseconds())/float64(b.N), "ns/close")
+		})
+		run("expedited", func(b *testing.B, rt *Runtime) {
+			for b.Loop() {
+				if err := membarrier.Barrier(membarrier.CmdPrivateExpedited); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		if busy <= 2 { // an RCU grace period: milliseconds each
+			run("global", func(b *testing.B, rt *Runtime) {
+				for b.Loop() {
+					if err := membarrier.Barrier(membarrier.CmdGlobal); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func mustParseB(b *testing.B, src string) *jasm.Program {
+	p, err := jasm.Parse("b.jasm", []byte(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// busyCallers starts n goroutines, each on its own locked thread, calling a
+// trivial function through a Caller until stop is called.
+func busyCallers(b *testing.B, rt *Runtime, n int) (stop func()) {
+	if n == 0 {
+		return func() {}
+	}
+	prog, err := rt.Load(mustParseB(b, "func main 1\n    arg 0\n    ret\nend\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if procs := runtime.GOMAXPROCS(0); procs < n+1 {
+		runtime.GOMAXPROCS(n + 1)
+		defer func() { b.Cleanup(func() { runtime.GOMAXPROCS(procs) }) }()
+	}
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			c, err := prog.Func("main").NewCaller()
+			if err != nil {
+				panic(err)
+			}
+			defer c.Close()
+			for !done.Load() {
+				c.Call(1)
+			}
+		}()
+	}
+	return func() { done.Store(true); wg.Wait() }
 }

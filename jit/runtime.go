@@ -257,7 +257,7 @@ func (p *Program) CloseContext(ctx context.Context) error {
 	p.closed.Store(true)
 	p.mu.Unlock()
 	for _, f := range p.funcs {
-		f.Interrupt()
+		f.stopAll() // the program never runs again: no fresh word needed
 	}
 	rt := p.rt
 	if rt.opts.Reclaim != ReclaimUnsafe {
@@ -457,6 +457,16 @@ func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 func (f *Func) Interrupt() {
 	old := f.intr.Swap(new(uint64))
 	atomic.StoreUint64(old, 1)
+	f.mu.Lock()
+	for w := range f.active {
+		atomic.StoreUint64(w, 1)
+	}
+	f.mu.Unlock()
+}
+
+// stopAll sets the interrupt word of every call of f running now.
+func (f *Func) stopAll() {
+	atomic.StoreUint64(f.intr.Load(), 1)
 	f.mu.Lock()
 	for w := range f.active {
 		atomic.StoreUint64(w, 1)

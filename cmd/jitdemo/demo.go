@@ -198,6 +198,7 @@ func writeWorkloadSummary(w io.Writer, r *workloadReport) {
 	}
 	fmt.Fprintf(w, "  %-11s %s calls (%s/s)\n", "total", human(r.Calls), human(uint64(float64(r.Calls)/max(secs, 1e-9))))
 	fmt.Fprintf(w, "  %-11s %d, latency p50 %v  p99 %v  max %v\n", "patches", r.Patches, r.Latency.P50, r.Latency.P99, r.Latency.Max)
+	fmt.Fprintf(w, "  %-11s %s bytes in use of %s mapped at the end; %d programs retired after a grace period\n", "code heap", human(uint64(r.HeapInUse)), human(uint64(r.HeapMapped)), r.Retired)
 	fmt.Fprintf(w, "  %-11s %d — %s\n", "violations", r.Violations, r.Invariant)
 	for _, e := range r.Examples {
 		fmt.Fprintf(w, "  %-11s %s\n", "example", e)

@@ -31,7 +31,7 @@ See docs/jasm.md for the language.
 With --workload NAME it runs a built-in workload instead: worker threads call
 a program from examples/ while its sites are patched live, and every result is
 checked (violations must be 0; exit status 1 otherwise). Workloads:
-  tiering       a pcall site retargeted between a baseline and an optimised version
+  tiering       a pcall site retargeted between freshly compiled tiers; the old tier is closed
   inline-cache  a polymorphic call site retargeted among monomorphic targets
   deopt         a guard armed live to divert every thread to a slow path, and disarmed
   constants     a pconst site changed live (data slot, and code patch on amd64)`,

@@ -61,19 +61,41 @@ func funcIndex(prog *jit.Program, name string) int {
 var workloads = []*workloadSpec{
 	{
 		name:      "tiering",
-		summary:   "tiering hot-swap: a pcall site retargeted between a baseline and an optimised version",
+		summary:   "tiering hot-swap: a pcall site retargeted between a baseline and an optimised tier, each freshly compiled; the tier replaced is closed",
 		file:      "tiering.jasm",
-		invariant: "after a retarget returns, no call that starts reaches the old version; both compute the same sum",
+		invariant: "after a retarget returns, no call that starts reaches the old tier; both compute the same sum; a closed tier's code is freed only after a grace period",
 		setup: func(prog *jit.Program, p *patch.Patcher) ([]version, error) {
 			hot, err := site(p, prog, "hot")
 			if err != nil {
 				return nil, err
 			}
-			base, opt := funcIndex(prog, "baseline"), funcIndex(prog, "optimized")
-			return []version{
-				{"baseline", func() error { return hot.Retarget(base) }},
-				{"optimized", func() error { return hot.Retarget(opt) }},
-			}, nil
+			src, err := examples.Source("tiering.jasm")
+			if err != nil {
+				return nil, err
+			}
+			// As a tiering VM does: compile the next tier, retarget the
+			// live call site to it, close the tier it replaces while the
+			// workers keep calling (Close waits for a grace period).
+			var tier *jit.Program
+			swap := func(name string) func() error {
+				return func() error {
+					next, err := prog.Runtime().Compile("examples/tiering.jasm", src)
+					if err != nil {
+						return err
+					}
+					if err := hot.RetargetFunc(next.Func(name)); err != nil {
+						next.Close()
+						return err
+					}
+					old := tier
+					tier = next
+					if old == nil {
+						return nil
+					}
+					return old.Close()
+				}
+			}
+			return []version{{"baseline", swap("baseline")}, {"optimized", swap("optimized")}}, nil
 		},
 		args: func(r *rand.Rand, _ int) []int64 { return []int64{int64(50 + r.IntN(50))} },
 		decode: func(args []int64, res int64) (int, bool) {
@@ -198,6 +220,11 @@ type workloadReport struct {
 	Latency       latencyReport   `json:"latency"`
 	Violations    uint64          `json:"violations"`
 	Examples      []string        `json:"examples,omitempty"`
+	// Retired counts programs closed and reclaimed after a grace period;
+	// HeapInUse and HeapMapped are the code heap's bytes at the end.
+	Retired    uint64 `json:"programs_retired"`
+	HeapInUse  int    `json:"heap_bytes_in_use"`
+	HeapMapped int    `json:"heap_bytes_mapped"`
 }
 
 type versionReport struct {
@@ -408,6 +435,9 @@ loop:
 	rep.Violations = w.viol.Load()
 	rep.Examples = w.examples
 	rep.Latency = w.latency()
+	rep.Retired = rt.GracePeriods()
+	hs := rt.Heap().Stats()
+	rep.HeapInUse, rep.HeapMapped = hs.InUse, hs.Mapped
 	return rep, nil
 }
 
