@@ -93,6 +93,8 @@ type infoReport struct {
 	Barrier       string `json:"barrier"`     // the patcher's barrier strategy
 	BarrierReason string `json:"barrier_reason"`
 	BarrierErr    string `json:"barrier_error,omitempty"`
+	Reclaim       string `json:"reclaim"`     // how Program.Close orders the entry marks of running calls
+	Reuse         string `json:"reuse"`       // whether freed code memory is reused, after which barrier
 	RuntimeErr    string `json:"runtime_error,omitempty"`
 }
 
@@ -156,6 +158,7 @@ func gatherInfo() *infoReport {
 	defer rt.Close()
 	ji := rt.Info()
 	r.HeapMode, r.HeapReason = ji.HeapMode.String(), ji.HeapReason
+	r.Reclaim, r.Reuse = ji.Reclaim, ji.Reuse
 	if p, err := patch.New(rt, patch.Options{}); err != nil {
 		r.BarrierErr = err.Error()
 	} else {
@@ -200,6 +203,8 @@ func (r *infoReport) writeText(w io.Writer) {
 	}
 	row("code heap", r.HeapMode)
 	row("", r.HeapReason)
+	row("reclaiming code", r.Reclaim)
+	row("", r.Reuse)
 	if r.BarrierErr != "" {
 		row("patch barrier", "FAILED: "+r.BarrierErr)
 	} else {
