@@ -1,6 +1,9 @@
 package jit
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // Caller calls one function from one goroutine at a time, on a JIT stack of
 // its own: the cheapest way to call machine code in a loop (no stack pool
@@ -9,9 +12,12 @@ import "fmt"
 // safe for concurrent use; give each goroutine its own. Close returns its
 // stack to the runtime.
 type Caller struct {
-	f  *Func
-	st *jitStack
-	c  callCtx // reused; machine code reads it through the context register
+	f      *Func
+	st     *jitStack
+	mark   *uint64      // st's entry mark
+	rd     *readers     // the runtime's marks and phase
+	closed *atomic.Bool // the program's closed flag
+	c      callCtx      // reused; machine code reads it through the context register
 }
 
 // NewCaller returns a Caller for f.
@@ -26,7 +32,7 @@ func (f *Func) NewCaller() (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Caller{f: f, st: st}
+	c := &Caller{f: f, st: st, mark: st.mark, rd: &f.prog.rt.readers, closed: &f.prog.closed}
 	c.c = callCtx{stackLimit: st.limit, stackTop: st.top, base: f.prog.block.RX}
 	return c, nil
 }
@@ -40,12 +46,11 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
 	}
-	prog := f.prog
 	// Mark the context as inside before loading closed: a Close that
 	// begins after this store sees the mark (reclaim.go).
-	prog.rt.readers.enter(c.st.mark)
-	if prog.closed.Load() {
-		leave(c.st.mark)
+	c.rd.enter(c.mark)
+	if c.closed.Load() {
+		leave(c.mark)
 		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
 	}
 	c.c.intr = f.intr.Load()
@@ -55,8 +60,8 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	if c.c.exit == exitYield {
 		resume(&c.c) // parked in a yield: still inside, the mark stays
 	}
-	leave(c.st.mark)
-	if c.c.exit == exitInterrupted && prog.closed.Load() {
+	leave(c.mark)
+	if c.c.exit == exitInterrupted && c.closed.Load() {
 		return 0, f.closedErr()
 	}
 	return exitResult(c.c.result, c.c.exit)
