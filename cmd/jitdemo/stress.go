@@ -26,10 +26,22 @@ func init() {
 		details: `
 Worker threads call JIT code in a tight loop while patcher goroutines change
 its sites as fast as they can. Every result is checked against the versions
-the patchers published: a result older than the version published before the
-call is "stale", a value no patch wrote is "torn", and a fault in the code is
-a "crash" (the run happens in a child process). Exit status 0 when there was
-no violation, 1 when there was any, 2 for a usage mistake.
+the patchers published: a result from a version older than the one whose
+patch had returned before the call is "stale", a value no patch wrote is
+"torn", and a fault in the code is a "crash" (the run happens in a child
+process).
+
+A run passes only with evidence: some calls, and at least --min-overlap
+patches that overlapped a call (a worker was inside the patched code when the
+commit began, or entered it during the commit). A handful of such patches
+proves nothing; without enough of them the verdict is "inconclusive", and the
+report says what was missing.
+
+Exit status:
+  0  pass: no violation, with evidence
+  1  fail: violations (or the run itself failed: see stderr)
+  2  usage or configuration mistake
+  3  inconclusive: no violation, but not enough evidence
 
 Safe runs:      jitdemo stress --duration 10s --threads 8
 Caught unsafe:  jitdemo stress --protocol unsafe --barrier none`,
@@ -43,6 +55,7 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none`,
 			duration := fs.Duration("duration", 5*time.Second, "how long to run")
 			patches := fs.Int("patches", 0, "stop after this many patches instead of --duration")
 			seed := fs.Uint64("seed", 1, "random seed (site choice of workers and patchers)")
+			minOverlap := fs.Int("min-overlap", stress.DefaultMinOverlap, "patches that must overlap a call for a run without violations to pass")
 			asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 			return func(args []string, stdout, stderr io.Writer) int {
 				if len(args) > 0 {
@@ -61,11 +74,11 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none`,
 				if !contains(stress.SiteKinds, *site) {
 					return usageError(stderr, "stress", "unknown site kind %q (want %s)", *site, strings.Join(stress.SiteKinds, ", "))
 				}
-				if *threads < 0 || *patchers < 1 || *sites < 1 || *patches < 0 || *duration <= 0 {
-					return usageError(stderr, "stress", "--threads, --patchers, --sites, --patches and --duration must be positive")
+				if *threads < 0 || *patchers < 1 || *sites < 1 || *patches < 0 || *duration <= 0 || *minOverlap < 1 {
+					return usageError(stderr, "stress", "--threads, --patchers, --sites, --patches, --duration and --min-overlap must be positive")
 				}
 				cfg := stress.Config{Site: *site, Protocol: p, Barrier: b, Threads: *threads, Patchers: *patchers,
-					Sites: *sites, Duration: *duration, Patches: *patches, Seed: *seed}
+					Sites: *sites, Duration: *duration, Patches: *patches, Seed: *seed, MinOverlap: *minOverlap}
 				return runStress(cfg, *asJSON, stdout, stderr)
 			}
 		},
@@ -99,8 +112,8 @@ func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
 	if !asJSON && isTerminal(stdout) {
 		cfg.ProgressEvery = 250 * time.Millisecond
 		onProgress = func(p stress.Progress) {
-			fmt.Fprintf(stdout, "\r\033[K%5.1fs  calls %s  patches %s  violations %d",
-				p.Elapsed.Seconds(), human(p.Calls), human(p.Patches), p.Violations.Total())
+			fmt.Fprintf(stdout, "\r\033[K%5.1fs  calls %s  patches %s (overlapped a call %s)  violations %d",
+				p.Elapsed.Seconds(), human(p.Calls), human(p.Patches), human(p.Overlap), p.Violations.Total())
 		}
 	}
 	rep, err := stress.RunChild(ctx, cfg, onProgress)
@@ -112,7 +125,7 @@ func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "jitdemo stress: %v\n", err)
-		return 1
+		return exitFail
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
@@ -121,10 +134,25 @@ func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
 	} else {
 		writeStressReport(stdout, rep)
 	}
-	if rep.Violations.Total() > 0 {
-		return 1
+	return exitStatus(rep.Verdict)
+}
+
+// Exit statuses of jitdemo stress (see its help text).
+const (
+	exitPass         = 0
+	exitFail         = 1
+	exitInconclusive = 3
+)
+
+// exitStatus maps a verdict to the command's exit status.
+func exitStatus(v stress.Verdict) int {
+	switch v {
+	case stress.VerdictPass:
+		return exitPass
+	case stress.VerdictInconclusive:
+		return exitInconclusive
 	}
-	return 0
+	return exitFail // a fail, or a verdict this build does not know
 }
 
 func writeStressReport(w io.Writer, r *stress.Report) {
@@ -149,6 +177,7 @@ func writeStressReport(w io.Writer, r *stress.Report) {
 	fmt.Fprintf(w, "  calls      %s (%s/s)\n", human(r.Calls), human(uint64(float64(r.Calls)/secs)))
 	fmt.Fprintf(w, "  patches    %s (%s/s), latency p50 %v  p99 %v  max %v\n", human(r.Patches),
 		human(uint64(float64(r.Patches)/secs)), r.Latency.P50, r.Latency.P99, r.Latency.Max)
+	fmt.Fprintf(w, "  overlap    %s of %s patches overlapped a call (need %d)\n", human(r.Overlap), human(r.Patches), c.MinOverlap)
 	v := r.Violations
 	fmt.Fprintf(w, "  violations %d (stale %d, torn %d, crash %d, hang %d)\n", v.Total(), v.Stale, v.Torn, v.Crash, v.Hang)
 	if r.Crash != "" {
@@ -160,6 +189,7 @@ func writeStressReport(w io.Writer, r *stress.Report) {
 		}
 		fmt.Fprintf(w, "  example    %s\n", e)
 	}
+	fmt.Fprintf(w, "  verdict    %s: %s\n", r.Verdict, r.VerdictReason)
 }
 
 // human prints n with k/M/G suffixes.

@@ -16,6 +16,8 @@ func TestStressCommand(t *testing.T) {
 	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", errOut, out)
 	assert.Contains(t, out, "violations 0 (stale 0, torn 0, crash 0, hang 0)")
 	assert.Regexp(t, `calls\s+\d`, out)
+	assert.Regexp(t, `(?m)^  overlap    [1-9][0-9.]*[kMG]? of [0-9.]+[kMG]? patches overlapped a call \(need 100\)$`, out)
+	assert.Regexp(t, `(?m)^  verdict    pass: no violation in [1-9]\d* calls; [1-9]\d* of \d+ patches overlapped a call \(need 100\)$`, out)
 
 	out, errOut, code = jitdemo(t, "stress", "--protocol", "unsafe", "--barrier", "none", "--duration", "2s", "--json")
 	require.Equal(t, 1, code, "the negative control must be caught: %s\n%s", out, errOut)
@@ -23,6 +25,43 @@ func TestStressCommand(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 	assert.Positive(t, rep.Violations.Total())
 	assert.Equal(t, "unsafe", rep.Protocol)
+	assert.Equal(t, stress.VerdictFail, rep.Verdict)
+	assert.Contains(t, rep.VerdictReason, "violation")
+}
+
+// TestStressWithoutEvidence: one patch cannot show anything: the run must
+// not exit 0, and unless it caught a violation it is inconclusive (3).
+func TestStressWithoutEvidence(t *testing.T) {
+	out, errOut, code := jitdemo(t, "stress", "--protocol", "unsafe", "--barrier", "none", "--patches", "1")
+	require.NotEqual(t, 0, code, "a run of one patch passed: %s\n%s", out, errOut)
+	if strings.Contains(out, "violations 0 ") {
+		assert.Equal(t, 3, code, "%s\n%s", out, errOut)
+		assert.Contains(t, out, "verdict    inconclusive: ")
+		assert.Regexp(t, `inconclusive: (0 calls|only [01] of 1 patches overlapped a call \(need 100\))`, out)
+	} else {
+		assert.Equal(t, 1, code, "%s\n%s", out, errOut)
+		assert.Contains(t, out, "verdict    fail: ")
+	}
+
+	// The same in JSON, against a bar no run of 300 ms can reach.
+	out, errOut, code = jitdemo(t, "stress", "--site", "guard", "--threads", "2", "--duration", "300ms",
+		"--min-overlap", "1000000000000", "--json")
+	require.Equal(t, 3, code, "stderr: %s\nstdout: %s", errOut, out)
+	var rep stress.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Zero(t, rep.Violations.Total())
+	assert.Positive(t, rep.Overlap)
+	assert.Equal(t, stress.VerdictInconclusive, rep.Verdict)
+	assert.Contains(t, rep.VerdictReason, "(need 1000000000000)")
+	assert.Contains(t, out, `"verdict": "inconclusive"`)
+}
+
+func TestStressHelp(t *testing.T) {
+	out, _, code := jitdemo(t, "stress", "--help")
+	require.Equal(t, 0, code)
+	for _, s := range []string{"--min-overlap", "0  pass", "1  fail", "2  usage", "3  inconclusive"} {
+		assert.Contains(t, out, s)
+	}
 }
 
 func TestStressUsage(t *testing.T) {
@@ -35,6 +74,8 @@ func TestStressUsage(t *testing.T) {
 		{"stress", "--site", "call", "--protocol", "straddle", "--duration", "1s"},
 		{"stress", "--sites", "5000"},
 		{"stress", "--patchers", "3", "--sites", "2"},
+		{"stress", "--min-overlap", "0"},
+		{"stress", "--min-overlap", "-5"},
 	} {
 		_, errOut, code := jitdemo(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, errOut)

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/syncore/syncore/jit"
@@ -24,7 +25,8 @@ import (
 // at start-up.
 //
 // onProgress, when not nil, receives the child's progress reports (set
-// Config.ProgressEvery).
+// Config.ProgressEvery). The report of a child that crashed or hung keeps
+// the counts of its last progress report, and its verdict is "fail".
 func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
@@ -49,6 +51,7 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 	}
 	// Progress lines go to onProgress; everything else is kept for the
 	// crash report.
+	var last atomic.Pointer[Progress] // the child's last progress report
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
@@ -58,8 +61,11 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 			line := sc.Text()
 			if rest, ok := strings.CutPrefix(line, progressPrefix); ok {
 				var pr Progress
-				if json.Unmarshal([]byte(rest), &pr) == nil && onProgress != nil {
-					onProgress(pr)
+				if json.Unmarshal([]byte(rest), &pr) == nil {
+					last.Store(&pr)
+					if onProgress != nil {
+						onProgress(pr)
+					}
 				}
 				continue
 			}
@@ -87,10 +93,8 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 		err = <-done
 	}
 	if hung {
-		host, _ := jit.HostArch()
-		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: barrierName(cfg),
-			Protocol: cfg.Protocol.String(), Violations: Violations{Hang: 1},
-			Crash: fmt.Sprintf("the child stopped answering and was killed after %v", childDeadline(cfg))}, nil
+		return lostChild(cfg, &last, Violations{Hang: 1},
+			fmt.Sprintf("the child stopped answering and was killed after %v", childDeadline(cfg))), nil
 	}
 	if err == nil {
 		var rep Report
@@ -100,9 +104,7 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 		return &rep, nil
 	}
 	if crash, ok := crashOf(stderr.String()); ok {
-		host, _ := jit.HostArch()
-		return &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: barrierName(cfg),
-			Protocol: cfg.Protocol.String(), Violations: Violations{Crash: 1}, Crash: crash}, nil
+		return lostChild(cfg, &last, Violations{Crash: 1}, crash), nil
 	}
 	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 4 {
 		return nil, fmt.Errorf("%w: %s", ErrConfig, strings.TrimSpace(stderr.String()))
@@ -111,6 +113,22 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 		return nil, fmt.Errorf("%w: %s", ErrChild, strings.TrimSpace(stderr.String()))
 	}
 	return nil, fmt.Errorf("%w: %v\n%s", ErrChild, err, tail(stderr.String(), 40))
+}
+
+// lostChild is the report of a child that crashed or hung before it could
+// write its own: the violation, and the counts of its last progress report
+// (when Config.ProgressEvery asked for them) as lower bounds.
+func lostChild(cfg Config, last *atomic.Pointer[Progress], v Violations, crash string) *Report {
+	host, _ := jit.HostArch()
+	rep := &Report{Config: cfg, Arch: string(host), Emulated: jit.Emulated(), Barrier: barrierName(cfg),
+		Protocol: cfg.Protocol.String(), Violations: v, Crash: crash}
+	if p := last.Load(); p != nil {
+		rep.Elapsed, rep.Calls, rep.Patches, rep.Overlap = p.Elapsed, p.Calls, p.Patches, p.Overlap
+		rep.Violations.Stale += p.Violations.Stale
+		rep.Violations.Torn += p.Violations.Torn
+	}
+	rep.judge()
+	return rep
 }
 
 // barrierName names the configured barrier for a report the child could

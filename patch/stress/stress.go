@@ -2,24 +2,39 @@
 // while patcher goroutines change the code's sites as fast as they can, and
 // checks every result (V8's JumpTablePatchingStress, with versions):
 //
-//   - each patch publishes the site's version number after the protocol
-//     (and its barriers) returned;
-//   - each worker reads the published version before a call and after it;
-//     a result from a version older than the one published before the call
-//     is **stale** (the contract says the next execution sees the patch);
-//     a result that no patch ever wrote (mixed bytes, an impossible branch)
-//     is **torn**;
+//   - a patcher publishes, per site, the version it starts (before the
+//     protocol writes anything) and, once the protocol and its barriers
+//     returned, the version it finished;
+//   - a worker reads the finished version before a call and the started
+//     version after it: the result must come from a version in between. A
+//     result from an older version is **stale** (the contract says the next
+//     execution sees the patch: after an Arm returned, the disarmed path is
+//     stale, and the reverse); a result that no patch ever wrote (mixed
+//     bytes, an impossible branch) is **torn**;
 //   - the run happens in a child process, so a SIGSEGV/SIGILL/SIGBUS from a
 //     torn instruction is a reported **crash** with the signal and the
 //     faulting site, not a dead test run.
+//
+// A run also collects evidence that it tested something: workers count
+// their entries into and exits from each site's code, and a patch
+// **overlapped** a call when a worker was inside that code as the commit
+// began or entered it during the commit. The verdict (Report.Verdict) is
+// "fail" with any violation, "pass" only with no violation, some calls and
+// at least Config.MinOverlap overlapping patches, and "inconclusive"
+// otherwise: a run in which nothing ran while the code changed proves
+// nothing.
 //
 // Values encode versions so that tearing shows: a const site holds the
 // version's low byte repeated in all eight bytes; a call site calls target
 // (version mod 4), which returns its number + 1; a guard is armed on odd
 // versions and its two paths return 1 and 2.
 //
-// The unsafe protocols (patch.Unsafe, patch.Straddle) and the barrier
-// "none" exist so that the tests can show this harness catches them.
+// The unsafe protocols (patch.Unsafe, patch.Straddle, used with the
+// barrier "none") and Config.PublishEarly exist so that the tests can show
+// this harness catches them. The barrier "none" alone, with atomic stores,
+// is not caught here: on amd64 and under qemu-user, instruction fetch saw
+// every store at once (millions of calls, no stale result), so such a run
+// passes; it would show only on a machine where fetch lags stores.
 package stress
 
 import (
@@ -42,7 +57,7 @@ import (
 
 // Config describes a stress run. Zero fields take the defaults.
 type Config struct {
-	Site     string         `json:"site"`     // "const" (default), "call" or "guard"
+	Site     string         `json:"site"`     // one of SiteKinds: "const" (default), "call" or "guard"
 	Protocol patch.Protocol `json:"protocol"` // patch.Auto (default) or a forced protocol
 	Barrier  string         `json:"barrier"`  // "" (auto) or a patch.BarrierNames entry
 	Threads  int            `json:"threads"`  // workers; default max(2, NumCPU)
@@ -51,33 +66,142 @@ type Config struct {
 	Duration time.Duration  `json:"duration"` // default 2s (ignored when Patches is set)
 	Patches  int            `json:"patches"`  // stop after this many patches (0: run for Duration)
 	Seed     uint64         `json:"seed"`
+	// MinOverlap is how many patches must overlap a call (Report.Overlap)
+	// for a run without violations to pass; with fewer it is inconclusive.
+	// Default DefaultMinOverlap.
+	MinOverlap int `json:"min_overlap"`
 	// StopOnViolation ends the run at the first violation (the tests'
 	// negative controls use it to be quick).
 	StopOnViolation bool `json:"stop_on_violation"`
+	// PublishEarly is a negative control of the stale check: each patcher
+	// publishes a version as finished, waits (earlyWindow), and only then
+	// commits it, as a patch that returned before its code took effect
+	// would (a missing barrier or cache flush on a machine whose
+	// instruction fetch does not see stores at once). Workers that call the
+	// site in between get the previous version's result and must report it
+	// stale.
+	PublishEarly bool `json:"publish_early"`
 	// ProgressEvery, when set, makes Run report progress at that interval
 	// (to Progress; a child run writes it to its parent).
 	ProgressEvery time.Duration `json:"progress_every"`
 }
+
+// DefaultMinOverlap is Config.MinOverlap's default. Overlap is necessary,
+// not sufficient: a patch that overlaps a call catches a bad protocol only
+// when a worker fetches the site inside the protocol's window, and most
+// overlapping patches miss it. The Straddle control, whose window is the
+// gap between two stores, needed from 8 to about 1400 overlapping patches
+// before its first violation (15 native runs on a 2-core amd64 VM, median
+// about 400; 16 to about 2000 in 8 runs emulated under qemu). So a handful
+// of overlapping patches proves nothing; 100 is a floor below which a run
+// says nothing at all, not a proof: long runs collect millions, and a run
+// of a second collects thousands, natively and emulated.
+const DefaultMinOverlap = 100
+
+// earlyWindow is how long a Config.PublishEarly patcher waits between
+// publishing a version and committing it: many calls long, even emulated.
+const earlyWindow = 50 * time.Microsecond
 
 // Progress is a snapshot of a running stress run.
 type Progress struct {
 	Elapsed    time.Duration `json:"elapsed_ns"`
 	Calls      uint64        `json:"calls"`
 	Patches    uint64        `json:"patches"`
+	Overlap    uint64        `json:"overlap"`
 	Violations Violations    `json:"violations"`
 }
 
 // progressPrefix starts a progress line on a child's stderr.
 const progressPrefix = "stress-progress "
 
+// siteKind is one value of Config.Site: the code that executes a site, how
+// a patcher moves a site to a version, and which versions a result may come
+// from. A new kind is one more entry in kinds.
+type siteKind struct {
+	name string
+	// worker returns the jasm of function w<i>: it executes site s<i> once
+	// and returns a result that encodes the site's version. The program
+	// also has functions t0…t3 (target j returns j+1) and main.
+	worker func(i int) string
+	// patcher returns the function that moves a site of prog to version v
+	// (called once per run, after compiling).
+	patcher func(prog *jit.Program) (func(s *patch.Site, v uint64) error, error)
+	// period: versions v and v+period give the same result.
+	period uint64
+	// decode returns the residue (mod period) of the versions that give
+	// result r; ok is false when no version gives r (a torn result).
+	decode func(r int64) (residue uint64, ok bool)
+}
+
+// kinds are the site kinds, in the order SiteKinds lists them.
+var kinds = []*siteKind{
+	{
+		name:   "const",
+		worker: func(i int) string { return fmt.Sprintf("func w%d 0\n    pconst s%d 0\n    ret\nend\n", i, i) },
+		patcher: func(*jit.Program) (func(*patch.Site, uint64) error, error) {
+			return func(s *patch.Site, v uint64) error { return s.SetConst(constValue(v)) }, nil
+		},
+		period: 256,
+		decode: func(r int64) (uint64, bool) { b := uint64(byte(r)); return b, r == constValue(b) },
+	},
+	{
+		name:   "call",
+		worker: func(i int) string { return fmt.Sprintf("func w%d 0\n    pcall s%d t0\n    ret\nend\n", i, i) },
+		patcher: func(prog *jit.Program) (func(*patch.Site, uint64) error, error) {
+			var idx [targets]int
+			for j := range targets {
+				var ok bool
+				if idx[j], ok = prog.Jasm().Func(fmt.Sprintf("t%d", j)); !ok {
+					return nil, fmt.Errorf("no function t%d", j)
+				}
+			}
+			return func(s *patch.Site, v uint64) error { return s.Retarget(idx[v%targets]) }, nil
+		},
+		period: targets,
+		decode: func(r int64) (uint64, bool) { return uint64(r - 1), r >= 1 && r <= targets },
+	},
+	{
+		name: "guard",
+		worker: func(i int) string {
+			return fmt.Sprintf("func w%d 0\n    guard s%d armed\n    push 1\n    ret\narmed:\n    push 2\n    ret\nend\n", i, i)
+		},
+		patcher: func(*jit.Program) (func(*patch.Site, uint64) error, error) {
+			return func(s *patch.Site, v uint64) error {
+				if v%2 == 1 {
+					return s.Arm()
+				}
+				return s.Disarm()
+			}, nil
+		},
+		period: 2,
+		decode: func(r int64) (uint64, bool) { return uint64(r - 1), r == 1 || r == 2 },
+	},
+}
+
 // SiteKinds are the values of Config.Site.
-var SiteKinds = []string{"const", "call", "guard"}
+var SiteKinds = func() []string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.name
+	}
+	return names
+}()
+
+// kindOf returns the site kind called name, or nil.
+func kindOf(name string) *siteKind {
+	for _, k := range kinds {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
+}
 
 func (c *Config) defaults() error {
 	if c.Site == "" {
 		c.Site = "const"
 	}
-	if !slices.Contains(SiteKinds, c.Site) {
+	if kindOf(c.Site) == nil {
 		return fmt.Errorf("%w: unknown site kind %q (want one of %v)", ErrConfig, c.Site, SiteKinds)
 	}
 	if c.Threads <= 0 {
@@ -97,6 +221,12 @@ func (c *Config) defaults() error {
 	}
 	if c.Duration <= 0 && c.Patches <= 0 {
 		c.Duration = 2 * time.Second
+	}
+	if c.MinOverlap < 0 {
+		return fmt.Errorf("%w: a negative MinOverlap (%d)", ErrConfig, c.MinOverlap)
+	}
+	if c.MinOverlap == 0 {
+		c.MinOverlap = DefaultMinOverlap
 	}
 	return nil
 }
@@ -121,6 +251,20 @@ type Violations struct {
 // Total is the number of violations of every kind.
 func (v Violations) Total() uint64 { return v.Stale + v.Torn + v.Crash + v.Hang }
 
+// Verdict is the outcome of a run in one word.
+type Verdict string
+
+const (
+	// VerdictPass: no violation, some calls, and at least
+	// Config.MinOverlap patches overlapped a call.
+	VerdictPass Verdict = "pass"
+	// VerdictFail: at least one violation.
+	VerdictFail Verdict = "fail"
+	// VerdictInconclusive: no violation, but no evidence either (no calls,
+	// no patches, or too few patches overlapped a call).
+	VerdictInconclusive Verdict = "inconclusive"
+)
+
 // Report is the outcome of a run.
 type Report struct {
 	Config        Config        `json:"config"`
@@ -133,13 +277,48 @@ type Report struct {
 	Elapsed       time.Duration `json:"elapsed_ns"`
 	Calls         uint64        `json:"calls"`
 	Patches       uint64        `json:"patches"`
-	Latency       Latency       `json:"latency"`
-	Violations    Violations    `json:"violations"`
+	// Overlap counts the patches committed while at least one worker was
+	// inside a call of the patched site's function: one had entered it and
+	// not returned when the commit began, or one entered it during the
+	// commit. Only these patches can catch a protocol out.
+	Overlap    uint64     `json:"overlap"`
+	Latency    Latency    `json:"latency"`
+	Violations Violations `json:"violations"`
+	// Verdict is "fail" with any violation, "pass" with none and enough
+	// evidence (calls, Config.MinOverlap overlapping patches), and
+	// "inconclusive" otherwise; VerdictReason says why in one sentence.
+	Verdict       Verdict `json:"verdict"`
+	VerdictReason string  `json:"verdict_reason"`
 	// Examples holds the first few violations in words.
 	Examples []string `json:"examples,omitempty"`
 	// Crash describes a crash of the child: the signal, the PC and the
 	// site it falls in, when known.
 	Crash string `json:"crash,omitempty"`
+}
+
+// judge sets the verdict and its reason from the report's counts and
+// Config.MinOverlap (already defaulted).
+func (r *Report) judge() {
+	v, need := r.Violations, uint64(r.Config.MinOverlap)
+	switch {
+	case v.Total() > 0:
+		r.Verdict = VerdictFail
+		r.VerdictReason = fmt.Sprintf("%d violation(s): stale %d, torn %d, crash %d, hang %d",
+			v.Total(), v.Stale, v.Torn, v.Crash, v.Hang)
+	case r.Calls == 0:
+		r.Verdict = VerdictInconclusive
+		r.VerdictReason = "0 calls: no result was checked"
+	case r.Patches == 0:
+		r.Verdict = VerdictInconclusive
+		r.VerdictReason = fmt.Sprintf("0 patches: the code never changed under the %d calls", r.Calls)
+	case r.Overlap < need:
+		r.Verdict = VerdictInconclusive
+		r.VerdictReason = fmt.Sprintf("only %d of %d patches overlapped a call (need %d)", r.Overlap, r.Patches, need)
+	default:
+		r.Verdict = VerdictPass
+		r.VerdictReason = fmt.Sprintf("no violation in %d calls; %d of %d patches overlapped a call (need %d)",
+			r.Calls, r.Overlap, r.Patches, need)
+	}
 }
 
 // encoding of versions in results
@@ -148,60 +327,48 @@ const targets = 4 // call sites rotate among this many functions
 func constValue(v uint64) int64 { return int64(uint64(byte(v)) * 0x0101010101010101) }
 
 // program returns the jasm text: per site i a function w<i> that executes
-// site s<i>, plus the call targets.
-func program(kind string, n int) string {
+// site s<i>, plus the call targets and main.
+func program(k *siteKind, n int) string {
 	var b strings.Builder
 	for j := range targets {
 		fmt.Fprintf(&b, "func t%d 0\n    push %d\n    ret\nend\n", j, j+1)
 	}
 	for i := range n {
-		switch kind {
-		case "const":
-			fmt.Fprintf(&b, "func w%d 0\n    pconst s%d 0\n    ret\nend\n", i, i)
-		case "call":
-			fmt.Fprintf(&b, "func w%d 0\n    pcall s%d t0\n    ret\nend\n", i, i)
-		case "guard":
-			fmt.Fprintf(&b, "func w%d 0\n    guard s%d armed\n    push 1\n    ret\narmed:\n    push 2\n    ret\nend\n", i, i)
-		}
+		b.WriteString(k.worker(i))
 	}
 	b.WriteString("func main 0\n    push 0\n    ret\nend\n")
 	return b.String()
 }
 
-// check classifies result r of a call made between published versions
-// before and after (a patch to after+1 may have been in flight).
-func check(kind string, r int64, before, after uint64) (stale, torn bool) {
-	hi := after + 1
-	inRange := func(match func(v uint64) bool, period uint64) bool {
-		if hi-before+1 >= period {
-			return true // every residue is possible
-		}
-		for v := before; v <= hi; v++ {
-			if match(v) {
-				return true
-			}
-		}
-		return false
+// check classifies result r of a call made while the site's version was
+// between before (published before the call: that patch and its barriers
+// had returned) and hi (started by the time the call returned: no later
+// patch had begun). A result that no version gives is torn; one that no
+// version in [before, hi] gives is stale. (Results encode versions modulo
+// the kind's period, so a version older than before and one newer than hi
+// may give the same result; a newer one has not begun to be written, so
+// the result is old code's.)
+func (k *siteKind) check(r int64, before, hi uint64) (stale, torn bool) {
+	res, ok := k.decode(r)
+	if !ok {
+		return false, true
 	}
-	switch kind {
-	case "const":
-		b := byte(r)
-		if r != constValue(uint64(b)) {
-			return false, true
-		}
-		return !inRange(func(v uint64) bool { return byte(v) == b }, 256), false
-	case "call":
-		if r < 1 || r > targets {
-			return false, true
-		}
-		return !inRange(func(v uint64) bool { return int64(v%targets) == r-1 }, targets), false
-	case "guard":
-		if r != 1 && r != 2 {
-			return false, true
-		}
-		return !inRange(func(v uint64) bool { return int64(v%2)+1 == r }, 2), false
+	if hi < before {
+		hi = before // not seen: a site's started version never trails its published one
 	}
-	panic("BUG: site kind " + kind)
+	// The first version ≥ before with residue res is before+d.
+	d := (res%k.period + k.period - before%k.period) % k.period
+	return d > hi-before, false
+}
+
+// siteState is what workers and patchers share about one site, on a cache
+// line of its own (128 bytes: POWER's line, two of amd64's).
+type siteState struct {
+	started   atomic.Uint64 // the version a patcher began to write
+	published atomic.Uint64 // the newest version whose patch (and barriers) returned
+	entries   atomic.Uint64 // calls of the site's function begun
+	exits     atomic.Uint64 // and returned
+	_         [128 - 4*8]byte
 }
 
 // Run performs the stress run in this process. A torn instruction may crash
@@ -210,6 +377,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	kind := kindOf(cfg.Site)
 	pconst := jit.PConstData
 	host, _ := jit.HostArch()
 	if cfg.Site == "const" && host == jit.ArchAMD64 && (cfg.Protocol == patch.SelfLoop || cfg.Protocol == patch.Straddle) {
@@ -220,8 +388,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer rt.Close()
-	src := program(cfg.Site, cfg.Sites)
+	src := program(kind, cfg.Sites)
 	prog, err := rt.Compile("stress.jasm", []byte(src))
+	if err != nil {
+		return nil, fmt.Errorf("stress: BUG: generated program: %w", err)
+	}
+	setVersion, err := kind.patcher(prog)
 	if err != nil {
 		return nil, fmt.Errorf("stress: BUG: generated program: %w", err)
 	}
@@ -235,10 +407,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	sites := make([]*patch.Site, cfg.Sites)
 	funcs := make([]*jit.Func, cfg.Sites)
-	targetIdx := make([]int, targets)
-	for j := range targets {
-		targetIdx[j], _ = prog.Jasm().Func(fmt.Sprintf("t%d", j))
-	}
 	for i := range cfg.Sites {
 		if sites[i], err = pt.Site(prog, fmt.Sprintf("s%d", i)); err != nil {
 			return nil, err
@@ -254,12 +422,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
-	published := make([]atomic.Uint64, cfg.Sites)
+	state := make([]siteState, cfg.Sites)
 	var stop atomic.Bool
 	stopped := make(chan struct{})
 	var once sync.Once
 	halt := func() { stop.Store(true); once.Do(func() { close(stopped) }) }
-	var calls, patches atomic.Uint64
+	var calls, patches, overlap atomic.Uint64
 	var viol struct {
 		sync.Mutex
 		Violations
@@ -315,15 +483,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			for !stop.Load() {
 				for range 64 {
 					i := r.IntN(cfg.Sites)
-					before := published[i].Load()
+					st := &state[i]
+					before := st.published.Load()
+					st.entries.Add(1)
 					v, err := callers[i].Call()
-					after := published[i].Load()
+					st.exits.Add(1)
+					hi := st.started.Load()
 					if err != nil {
 						violation(false, fmt.Sprintf("s%d: call failed: %v", i, err))
 						continue
 					}
-					if stale, torn := check(cfg.Site, v, before, after); stale || torn {
-						violation(stale, fmt.Sprintf("s%d: result %#x between versions %d and %d (stale=%v torn=%v)", i, v, before, after, stale, torn))
+					if stale, torn := kind.check(v, before, hi); stale || torn {
+						violation(stale, fmt.Sprintf("s%d: result %#x, possible versions %d to %d (stale=%v torn=%v)", i, v, before, hi, stale, torn))
 					}
 					n++
 					if part != nil {
@@ -355,28 +526,30 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					break
 				}
 				i := mine[r.IntN(len(mine))]
-				v := published[i].Load() + 1
-				t0 := time.Now()
-				var err error
-				switch cfg.Site {
-				case "const":
-					err = sites[i].SetConst(constValue(v))
-				case "call":
-					err = sites[i].Retarget(targetIdx[v%targets])
-				case "guard":
-					if v%2 == 1 {
-						err = sites[i].Arm()
-					} else {
-						err = sites[i].Disarm()
-					}
+				st := &state[i]
+				v := st.published.Load() + 1 // this patcher alone writes site i
+				st.started.Store(v)
+				if cfg.PublishEarly {
+					st.published.Store(v) // the lie the workers must catch
+					spin(earlyWindow)
 				}
+				// Entries are read before exits: e0 > x0 means a call that
+				// began before e0 was read had not returned when x0 was.
+				e0 := st.entries.Load()
+				x0 := st.exits.Load()
+				t0 := time.Now()
+				err := setVersion(sites[i], v)
 				lat[pi] = append(lat[pi], time.Since(t0))
+				e1 := st.entries.Load()
 				if err != nil {
 					patchErr.Store(&err)
 					halt()
 					break
 				}
-				published[i].Store(v)
+				if int64(e0-x0) > 0 || e1 != e0 {
+					overlap.Add(1)
+				}
+				st.published.Store(v)
 				if cfg.Patches <= 0 {
 					patches.Add(1)
 				}
@@ -405,7 +578,8 @@ wait:
 			break wait
 		case <-tick:
 			viol.Lock()
-			pr := Progress{Elapsed: time.Since(start), Calls: calls.Load(), Patches: patches.Load(), Violations: viol.Violations}
+			pr := Progress{Elapsed: time.Since(start), Calls: calls.Load(), Patches: patches.Load(),
+				Overlap: overlap.Load(), Violations: viol.Violations}
 			viol.Unlock()
 			if os.Getenv(childEnv) != "" {
 				if b, err := json.Marshal(pr); err == nil {
@@ -422,10 +596,11 @@ wait:
 		return nil, fmt.Errorf("stress: patch failed: %w", *e)
 	}
 	rep.Calls = calls.Load()
-	rep.Patches = min(patches.Load(), uint64(max(cfg.Patches, 0)))
-	if cfg.Patches <= 0 {
-		rep.Patches = patches.Load()
+	rep.Patches = patches.Load()
+	if cfg.Patches > 0 {
+		rep.Patches = min(rep.Patches, uint64(cfg.Patches)) // the count that stopped the run overshoots
 	}
+	rep.Overlap = overlap.Load()
 	rep.Violations = viol.Violations
 	rep.Examples = viol.examples
 	var all []time.Duration
@@ -436,7 +611,15 @@ wait:
 		slices.Sort(all)
 		rep.Latency = Latency{P50: all[len(all)/2], P99: all[len(all)*99/100], Max: all[len(all)-1]}
 	}
+	rep.judge()
 	return rep, nil
+}
+
+// spin waits d without sleeping (a sleep would give the core away and
+// close the window it keeps open).
+func spin(d time.Duration) {
+	for t := time.Now(); time.Since(t) < d; {
+	}
 }
 
 // childEnv carries the configuration of a child run (JSON).

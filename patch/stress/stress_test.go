@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,8 +21,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestSafeProtocolsHold: every site kind with its protocol and the default
-// barrier (synccore) gives zero violations (ppc64le: emulated, the heap in
-// the mode its probe chose).
+// barrier (synccore) gives zero violations, and passes: with calls, and
+// with patches that overlapped calls (ppc64le: emulated, the heap in the
+// mode its probe chose).
 func TestSafeProtocolsHold(t *testing.T) {
 	host, _ := jit.HostArch()
 	type tc struct {
@@ -37,29 +39,48 @@ func TestSafeProtocolsHold(t *testing.T) {
 			rep, err := RunChild(context.Background(), Config{Site: c.site, Protocol: c.proto, Barrier: "synccore",
 				Threads: 2, Sites: 4, Duration: 700 * time.Millisecond}, nil)
 			require.NoError(t, err)
-			t.Logf("%s: %d calls, %d patches, p50 %v p99 %v, protocol %s, heap %s, emulated %v",
-				c.site, rep.Calls, rep.Patches, rep.Latency.P50, rep.Latency.P99, rep.Protocol, rep.HeapMode, rep.Emulated)
+			t.Logf("%s: %d calls, %d patches (%d overlapped a call), p50 %v p99 %v, protocol %s, heap %s, emulated %v",
+				c.site, rep.Calls, rep.Patches, rep.Overlap, rep.Latency.P50, rep.Latency.P99, rep.Protocol, rep.HeapMode, rep.Emulated)
 			assert.Zero(t, rep.Violations.Total(), "violations: %+v %v %s", rep.Violations, rep.Examples, rep.Crash)
 			assert.Positive(t, rep.Calls)
 			assert.Positive(t, rep.Patches)
+			assert.Positive(t, rep.Overlap, "no patch overlapped a call")
+			assert.LessOrEqual(t, rep.Overlap, rep.Patches)
+			assert.Equal(t, VerdictPass, rep.Verdict, rep.VerdictReason)
+			assert.EqualValues(t, DefaultMinOverlap, rep.Config.MinOverlap)
 		})
 	}
 }
 
 // TestNegativeControlsAreCaught: the harness must detect an unsafe protocol
-// (byte-by-byte writes with a pause, no barrier) and a protocol that writes
-// a site wider than one atomic store with several stores. A harness that
-// never fails proves nothing.
+// (byte-by-byte writes with a pause, no barrier), a protocol that writes a
+// site wider than one atomic store with several stores, and patches
+// published before they took effect (Config.PublishEarly: stale results, of
+// every site kind, guards included). A harness that never fails proves
+// nothing; each control's verdict must be "fail".
 func TestNegativeControlsAreCaught(t *testing.T) {
 	host, _ := jit.HostArch()
-	cases := []Config{
-		{Site: "const", Protocol: patch.Unsafe, Barrier: "none"},
-		{Site: "call", Protocol: patch.Unsafe, Barrier: "none"},
-		{Site: "guard", Protocol: patch.Unsafe, Barrier: "none"},
-		{Site: "const", Protocol: patch.Straddle, Barrier: "synccore"},
+	cases := []struct {
+		cfg Config
+		// stale: the control must be caught by the stale check itself
+		// (its stores are atomic, so nothing is torn).
+		stale bool
+	}{
+		{cfg: Config{Site: "const", Protocol: patch.Unsafe, Barrier: "none"}},
+		{cfg: Config{Site: "call", Protocol: patch.Unsafe, Barrier: "none"}},
+		{cfg: Config{Site: "guard", Protocol: patch.Unsafe, Barrier: "none"}},
+		{cfg: Config{Site: "const", Protocol: patch.Straddle, Barrier: "synccore"}},
+		{cfg: Config{Site: "guard", Barrier: "synccore", PublishEarly: true}, stale: true},
+		{cfg: Config{Site: "call", Barrier: "synccore", PublishEarly: true}, stale: true},
+		{cfg: Config{Site: "const", Barrier: "synccore", PublishEarly: true}, stale: true},
 	}
-	for _, cfg := range cases {
-		t.Run(fmt.Sprintf("%s/%v/%s", cfg.Site, cfg.Protocol, cfg.Barrier), func(t *testing.T) {
+	for _, c := range cases {
+		cfg := c.cfg
+		name := fmt.Sprintf("%s/%v/%s", cfg.Site, cfg.Protocol, cfg.Barrier)
+		if cfg.PublishEarly {
+			name += "/publish-early"
+		}
+		t.Run(name, func(t *testing.T) {
 			cfg.Threads, cfg.Sites, cfg.Duration, cfg.StopOnViolation = 2, 2, 4*time.Second, true
 			// A child that ran torn code may stop answering: it is then
 			// killed at 2×4 s + 10 s and reported as a hang.
@@ -68,38 +89,137 @@ func TestNegativeControlsAreCaught(t *testing.T) {
 			start := time.Now()
 			rep, err := RunChild(context.Background(), cfg, nil)
 			require.NoError(t, err)
-			t.Logf("%s on %s caught in %v: %+v %v %s", cfg.Protocol, host, time.Since(start).Round(time.Millisecond),
-				rep.Violations, rep.Examples, rep.Crash)
-			assert.Positive(t, rep.Violations.Total(), "the harness missed %v (%d calls, %d patches)", cfg.Protocol, rep.Calls, rep.Patches)
+			t.Logf("%s on %s caught in %v after %d overlapping of %d patches, %d calls: %+v %v %s", name, host,
+				time.Since(start).Round(time.Millisecond), rep.Overlap, rep.Patches, rep.Calls, rep.Violations, rep.Examples, rep.Crash)
+			assert.Positive(t, rep.Violations.Total(), "the harness missed %s (%d calls, %d patches)", name, rep.Calls, rep.Patches)
+			assert.Equal(t, VerdictFail, rep.Verdict)
+			assert.Contains(t, rep.VerdictReason, "violation")
+			if c.stale {
+				assert.Positive(t, rep.Violations.Stale, "the stale check missed %s", name)
+				assert.Zero(t, rep.Violations.Torn+rep.Violations.Crash+rep.Violations.Hang, "%v %s", rep.Examples, rep.Crash)
+			}
 		})
 	}
 }
 
+// TestTooLittleEvidenceIsInconclusive: a safe run without violations does
+// not pass when too few patches overlapped a call.
+func TestTooLittleEvidenceIsInconclusive(t *testing.T) {
+	// Three patches cannot reach the default of 100 overlapping ones.
+	rep, err := RunChild(context.Background(), Config{Site: "guard", Threads: 2, Sites: 2, Patches: 3}, nil)
+	require.NoError(t, err)
+	require.Zero(t, rep.Violations.Total(), "%v %s", rep.Examples, rep.Crash)
+	assert.LessOrEqual(t, rep.Overlap, rep.Patches)
+	assert.EqualValues(t, 3, rep.Patches)
+	assert.Equal(t, VerdictInconclusive, rep.Verdict, rep.VerdictReason)
+	assert.Regexp(t, `^(0 calls|only [0-3] of 3 patches overlapped a call \(need 100\))`, rep.VerdictReason)
+
+	// The same evidence as a passing run, judged against a higher bar.
+	rep, err = RunChild(context.Background(), Config{Site: "call", Threads: 2, Sites: 2, Duration: 200 * time.Millisecond,
+		MinOverlap: 1 << 40}, nil)
+	require.NoError(t, err)
+	require.Zero(t, rep.Violations.Total(), "%v %s", rep.Examples, rep.Crash)
+	assert.Positive(t, rep.Overlap)
+	assert.Equal(t, VerdictInconclusive, rep.Verdict, rep.VerdictReason)
+	assert.Equal(t, fmt.Sprintf("only %d of %d patches overlapped a call (need %d)", rep.Overlap, rep.Patches, 1<<40), rep.VerdictReason)
+}
+
 func TestCheck(t *testing.T) {
+	// before: the version published (finished) before the call; hi: the
+	// version started when it returned. Results from [before, hi] are fine.
 	tests := []struct {
-		kind          string
-		r             int64
-		before, after uint64
-		stale, torn   bool
+		kind        string
+		r           int64
+		before, hi  uint64
+		stale, torn bool
 	}{
 		{"const", constValue(5), 5, 5, false, false},
-		{"const", constValue(6), 5, 5, false, false}, // a patch in flight
+		{"const", constValue(6), 5, 6, false, false}, // a patch to 6 in flight
+		{"const", constValue(6), 5, 5, true, false},  // version 6 had not started
 		{"const", constValue(4), 5, 5, true, false},
+		{"const", constValue(4), 5, 6, true, false},
+		{"const", constValue(4), 250, 260, false, false}, // 260 has low byte 4
+		{"const", constValue(249), 250, 260, true, false},
+		{"const", constValue(0), 1, 256, false, false}, // every byte possible
 		{"const", 0x0505050505050504, 5, 5, false, true},
 		{"call", 2, 1, 1, false, false},
-		{"call", 1, 1, 1, true, false},
+		{"call", 1, 1, 1, true, false}, // target 0 is version 0 (or 4)
+		{"call", 3, 1, 1, true, false}, // version 2 had not started
+		{"call", 3, 1, 2, false, false},
+		{"call", 4, 1, 3, false, false},
+		{"call", 1, 1, 3, true, false},
+		{"call", 1, 1, 4, false, false}, // version 4 calls target 0
+		{"call", 1, 9, 12, false, false},
 		{"call", 5, 1, 1, false, true},
-		{"call", 1, 1, 9, false, false}, // every target possible
+		{"call", 0, 1, 1, false, true},
+		// Guards: odd versions are armed (result 2), even ones disarmed (1).
 		{"guard", 2, 1, 1, false, false},
-		{"guard", 1, 1, 1, false, false}, // version 2 in flight
-		{"guard", 1, 1, 0, true, false},
+		{"guard", 1, 1, 1, true, false}, // Arm to 1 returned: the disarmed path is stale
+		{"guard", 2, 2, 2, true, false}, // Disarm to 2 returned: the armed path is stale
+		{"guard", 1, 0, 0, false, false},
+		{"guard", 2, 0, 0, true, false},     // Arm to 1 had not started
+		{"guard", 1, 1, 2, false, false},    // Disarm to 2 in flight
+		{"guard", 2, 2, 3, false, false},    // Arm to 3 in flight
+		{"guard", 1, 101, 101, true, false}, // far from 0
+		{"guard", 2, 100, 100, true, false}, //
+		{"guard", 1, 5, 4, true, false},     // hi below before is read as before
 		{"guard", 3, 0, 0, false, true},
+		{"guard", 0, 0, 5, false, true},
 	}
 	for _, tc := range tests {
-		stale, torn := check(tc.kind, tc.r, tc.before, tc.after)
-		assert.Equal(t, tc.stale, stale, "%+v", tc)
-		assert.Equal(t, tc.torn, torn, "%+v", tc)
+		k := kindOf(tc.kind)
+		require.NotNil(t, k, tc.kind)
+		stale, torn := k.check(tc.r, tc.before, tc.hi)
+		assert.Equal(t, tc.stale, stale, "stale: %+v", tc)
+		assert.Equal(t, tc.torn, torn, "torn: %+v", tc)
 	}
+	for _, name := range SiteKinds {
+		assert.NotNil(t, kindOf(name), name)
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		rep    Report
+		want   Verdict
+		reason string
+	}{
+		{Report{Calls: 0, Patches: 1}, VerdictInconclusive, "0 calls: no result was checked"},
+		{Report{Calls: 10}, VerdictInconclusive, "0 patches: the code never changed under the 10 calls"},
+		{Report{Calls: 10, Patches: 1, Overlap: 1}, VerdictInconclusive, "only 1 of 1 patches overlapped a call (need 100)"},
+		{Report{Calls: 10, Patches: 500, Overlap: 99}, VerdictInconclusive, "only 99 of 500 patches overlapped a call (need 100)"},
+		{Report{Calls: 10, Patches: 500, Overlap: 100}, VerdictPass, "no violation in 10 calls; 100 of 500 patches overlapped a call (need 100)"},
+		{Report{Config: Config{MinOverlap: 1}, Calls: 10, Patches: 5, Overlap: 1}, VerdictPass, "no violation in 10 calls; 1 of 5 patches overlapped a call (need 1)"},
+		{Report{Calls: 10, Patches: 500, Overlap: 500, Violations: Violations{Stale: 1}}, VerdictFail, "1 violation(s): stale 1, torn 0, crash 0, hang 0"},
+		{Report{Violations: Violations{Crash: 1}}, VerdictFail, "1 violation(s): stale 0, torn 0, crash 1, hang 0"},
+		{Report{Calls: 3, Patches: 1, Violations: Violations{Torn: 2, Hang: 1}}, VerdictFail, "3 violation(s): stale 0, torn 2, crash 0, hang 1"},
+	}
+	for _, tc := range tests {
+		r := tc.rep
+		require.NoError(t, r.Config.defaults())
+		r.judge()
+		assert.Equal(t, tc.want, r.Verdict, "%+v", tc.rep)
+		assert.Equal(t, tc.reason, r.VerdictReason)
+	}
+}
+
+// TestLostChild: the report of a child that died keeps its last progress
+// counts, adds the violations it had found to the crash, and fails.
+func TestLostChild(t *testing.T) {
+	var last atomic.Pointer[Progress]
+	cfg := Config{Site: "call"}
+	require.NoError(t, cfg.defaults())
+	rep := lostChild(cfg, &last, Violations{Crash: 1}, "SIGILL")
+	assert.Equal(t, VerdictFail, rep.Verdict)
+	assert.Zero(t, rep.Calls)
+	last.Store(&Progress{Elapsed: time.Second, Calls: 1000, Patches: 300, Overlap: 200, Violations: Violations{Torn: 2}})
+	rep = lostChild(cfg, &last, Violations{Hang: 1}, "stopped answering")
+	assert.Equal(t, Violations{Torn: 2, Hang: 1}, rep.Violations)
+	assert.EqualValues(t, 1000, rep.Calls)
+	assert.EqualValues(t, 300, rep.Patches)
+	assert.EqualValues(t, 200, rep.Overlap)
+	assert.Equal(t, VerdictFail, rep.Verdict)
+	assert.Equal(t, "3 violation(s): stale 0, torn 2, crash 0, hang 1", rep.VerdictReason)
 }
 
 func TestCrashOf(t *testing.T) {
@@ -126,7 +246,7 @@ func TestCrashOf(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	for _, cfg := range []Config{{Site: "nope"}, {Sites: 2, Patchers: 3}, {Threads: 5000}} {
+	for _, cfg := range []Config{{Site: "nope"}, {Sites: 2, Patchers: 3}, {Threads: 5000}, {MinOverlap: -1}} {
 		_, err := Run(context.Background(), cfg)
 		assert.Error(t, err, "%+v", cfg)
 	}
@@ -141,6 +261,8 @@ func TestProgressReports(t *testing.T) {
 	last := got[len(got)-1]
 	assert.LessOrEqual(t, last.Calls, rep.Calls)
 	assert.Positive(t, last.Patches)
+	assert.LessOrEqual(t, last.Overlap, rep.Overlap)
+	assert.LessOrEqual(t, last.Overlap, last.Patches)
 }
 
 func TestBusy(t *testing.T) {
@@ -177,5 +299,6 @@ func TestChildThatHangsIsReported(t *testing.T) {
 	assert.EqualValues(t, 1, rep.Violations.Hang)
 	assert.EqualValues(t, 1, rep.Violations.Total())
 	assert.Contains(t, rep.Crash, "stopped answering")
+	assert.Equal(t, VerdictFail, rep.Verdict, "a hang is a violation, whatever the evidence")
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
