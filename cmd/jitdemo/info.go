@@ -93,8 +93,8 @@ type infoReport struct {
 	Barrier       string `json:"barrier"`     // the patcher's barrier strategy
 	BarrierReason string `json:"barrier_reason"`
 	BarrierErr    string `json:"barrier_error,omitempty"`
-	Reclaim       string `json:"reclaim"`     // how Program.Close orders the entry marks of running calls
-	Reuse         string `json:"reuse"`       // whether freed code memory is reused, after which barrier
+	Reclaim       string `json:"reclaim"` // how Program.Close orders the entry marks of running calls
+	Reuse         string `json:"reuse"`   // whether freed code memory is reused, after which barrier
 	RuntimeErr    string `json:"runtime_error,omitempty"`
 }
 
