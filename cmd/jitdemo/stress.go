@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/patch"
 	"github.com/syncore/syncore/patch/stress"
 )
@@ -43,10 +44,19 @@ Exit status:
   2  usage or configuration mistake
   3  inconclusive: no violation, but not enough evidence
 
+With --site retire, the call sites' targets are whole programs, replaced
+for every version as a tiering VM replaces code: compile the next version,
+retarget the site to it, close the version it replaces while the workers keep
+calling. Close frees code only after a grace period; --reclaim unsafe frees it
+at once (a negative control that must be caught: crashes or stale results).
+
 Safe runs:      jitdemo stress --duration 10s --threads 8
-Caught unsafe:  jitdemo stress --protocol unsafe --barrier none`,
+                jitdemo stress --site retire --duration 10s --threads 8
+Caught unsafe:  jitdemo stress --protocol unsafe --barrier none
+                jitdemo stress --site retire --reclaim unsafe`,
 		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
-			site := fs.String("site", "const", "site kind: const, call or guard")
+			site := fs.String("site", "const", "site kind: const, call, guard, or retire (replace and close whole programs)")
+			reclaim := fs.String("reclaim", "grace", "with --site retire: grace (free closed code after a grace period) or unsafe (the negative control: free at once)")
 			proto := fs.String("protocol", "auto", "auto, atomic, selfloop, dataslot, patchclass, or the negative controls unsafe and straddle")
 			barrier := fs.String("barrier", "auto", "auto (synccore, falling back as patch.FallbackOrder says), synccore, expedited, mprotect, handshake, global, none")
 			threads := fs.Int("threads", 0, "worker threads (default max(2, CPUs))")
@@ -74,11 +84,17 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none`,
 				if !contains(stress.SiteKinds, *site) {
 					return usageError(stderr, "stress", "unknown site kind %q (want %s)", *site, strings.Join(stress.SiteKinds, ", "))
 				}
+				if _, err := jit.ParseReclaimMode(*reclaim); err != nil {
+					return usageError(stderr, "stress", "%v", err)
+				}
+				if *reclaim != "grace" && *site != "retire" {
+					return usageError(stderr, "stress", "--reclaim %s applies to --site retire only", *reclaim)
+				}
 				if *threads < 0 || *patchers < 1 || *sites < 1 || *patches < 0 || *duration <= 0 || *minOverlap < 1 {
 					return usageError(stderr, "stress", "--threads, --patchers, --sites, --patches, --duration and --min-overlap must be positive")
 				}
 				cfg := stress.Config{Site: *site, Protocol: p, Barrier: b, Threads: *threads, Patchers: *patchers,
-					Sites: *sites, Duration: *duration, Patches: *patches, Seed: *seed, MinOverlap: *minOverlap}
+					Sites: *sites, Duration: *duration, Patches: *patches, Seed: *seed, MinOverlap: *minOverlap, Reclaim: *reclaim}
 				return runStress(cfg, *asJSON, stdout, stderr)
 			}
 		},
@@ -178,6 +194,12 @@ func writeStressReport(w io.Writer, r *stress.Report) {
 	fmt.Fprintf(w, "  patches    %s (%s/s), latency p50 %v  p99 %v  max %v\n", human(r.Patches),
 		human(uint64(float64(r.Patches)/secs)), r.Latency.P50, r.Latency.P99, r.Latency.Max)
 	fmt.Fprintf(w, "  overlap    %s of %s patches overlapped a call (need %d)\n", human(r.Overlap), human(r.Patches), c.MinOverlap)
+	if c.Site == "retire" {
+		fmt.Fprintf(w, "  retired    %s programs closed (%s/s), reclaim %s: %s\n",
+			human(r.Retired), human(uint64(float64(r.Retired)/secs)), c.Reclaim, r.Reclaim)
+		fmt.Fprintf(w, "  code heap  %s bytes in use at the end, at most %s at any 100 ms sample\n",
+			human(uint64(r.HeapInUse)), human(uint64(r.HeapPeak)))
+	}
 	v := r.Violations
 	fmt.Fprintf(w, "  violations %d (stale %d, torn %d, crash %d, hang %d)\n", v.Total(), v.Stale, v.Torn, v.Crash, v.Hang)
 	if r.Crash != "" {

@@ -59,7 +59,7 @@ func TestStressWithoutEvidence(t *testing.T) {
 func TestStressHelp(t *testing.T) {
 	out, _, code := jitdemo(t, "stress", "--help")
 	require.Equal(t, 0, code)
-	for _, s := range []string{"--min-overlap", "0  pass", "1  fail", "2  usage", "3  inconclusive"} {
+	for _, s := range []string{"--min-overlap", "0  pass", "1  fail", "2  usage", "3  inconclusive", "--site retire", "--reclaim unsafe"} {
 		assert.Contains(t, out, s)
 	}
 }
@@ -76,10 +76,31 @@ func TestStressUsage(t *testing.T) {
 		{"stress", "--patchers", "3", "--sites", "2"},
 		{"stress", "--min-overlap", "0"},
 		{"stress", "--min-overlap", "-5"},
+		{"stress", "--site", "retire", "--reclaim", "nope"},
+		{"stress", "--reclaim", "unsafe"}, // applies to --site retire only
 	} {
 		_, errOut, code := jitdemo(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, errOut)
 		first, _, _ := strings.Cut(errOut, "\n")
 		assert.True(t, strings.HasPrefix(first, "jitdemo stress: "), first)
 	}
+}
+
+// TestStressRetire: versions compiled, retargeted to and closed while the
+// workers call them pass with evidence; freeing them without a grace period
+// (the negative control) is caught.
+func TestStressRetire(t *testing.T) {
+	out, errOut, code := jitdemo(t, "stress", "--site", "retire", "--duration", "1500ms", "--threads", "4", "--sites", "4")
+	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", errOut, out)
+	assert.Contains(t, out, "violations 0 (stale 0, torn 0, crash 0, hang 0)")
+	assert.Regexp(t, `(?m)^  retired    [1-9][0-9.]*[kMG]? programs closed \([0-9.]+[kMG]?/s\), reclaim grace: membarrier`, out)
+	assert.Regexp(t, `(?m)^  code heap  \d+ bytes in use at the end, at most [0-9.]+[kMG]? at any 100 ms sample$`, out)
+	assert.Contains(t, out, "verdict    pass: ")
+
+	out, errOut, code = jitdemo(t, "stress", "--site", "retire", "--reclaim", "unsafe", "--duration", "3s", "--threads", "2", "--json")
+	require.Equal(t, 1, code, "freeing code under running calls must be caught: %s\n%s", out, errOut)
+	var rep stress.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Positive(t, rep.Violations.Total())
+	assert.Equal(t, stress.VerdictFail, rep.Verdict)
 }

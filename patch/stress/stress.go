@@ -73,6 +73,10 @@ type Config struct {
 	// StopOnViolation ends the run at the first violation (the tests'
 	// negative controls use it to be quick).
 	StopOnViolation bool `json:"stop_on_violation"`
+	// Reclaim is how the "retire" kind's closed versions are freed: "grace"
+	// (the default: jit.ReclaimGrace) or "unsafe" (jit.ReclaimUnsafe, the
+	// negative control: freed while calls may run in them).
+	Reclaim string `json:"reclaim,omitempty"`
 	// PublishEarly is a negative control of the stale check: each patcher
 	// publishes a version as finished, waits (earlyWindow), and only then
 	// commits it, as a patch that returned before its code took effect
@@ -108,6 +112,7 @@ type Progress struct {
 	Calls      uint64        `json:"calls"`
 	Patches    uint64        `json:"patches"`
 	Overlap    uint64        `json:"overlap"`
+	HeapInUse  int           `json:"heap_bytes_in_use"`
 	Violations Violations    `json:"violations"`
 }
 
@@ -124,8 +129,9 @@ type siteKind struct {
 	// also has functions t0…t3 (target j returns j+1) and main.
 	worker func(i int) string
 	// patcher returns the function that moves a site of prog to version v
-	// (called once per run, after compiling).
-	patcher func(prog *jit.Program) (func(s *patch.Site, v uint64) error, error)
+	// (called once per run, after compiling); retired counts the programs
+	// it closed.
+	patcher func(prog *jit.Program, retired *atomic.Uint64) (func(s *patch.Site, v uint64) error, error)
 	// period: versions v and v+period give the same result.
 	period uint64
 	// decode returns the residue (mod period) of the versions that give
@@ -138,7 +144,7 @@ var kinds = []*siteKind{
 	{
 		name:   "const",
 		worker: func(i int) string { return fmt.Sprintf("func w%d 0\n    pconst s%d 0\n    ret\nend\n", i, i) },
-		patcher: func(*jit.Program) (func(*patch.Site, uint64) error, error) {
+		patcher: func(*jit.Program, *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
 			return func(s *patch.Site, v uint64) error { return s.SetConst(constValue(v)) }, nil
 		},
 		period: 256,
@@ -147,7 +153,7 @@ var kinds = []*siteKind{
 	{
 		name:   "call",
 		worker: func(i int) string { return fmt.Sprintf("func w%d 0\n    pcall s%d t0\n    ret\nend\n", i, i) },
-		patcher: func(prog *jit.Program) (func(*patch.Site, uint64) error, error) {
+		patcher: func(prog *jit.Program, _ *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
 			var idx [targets]int
 			for j := range targets {
 				var ok bool
@@ -165,7 +171,7 @@ var kinds = []*siteKind{
 		worker: func(i int) string {
 			return fmt.Sprintf("func w%d 0\n    guard s%d armed\n    push 1\n    ret\narmed:\n    push 2\n    ret\nend\n", i, i)
 		},
-		patcher: func(*jit.Program) (func(*patch.Site, uint64) error, error) {
+		patcher: func(*jit.Program, *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
 			return func(s *patch.Site, v uint64) error {
 				if v%2 == 1 {
 					return s.Arm()
@@ -176,6 +182,54 @@ var kinds = []*siteKind{
 		period: 2,
 		decode: func(r int64) (uint64, bool) { return uint64(r - 1), r == 1 || r == 2 },
 	},
+	{
+		// retire: the call site's target is a program of its own, replaced
+		// for every version: compile version v, retarget the site to it,
+		// close the version it replaces while workers keep calling (the
+		// tiering pattern). A result from a version older than the one
+		// published before the call ran retired code.
+		name:    "retire",
+		worker:  func(i int) string { return fmt.Sprintf("func w%d 0\n    pcall s%d t0\n    ret\nend\n", i, i) },
+		patcher: retirePatcher,
+		period:  1 << 62, // results are versions + 1 (t0, version 0, returns 1)
+		decode:  func(r int64) (uint64, bool) { return uint64(r - 1), r >= 1 && r < 1<<62 },
+	},
+}
+
+// retireSource is version v of a retire site's callee: a short loop (so
+// calls are in flight while versions are closed), then v+1.
+func retireSource(v uint64) string {
+	return fmt.Sprintf("func main 0\n    locals 1\n    push 32\n    store 0\nloop:\n    load 0\n    push 1\n    sub\n    store 0\n    load 0\n    jnz loop\n    push %d\n    ret\nend\n", v+1)
+}
+
+// retirePatcher moves a retire site to version v: compile it, retarget the
+// site to it (its barrier returns before Close begins), close the version
+// it replaces.
+func retirePatcher(prog *jit.Program, retired *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
+	var mu sync.Mutex
+	live := map[*patch.Site]*jit.Program{} // the version each site calls now
+	return func(s *patch.Site, v uint64) error {
+		next, err := prog.Runtime().Compile(fmt.Sprintf("v%d.jasm", v), []byte(retireSource(v)))
+		if err != nil {
+			return err
+		}
+		if err := s.RetargetFunc(next.Func("main")); err != nil {
+			next.Close()
+			return err
+		}
+		mu.Lock()
+		old := live[s]
+		live[s] = next
+		mu.Unlock()
+		if old == nil {
+			return nil // version 0 is t0, in the program itself
+		}
+		if err := old.Close(); err != nil {
+			return err
+		}
+		retired.Add(1)
+		return nil
+	}, nil
 }
 
 // SiteKinds are the values of Config.Site.
@@ -227,6 +281,15 @@ func (c *Config) defaults() error {
 	}
 	if c.MinOverlap == 0 {
 		c.MinOverlap = DefaultMinOverlap
+	}
+	if c.Reclaim == "" {
+		c.Reclaim = "grace"
+	}
+	if _, err := jit.ParseReclaimMode(c.Reclaim); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if c.Reclaim != "grace" && c.Site != "retire" {
+		return fmt.Errorf("%w: reclaim %q applies to the retire site kind only", ErrConfig, c.Reclaim)
 	}
 	return nil
 }
@@ -281,7 +344,14 @@ type Report struct {
 	// inside a call of the patched site's function: one had entered it and
 	// not returned when the commit began, or one entered it during the
 	// commit. Only these patches can catch a protocol out.
-	Overlap    uint64     `json:"overlap"`
+	Overlap uint64 `json:"overlap"`
+	// Retired counts the programs closed (the retire kind); HeapInUse is
+	// the code heap's bytes in use at the end, which stays flat when
+	// closed programs are reclaimed.
+	Retired    uint64     `json:"retired,omitempty"`
+	HeapInUse  int        `json:"heap_bytes_in_use"`
+	HeapPeak   int        `json:"heap_bytes_peak"`   // the most in use at any sample (every 100 ms)
+	Reclaim    string     `json:"reclaim,omitempty"` // how the runtime orders entry marks (jit.Info.Reclaim)
 	Latency    Latency    `json:"latency"`
 	Violations Violations `json:"violations"`
 	// Verdict is "fail" with any violation, "pass" with none and enough
@@ -383,7 +453,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Site == "const" && host == jit.ArchAMD64 && (cfg.Protocol == patch.SelfLoop || cfg.Protocol == patch.Straddle) {
 		pconst = jit.PConstCode // the multi-word movabs site
 	}
-	rt, err := jit.New(jit.Options{PConst: pconst})
+	reclaim, _ := jit.ParseReclaimMode(cfg.Reclaim) // checked in defaults
+	rt, err := jit.New(jit.Options{PConst: pconst, Reclaim: reclaim})
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +464,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stress: BUG: generated program: %w", err)
 	}
-	setVersion, err := kind.patcher(prog)
+	var retired atomic.Uint64
+	setVersion, err := kind.patcher(prog, &retired)
 	if err != nil {
 		return nil, fmt.Errorf("stress: BUG: generated program: %w", err)
 	}
@@ -403,7 +475,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	info := rt.Info()
 	rep := &Report{Config: cfg, Arch: string(info.Arch), Emulated: jit.Emulated(), HeapMode: info.HeapMode.String(),
-		Barrier: pt.Barrier().Name(), BarrierReason: pt.Reason()}
+		Barrier: pt.Barrier().Name(), BarrierReason: pt.Reason(), Reclaim: info.Reclaim}
 
 	sites := make([]*patch.Site, cfg.Sites)
 	funcs := make([]*jit.Func, cfg.Sites)
@@ -556,6 +628,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 		}()
 	}
+	heapPeak := rt.Heap().Stats().InUse
+	heapT := time.NewTicker(100 * time.Millisecond)
+	defer heapT.Stop()
 	var timeout, tick <-chan time.Time
 	if cfg.Patches <= 0 {
 		timer := time.NewTimer(cfg.Duration)
@@ -576,10 +651,12 @@ wait:
 			break wait
 		case <-stopped:
 			break wait
+		case <-heapT.C:
+			heapPeak = max(heapPeak, rt.Heap().Stats().InUse)
 		case <-tick:
 			viol.Lock()
 			pr := Progress{Elapsed: time.Since(start), Calls: calls.Load(), Patches: patches.Load(),
-				Overlap: overlap.Load(), Violations: viol.Violations}
+				Overlap: overlap.Load(), HeapInUse: rt.Heap().Stats().InUse, Violations: viol.Violations}
 			viol.Unlock()
 			if os.Getenv(childEnv) != "" {
 				if b, err := json.Marshal(pr); err == nil {
@@ -601,6 +678,9 @@ wait:
 		rep.Patches = min(rep.Patches, uint64(cfg.Patches)) // the count that stopped the run overshoots
 	}
 	rep.Overlap = overlap.Load()
+	rep.Retired = retired.Load()
+	rep.HeapInUse = rt.Heap().Stats().InUse
+	rep.HeapPeak = max(heapPeak, rep.HeapInUse)
 	rep.Violations = viol.Violations
 	rep.Examples = viol.examples
 	var all []time.Duration

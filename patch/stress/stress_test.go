@@ -30,14 +30,18 @@ func TestSafeProtocolsHold(t *testing.T) {
 		site  string
 		proto patch.Protocol
 	}
-	cases := []tc{{"const", patch.Auto}, {"call", patch.Auto}, {"guard", patch.Auto}}
+	cases := []tc{{"const", patch.Auto}, {"call", patch.Auto}, {"guard", patch.Auto}, {"retire", patch.Auto}}
 	if host == jit.ArchAMD64 {
 		cases = append(cases, tc{"const", patch.SelfLoop}, tc{"guard", patch.SelfLoop})
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/%v", c.site, c.proto), func(t *testing.T) {
+			d := 700 * time.Millisecond
+			if c.site == "retire" {
+				d = 2 * time.Second // a compile and a grace period per patch
+			}
 			rep, err := RunChild(context.Background(), Config{Site: c.site, Protocol: c.proto, Barrier: "synccore",
-				Threads: 2, Sites: 4, Duration: 700 * time.Millisecond}, nil)
+				Threads: 2, Sites: 4, Duration: d}, nil)
 			require.NoError(t, err)
 			t.Logf("%s: %d calls, %d patches (%d overlapped a call), p50 %v p99 %v, protocol %s, heap %s, emulated %v",
 				c.site, rep.Calls, rep.Patches, rep.Overlap, rep.Latency.P50, rep.Latency.P99, rep.Protocol, rep.HeapMode, rep.Emulated)
@@ -48,6 +52,10 @@ func TestSafeProtocolsHold(t *testing.T) {
 			assert.LessOrEqual(t, rep.Overlap, rep.Patches)
 			assert.Equal(t, VerdictPass, rep.Verdict, rep.VerdictReason)
 			assert.EqualValues(t, DefaultMinOverlap, rep.Config.MinOverlap)
+			if c.site == "retire" {
+				assert.Positive(t, rep.Retired)
+				assert.Less(t, rep.HeapPeak, 64<<10, "closed versions are reclaimed: %d retired", rep.Retired)
+			}
 		})
 	}
 }
@@ -73,12 +81,18 @@ func TestNegativeControlsAreCaught(t *testing.T) {
 		{cfg: Config{Site: "guard", Barrier: "synccore", PublishEarly: true}, stale: true},
 		{cfg: Config{Site: "call", Barrier: "synccore", PublishEarly: true}, stale: true},
 		{cfg: Config{Site: "const", Barrier: "synccore", PublishEarly: true}, stale: true},
+		// Programs closed without a grace period: a call still inside the
+		// retired version runs traps (a crash) or a later version's code.
+		{cfg: Config{Site: "retire", Barrier: "synccore", Reclaim: "unsafe"}},
 	}
 	for _, c := range cases {
 		cfg := c.cfg
 		name := fmt.Sprintf("%s/%v/%s", cfg.Site, cfg.Protocol, cfg.Barrier)
 		if cfg.PublishEarly {
 			name += "/publish-early"
+		}
+		if cfg.Reclaim != "" {
+			name += "/reclaim-" + cfg.Reclaim
 		}
 		t.Run(name, func(t *testing.T) {
 			cfg.Threads, cfg.Sites, cfg.Duration, cfg.StopOnViolation = 2, 2, 4*time.Second, true
