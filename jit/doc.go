@@ -30,6 +30,22 @@
 // Patch sites (pconst, pcall, guard) are compiled to code shapes that obey
 // each ISA's rules for concurrent modification; package patch changes them.
 // For calls in a loop, Func.NewCaller gives a goroutine its own stack and
-// call context (a few nanoseconds per call). Program.Close gives a
-// program's code back to the heap once nothing runs or calls it.
+// call context (a few nanoseconds per call).
+//
+// # Retiring and reclaiming code
+//
+// Program.Close retires a program and frees its code only when no thread
+// can be running it, without stopping the world: new calls fail with
+// ErrClosed, calls in flight are interrupted at their next poll point (an
+// error matching ErrClosed and jasm.ErrInterrupted) or finish, and Close
+// waits for a grace period. Every entry into machine code marks its call
+// context with a plain store (no fence, no atomic read-modify-write); Close
+// orders those marks with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
+// registered in New, and waits for every call that may have entered before
+// it — the scheme of liburcu's membarrier flavour. Only then are traps
+// written and the block reused (after a SYNC_CORE barrier, or membarrier
+// GLOBAL without it). CloseContext bounds the wait; Info.Reclaim says which
+// mechanism is in use; Options.Reclaim = ReclaimUnsafe is the negative
+// control. Every store into the heap's code holds the runtime's writer lock
+// (LockWrites). See reclaim.go and docs/protocols.md, "Reclaiming code".
 package jit

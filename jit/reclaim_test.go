@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -334,5 +335,61 @@ func TestReclaimFallbacks(t *testing.T) {
 			assert.ErrorIs(t, <-done, ErrClosed)
 			assert.Zero(t, inside(rt))
 		})
+	}
+}
+
+// TestConcurrentCloses: several goroutines close one program while calls
+// run in it; every Close returns nil once the code is reclaimed, and the
+// block is freed exactly once.
+func TestConcurrentCloses(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	inUse := rt.Heap().Stats().InUse // the coherence probe's block
+	for range 20 {
+		prog, err := rt.Load(mustParse(t, longSum))
+		require.NoError(t, err)
+		done := make(chan error, 2)
+		for range 2 {
+			go func() { _, err := prog.Func("main").Call(300_000_000); done <- err }()
+		}
+		waitInside(t, rt, 2)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() { defer wg.Done(); assert.NoError(t, prog.Close()) }()
+		}
+		wg.Wait()
+		assert.True(t, prog.Reclaimed())
+		for range 2 {
+			assert.ErrorIs(t, <-done, ErrClosed)
+		}
+	}
+	assert.Equal(t, inUse, rt.Heap().Stats().InUse, "every block went back once")
+}
+
+// TestCloseWhileCallsYield: a garbage collector keeps asking the running
+// calls to yield (a call parked in a yield is inside: its resume address is
+// in the block) while the program is closed.
+func TestCloseWhileCallsYield(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	var stop atomic.Bool
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		for !stop.Load() {
+			runtime.GC()
+		}
+	}()
+	defer func() { stop.Store(true); <-gcDone }()
+	for range 10 {
+		prog, err := rt.Load(mustParse(t, longSum))
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { _, err := prog.Func("main").Call(300_000_000); done <- err }()
+		waitInside(t, rt, 1)
+		time.Sleep(time.Millisecond)
+		require.NoError(t, prog.Close())
+		err = <-done
+		assert.ErrorIs(t, err, ErrClosed)
+		assert.ErrorIs(t, err, jasm.ErrInterrupted)
 	}
 }

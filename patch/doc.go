@@ -55,7 +55,20 @@
 //
 // A Batch writes phase k of every site before the k-th barrier, so patching
 // n sites costs as many barriers as the longest protocol has phases (1, or
-// 3 with a SelfLoop site), not n times that. Patches from several goroutines
-// are serialised per Patcher; reading a site's state (Site.Value) is one
-// atomic load.
+// 3 with a SelfLoop site), not n times that. Every commit holds the
+// runtime's writer lock (jit.Runtime.LockWrites), whichever Patcher makes
+// it: sites may share an aligned word and the protocols read-modify-write
+// whole words. A site's state is shared by every handle for it (Site.Value
+// is one atomic load), and a batch finds duplicates by code location. A
+// commit stops at a failed barrier (ErrBarrierFailed); a multi-phase site
+// then stays parked (Site.Parked) until its next change completes.
+//
+// # Patching and closing
+//
+// Sites of a closed program fail with jit.ErrClosed, checked at commit
+// under the writer lock, so no write can land in a block that a later
+// program reuses. Site.RetargetFunc retargets a call site to a function of
+// another program (the tiering pattern); the callee's program then cannot
+// be closed (jit.ErrInUse) until the site moves on, and closing it after
+// the retarget waits for the calls already inside (jit.Program.Close).
 package patch
