@@ -160,7 +160,8 @@ func BenchmarkCompile(b *testing.B) {
 // bare membarrier PRIVATE_EXPEDITED and one membarrier GLOBAL, each with 0,
 // 1, 2 and 8 busy callers (goroutines on locked threads calling a trivial
 // function of another program through a Caller, so their marks change all
-// the time). Compare the ns/close metric with the barriers' ns/op in the
+// the time). Compare the ns/close metric with the barriers' ns/op (and
+// with ns/barrier, one barrier timed in the same loop as close) in the
 // same run: docs/PERFORMANCE.md records the ratios.
 func BenchmarkReclaim(b *testing.B) {
 	for _, busy := range []int{0, 1, 2, 8} {
@@ -192,6 +193,29 @@ func BenchmarkReclaim(b *testing.B) {
 			}
 			b.ReportMetric(float64(closing.Nanoseconds())/float64(b.N), "ns/close")
 		})
+		// The same loop as "close", timing one bare PRIVATE_EXPEDITED
+		// instead: what the barrier costs right after a Load (the
+		// compiler's allocations wake the GC's threads, which the barrier
+		// must then reach).
+		run("expedited-after-load", func(b *testing.B, rt *Runtime) {
+			p := mustParseB(b, "func main 0\n    push 1\n    ret\nend\n")
+			var barrier time.Duration
+			for b.Loop() {
+				prog, err := rt.Load(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				if err := membarrier.Barrier(membarrier.CmdPrivateExpedited); err != nil {
+					b.Fatal(err)
+				}
+				barrier += time.Since(t0)
+				if err := prog.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(barrier.Nanoseconds())/float64(b.N), "ns/barrier")
+		})
 		run("expedited", func(b *testing.B, rt *Runtime) {
 			for b.Loop() {
 				if err := membarrier.Barrier(membarrier.CmdPrivateExpedited); err != nil {
@@ -199,15 +223,13 @@ func BenchmarkReclaim(b *testing.B) {
 				}
 			}
 		})
-		if busy <= 2 { // an RCU grace period: milliseconds each
-			run("global", func(b *testing.B, rt *Runtime) {
-				for b.Loop() {
-					if err := membarrier.Barrier(membarrier.CmdGlobal); err != nil {
-						b.Fatal(err)
-					}
+		run("global", func(b *testing.B, rt *Runtime) { // an RCU grace period: milliseconds each
+			for b.Loop() {
+				if err := membarrier.Barrier(membarrier.CmdGlobal); err != nil {
+					b.Fatal(err)
 				}
-			})
-		}
+			}
+		})
 	}
 }
 

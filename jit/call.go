@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync/atomic"
 )
 
 // ErrUnsupported: this GOARCH cannot run the machine code syncore emits
@@ -17,9 +16,10 @@ var neverInterrupt uint64
 // rawCall runs the machine code at fn with args on a stack from pool and
 // returns the result register and the exit code. intr is the interrupt word
 // (nil: never interrupted); base is the program's code address; closed, when
-// not nil, is the program's closed flag, loaded after the call context is
-// marked as inside (see reclaim.go): a closed program is never entered.
-func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, closed *atomic.Bool, args []int64) (int64, int64, error) {
+// not nil, is the program entered: the call context is marked as inside it
+// (see reclaim.go), then its closed flag is loaded: a closed program is
+// never entered.
+func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, prog *Program, args []int64) (int64, int64, error) {
 	if !canExecute {
 		return 0, 0, ErrUnsupported
 	}
@@ -33,8 +33,12 @@ func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, closed *atomic.Boo
 	if intr == nil {
 		intr = &neverInterrupt
 	}
-	pool.rd.enter(st.mark)
-	if closed != nil && closed.Load() {
+	var id uint64
+	if prog != nil {
+		id = prog.id
+	}
+	pool.rd.enter(st.mark, id)
+	if prog != nil && prog.closed.Load() {
 		leave(st.mark)
 		pool.put(st)
 		return 0, 0, ErrClosed

@@ -17,6 +17,7 @@ type Caller struct {
 	mark   *uint64      // st's entry mark
 	rd     *readers     // the runtime's marks and phase
 	closed *atomic.Bool // the program's closed flag
+	id     uint64       // the program's id (its calls' marks carry it)
 	c      callCtx      // reused; machine code reads it through the context register
 }
 
@@ -32,7 +33,7 @@ func (f *Func) NewCaller() (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Caller{f: f, st: st, mark: st.mark, rd: &f.prog.rt.readers, closed: &f.prog.closed}
+	c := &Caller{f: f, st: st, mark: st.mark, rd: &f.prog.rt.readers, closed: &f.prog.closed, id: f.prog.id}
 	c.c = callCtx{stackLimit: st.limit, stackTop: st.top, base: f.prog.block.RX}
 	return c, nil
 }
@@ -48,7 +49,7 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	}
 	// Mark the context as inside before loading closed: a Close that
 	// begins after this store sees the mark (reclaim.go).
-	c.rd.enter(c.mark)
+	c.rd.enter(c.mark, c.id)
 	if c.closed.Load() {
 		leave(c.mark)
 		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,9 +26,9 @@ import (
 //   - Every call context (the JIT stack a call runs on: a Caller's, or one
 //     of the runtime's pooled stacks for Func.Call and CallContext) has a
 //     mark word. An entry into machine code stores the runtime's current
-//     phase in it with a plain store, then loads the program's closed flag;
-//     the return to Go stores 0. A call parked in a yield keeps its mark: it
-//     is still inside.
+//     phase, and the entry program's id in the low bits, in it with one
+//     plain store, then loads the program's closed flag; the return to Go
+//     stores 0. A call parked in a yield keeps its mark: it is still inside.
 //   - Program.Close sets closed, interrupts the calls in flight, increments
 //     the phase, and issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED):
 //     every thread that runs now executes a full memory barrier, and one that
@@ -37,8 +38,12 @@ import (
 //   - The reclaimer then reads every mark once. A context whose mark is 0 is
 //     outside; one whose mark is the new phase entered after closed was set
 //     (the phase is loaded before closed, in order: TSO on amd64, an acquire
-//     load on ppc64le). Any other context may be running in the block: the
-//     reclaimer waits until that mark changes, i.e. that call has returned.
+//     load on ppc64le). A context that entered through a program that can
+//     never reach the block (neither the program closed nor one whose call
+//     sites ever called into it, directly or through others) is not waited
+//     for either: busy callers of unrelated code do not hold up a Close.
+//     Any other context may be running in the block: the reclaimer waits
+//     until that mark changes, i.e. that call has returned.
 //   - Only then are traps written (under the runtime's writer lock) and the
 //     block handed back to the heap.
 //
@@ -87,6 +92,13 @@ func ParseReclaimMode(s string) (ReclaimMode, error) {
 // ErrInUse: the program cannot be closed yet: call sites of other programs
 // still call into it (retarget them first).
 var ErrInUse = errors.New("jit: program in use")
+
+// A mark is phase<<idBits | the entry program's id (its low idBits bits;
+// ids that collide only make a Close wait for more calls than it must).
+const (
+	idBits = 24
+	idMask = 1<<idBits - 1
+)
 
 // markStride is the distance between two mark words: a cache line on both
 // ISAs (128 bytes on POWER), so that threads marking their entries do not
@@ -179,16 +191,17 @@ func (r *readers) release(m *uint64) {
 	r.mu.Unlock()
 }
 
-// enter marks a call context as inside JIT code: a plain store of the
-// current phase (an atomic exchange where no membarrier orders it). The
-// caller loads the closed flag of the program it calls afterwards.
-func (r *readers) enter(m *uint64) {
-	ph := r.phase.Load() // a plain load on amd64; an acquire load on ppc64le
+// enter marks a call context as inside JIT code entered through the
+// program whose id is id: a plain store of the current phase and the id (an
+// atomic exchange where no membarrier orders it). The caller loads the
+// closed flag of the program it calls afterwards.
+func (r *readers) enter(m *uint64, id uint64) {
+	v := r.phase.Load()<<idBits | id // a plain load on amd64; an acquire load on ppc64le; id < 1<<idBits
 	if r.fence {
-		atomic.StoreUint64(m, ph)
+		atomic.StoreUint64(m, v)
 		return
 	}
-	*m = ph
+	*m = v
 }
 
 // leave marks a call context as outside JIT code. On amd64 a plain store
@@ -210,9 +223,10 @@ type waiter struct {
 }
 
 // synchronize waits for a grace period: until every call that may have
-// entered before it began has returned. See the comment at the top of the
-// file for why this is enough.
-func (r *readers) synchronize(ctx context.Context) error {
+// entered before it began through a program whose id is in ids (nil: any
+// program) has returned. See the comment at the top of the file for why
+// this is enough.
+func (r *readers) synchronize(ctx context.Context, ids []uint64) error {
 	next := r.phase.Add(1)
 	if r.barrier != nil {
 		if err := r.barrier(); err != nil {
@@ -222,7 +236,8 @@ func (r *readers) synchronize(ctx context.Context) error {
 	var wait []waiter
 	r.mu.Lock()
 	for _, m := range r.all {
-		if v := atomic.LoadUint64(m); v != 0 && v < next {
+		v := atomic.LoadUint64(m)
+		if v != 0 && v>>idBits < next && (ids == nil || slices.Contains(ids, v&idMask)) {
 			wait = append(wait, waiter{m, v})
 		}
 	}

@@ -139,7 +139,7 @@ func TestCloseWaitsForCallsInside(t *testing.T) {
 			code := append([]byte(nil), prog.Block().RW...)
 			st, err := rt.stacks.get()
 			require.NoError(t, err)
-			rt.readers.enter(st.mark) // a call is inside
+			rt.readers.enter(st.mark, prog.id) // a call is inside
 
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
@@ -173,13 +173,48 @@ func TestGracePeriodSkipsLaterEntries(t *testing.T) {
 	st, err := rt.stacks.get()
 	require.NoError(t, err)
 	defer rt.stacks.put(st)
-	*st.mark = rt.readers.phase.Load() + 1 // the phase synchronize is about to start
-	require.NoError(t, rt.readers.synchronize(context.Background()))
-	*st.mark = rt.readers.phase.Load() - 1 // an older phase: may be inside
+	*st.mark = (rt.readers.phase.Load()+1)<<idBits | 7 // the phase synchronize is about to start
+	require.NoError(t, rt.readers.synchronize(context.Background(), nil))
+	*st.mark = (rt.readers.phase.Load()-1)<<idBits | 7 // an older phase: may be inside
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, rt.readers.synchronize(ctx), context.DeadlineExceeded)
+	require.ErrorIs(t, rt.readers.synchronize(ctx, nil), context.DeadlineExceeded)
+	require.ErrorIs(t, rt.readers.synchronize(ctx, []uint64{7}), context.DeadlineExceeded)
+	require.NoError(t, rt.readers.synchronize(context.Background(), []uint64{8}), "entered through another program")
 	leave(st.mark)
+}
+
+// TestCloseWaitsOnlyForCallsThatCanReachIt: a call inside an unrelated
+// program does not hold up a Close; one that entered through a program
+// whose call site ever called into the closed program does, even after the
+// site moved on (that call may still be inside).
+func TestCloseWaitsOnlyForCallsThatCanReachIt(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	load := func() *Program {
+		prog, err := rt.Load(mustParse(t, spin))
+		require.NoError(t, err)
+		return prog
+	}
+	unrelated, caller, callee := load(), load(), load()
+	st, err := rt.stacks.get()
+	require.NoError(t, err)
+	defer rt.stacks.put(st)
+
+	rt.readers.enter(st.mark, unrelated.id)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	require.NoError(t, callee.CloseContext(ctx), "a call in an unrelated program is not waited for")
+	leave(st.mark)
+
+	callee = load()
+	require.NoError(t, caller.AddRef(callee))
+	caller.DropRef(callee) // the site moved on; calls that entered before may still be inside
+	rt.readers.enter(st.mark, caller.id)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel2()
+	require.ErrorIs(t, callee.CloseContext(ctx2), context.DeadlineExceeded, "a call through the caller may be inside")
+	leave(st.mark)
+	require.NoError(t, callee.Close())
 }
 
 // TestProgramsReplacedWhileCalled is the tiering pattern without patching:

@@ -188,7 +188,7 @@ func (rt *Runtime) Load(p *jasm.Program) (*Program, error) {
 			return nil, fmt.Errorf("jit: barrier after loading: %w", err)
 		}
 	}
-	prog := &Program{rt: rt, code: code, block: blk}
+	prog := &Program{rt: rt, code: code, block: blk, id: programIDs.Add(1) & idMask}
 	prog.funcs = make([]*Func, len(p.Funcs))
 	for i, f := range p.Funcs {
 		fn := &Func{prog: prog, index: i, name: f.Name, params: f.Params, entry: blk.Addr(code.Entries[i])}
@@ -205,15 +205,20 @@ type Program struct {
 	block  Block
 	funcs  []*Func
 	closed atomic.Bool
+	id     uint64 // the marks of calls entering here carry it (reclaim.go)
 
 	closeMu sync.Mutex // serialises Close
 	freed   bool       // the block went back to the heap (guarded by closeMu)
 
-	mu      sync.Mutex       // guards the fields below
-	inRefs  int              // call sites of other programs that call into p
-	outRefs map[*Program]int // programs that p's call sites call into
-	ext     map[any]any      // Extension
+	mu      sync.Mutex        // guards the fields below
+	inRefs  int               // call sites of other programs that call into p
+	outRefs map[*Program]int  // programs that p's call sites call into
+	callers map[*Program]bool // programs whose call sites ever called into p
+	ext     map[any]any       // Extension
 }
+
+// programIDs numbers programs (modulo 1<<idBits).
+var programIDs atomic.Uint64
 
 // ErrClosed: the program was closed; its code is gone or going.
 var ErrClosed = errors.New("jit: program closed")
@@ -261,7 +266,7 @@ func (p *Program) CloseContext(ctx context.Context) error {
 	}
 	rt := p.rt
 	if rt.opts.Reclaim != ReclaimUnsafe {
-		if err := rt.readers.synchronize(ctx); err != nil {
+		if err := rt.readers.synchronize(ctx, p.reachers()); err != nil {
 			return fmt.Errorf("jit: close: %w", err)
 		}
 	}
@@ -279,6 +284,35 @@ func (p *Program) CloseContext(ctx context.Context) error {
 		q.mu.Unlock()
 	}
 	return err
+}
+
+// reachers returns the ids of the programs through which a call may have
+// reached p's code: p, and every program whose call sites ever called into
+// one of those.
+func (p *Program) reachers() []uint64 {
+	p.mu.Lock()
+	n := len(p.callers)
+	p.mu.Unlock()
+	if n == 0 {
+		return []uint64{p.id} // the common case: no call site of another program ever called in
+	}
+	var ids []uint64
+	seen := map[*Program]bool{p: true}
+	todo := []*Program{p}
+	for len(todo) > 0 {
+		q := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		ids = append(ids, q.id)
+		q.mu.Lock()
+		for c := range q.callers {
+			if !seen[c] {
+				seen[c] = true
+				todo = append(todo, c)
+			}
+		}
+		q.mu.Unlock()
+	}
+	return ids
 }
 
 // Reclaimed reports whether the program's code went back to the heap.
@@ -305,6 +339,10 @@ func (p *Program) AddRef(q *Program) error {
 		return fmt.Errorf("jit: reference into a closed program: %w", ErrClosed)
 	}
 	q.inRefs++
+	if q.callers == nil {
+		q.callers = map[*Program]bool{}
+	}
+	q.callers[p] = true // for good: a call that entered p before a retarget may still be in q
 	q.mu.Unlock()
 	p.mu.Lock()
 	if p.outRefs == nil {
@@ -479,7 +517,7 @@ func (f *Func) arityErr(n int) error {
 }
 
 func (f *Func) run(intr *uint64, args []int64) (int64, error) {
-	v, exit, err := rawCall(&f.prog.rt.stacks, f.entry, f.prog.block.RX, intr, &f.prog.closed, args)
+	v, exit, err := rawCall(&f.prog.rt.stacks, f.entry, f.prog.block.RX, intr, f.prog, args)
 	if err != nil {
 		if err == ErrClosed {
 			return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
