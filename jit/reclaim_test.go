@@ -13,36 +13,20 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/syncore/syncore/examples"
 	"github.com/syncore/syncore/jit/jasm"
 	"github.com/syncore/syncore/membarrier"
 )
 
-// longSum counts down from n in a loop that polls at its back-edge: at 3·10⁸
-// iterations it runs for a good fraction of a second natively.
-const longSum = `
-func main 1
-    locals 2
-    arg 0
-    store 0
-loop:
-    load 0
-    push 0
-    le
-    jnz done
-    load 1
-    load 0
-    add
-    store 1
-    load 0
-    push 1
-    sub
-    store 0
-    jmp loop
-done:
-    load 1
-    ret
-end
-`
+// longSum is examples/sum.jasm: a loop that polls at its back-edge; at
+// 3·10⁸ iterations it runs for a good fraction of a second natively.
+var longSum = func() string {
+	src, err := examples.Source("sum.jasm")
+	if err != nil {
+		panic(err)
+	}
+	return string(src)
+}()
 
 // inside counts the call contexts of rt marked as running JIT code.
 func inside(rt *Runtime) int {

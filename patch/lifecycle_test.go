@@ -135,24 +135,32 @@ func main 0
 end
 `
 
-// TestTwoPatchersShareAWord: one patcher for constants, one for guards, as a
-// VM would have, hammering sites that share a qword. (Before: the writer
-// lock was per Patcher and each lost the other's bytes: the code returned a
-// mixed constant for good.)
-func TestTwoPatchersShareAWord(t *testing.T) {
+// twoPatchers compiles sharedWord and returns its const site from one
+// Patcher and its guard from another, on one runtime.
+func twoPatchers(t *testing.T) (prog *jit.Program, k, g *Site) {
+	t.Helper()
 	rt, err := jit.New(jit.Options{PConst: codeConsts()})
 	require.NoError(t, err)
-	defer rt.Close()
-	prog, err := rt.Compile("shared.jasm", []byte(sharedWord))
+	t.Cleanup(func() { rt.Close() })
+	prog, err = rt.Compile("shared.jasm", []byte(sharedWord))
 	require.NoError(t, err)
 	consts, err := New(rt, Options{})
 	require.NoError(t, err)
 	guards, err := New(rt, Options{})
 	require.NoError(t, err)
-	k, err := consts.Site(prog, "k")
+	k, err = consts.Site(prog, "k")
 	require.NoError(t, err)
-	g, err := guards.Site(prog, "g")
+	g, err = guards.Site(prog, "g")
 	require.NoError(t, err)
+	return prog, k, g
+}
+
+// TestTwoPatchersShareAWord: one patcher for constants, one for guards, as a
+// VM would have, hammering sites that share a qword. (Before: the writer
+// lock was per Patcher and each lost the other's bytes: the code returned a
+// mixed constant for good.)
+func TestTwoPatchersShareAWord(t *testing.T) {
+	prog, k, g := twoPatchers(t)
 	if host() == jit.ArchAMD64 {
 		kc, gc := k.Code().Site, g.Code().Site
 		require.Equal(t, (kc.Offset+kc.Size-1)/8, gc.Offset/8, "precondition: the movabs tail and the guard share a qword")
@@ -198,19 +206,7 @@ func TestTwoPatchersShareAWord(t *testing.T) {
 // arm the guard. With one writer lock per runtime the guard waits; with a
 // lock per Patcher its bytes were written and then lost.
 func TestWriterLockCoversReadModifyWrite(t *testing.T) {
-	rt, err := jit.New(jit.Options{PConst: codeConsts()})
-	require.NoError(t, err)
-	defer rt.Close()
-	prog, err := rt.Compile("shared.jasm", []byte(sharedWord))
-	require.NoError(t, err)
-	consts, err := New(rt, Options{})
-	require.NoError(t, err)
-	guards, err := New(rt, Options{})
-	require.NoError(t, err)
-	k, err := consts.Site(prog, "k")
-	require.NoError(t, err)
-	g, err := guards.Site(prog, "g")
-	require.NoError(t, err)
+	prog, k, g := twoPatchers(t)
 	var once sync.Once
 	armed := make(chan error, 1)
 	storeHook = func(st store) {

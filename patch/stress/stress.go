@@ -27,7 +27,9 @@
 // Values encode versions so that tearing shows: a const site holds the
 // version's low byte repeated in all eight bytes; a call site calls target
 // (version mod 4), which returns its number + 1; a guard is armed on odd
-// versions and its two paths return 1 and 2.
+// versions and its two paths return 1 and 2; a retire site calls into a
+// program of its own per version (compiled, retargeted to, and closed when
+// the next one replaces it), which returns the version + 1.
 //
 // The unsafe protocols (patch.Unsafe, patch.Straddle, used with the
 // barrier "none") and Config.PublishEarly exist so that the tests can show
