@@ -11,7 +11,8 @@
 //	jitdemo help [command]
 //
 // Exit status: 0 on success, 1 when the command ran and failed, 2 for a
-// usage mistake (unknown command or flag, bad argument).
+// usage mistake (unknown command or flag, bad argument), and for stress 3
+// when the run was inconclusive (no violation, but too little evidence).
 package main
 
 import (
