@@ -88,7 +88,7 @@ func (l *amd64Lowerer) poll() {
 	a := l.a
 	a.Load(x86.RBX, x86.BaseDisp(amd64Intr, 0))
 	a.TestRR(x86.RBX, x86.RBX)
-	a.Jcc(x86.CondNE, l.interrupt)
+	l.exitIf(x86.CondNE, l.interrupt)
 	a.Load(x86.RBX, x86.BaseDisp(amd64G, gStackguard0))
 	a.CmpRI(x86.RBX, stackPreempt)
 	stub, resume := a.NewLabel(), a.NewLabel()
@@ -98,6 +98,35 @@ func (l *amd64Lowerer) poll() {
 		a.Bind(stub)
 		a.LeaRIP(x86.RBX, resume)
 		a.Jmp(l.yield)
+	})
+}
+
+// exitIf leaves through exit stub exit when cc holds, by way of an
+// out-of-line stub of its own, `lea rbx,[rip+stub]; jmp exit`: the exit
+// stub stores RBX in callCtx.faultPC, and Code.Lines maps the stub to the
+// current instruction (the position a runtime error reports).
+func (l *amd64Lowerer) exitIf(cc x86.Cond, exit codegen.Label) {
+	a := l.a
+	stub := a.NewLabel()
+	a.Jcc(cc, stub)
+	at := l.at
+	l.deferred = append(l.deferred, func() {
+		a.Bind(stub)
+		l.lines = append(l.lines, lineMark{stub, at})
+		a.LeaRIP(x86.RBX, stub)
+		a.Jmp(exit)
+	})
+}
+
+// deferHere adds out-of-line code that runs as if compiled at the current
+// instruction (its checks report that instruction).
+func (l *amd64Lowerer) deferHere(fn func()) {
+	at := l.at
+	l.deferred = append(l.deferred, func() {
+		saved := l.at
+		l.at = at
+		fn()
+		l.at = saved
 	})
 }
 
@@ -114,7 +143,7 @@ func (l *amd64Lowerer) begin(fi int, f *jasm.Func) {
 	a.Lea(x86.RAX, x86.BaseDisp(x86.RSP, 8-frame))
 	a.Load(x86.RBX, x86.BaseDisp(amd64Ctx, ctxStackLimit))
 	a.CmpRR(x86.RAX, x86.RBX)
-	a.Jcc(x86.CondB, l.overflow)
+	l.exitIf(x86.CondB, l.overflow)
 	a.Push(x86.RBP)
 	a.MovRR(x86.RBP, x86.RSP)
 	if frame > 16 {
@@ -213,7 +242,7 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 		a.MovRR(x86.RCX, x86.RAX)
 		a.Load(x86.RAX, l.slot(d-2))
 		a.TestRR(x86.RCX, x86.RCX)
-		a.Jcc(x86.CondE, l.divZero)
+		l.exitIf(x86.CondE, l.divZero)
 		// idiv faults on MinInt64 / -1; x / -1 is -x (wrapping), x % -1 is 0.
 		do, done := a.NewLabel(), a.NewLabel()
 		a.CmpRI(x86.RCX, -1)
@@ -284,7 +313,7 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 			site, park := a.NewLabel(), a.NewLabel()
 			a.Bind(site)
 			a.MovAbsSite(l.siteName(in.Site), x86.RAX, in.Arg, park)
-			l.deferred = append(l.deferred, func() {
+			l.deferHere(func() {
 				a.Bind(park)
 				l.poll()
 				a.Jmp(site)
@@ -300,7 +329,7 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 			// A backward guard must poll once armed: divert through an
 			// out-of-line poll so the disarmed path stays a 5-byte nop.
 			stub := a.NewLabel()
-			l.deferred = append(l.deferred, func() {
+			l.deferHere(func() {
 				a.Bind(stub)
 				l.poll()
 				a.Jmp(target)
@@ -403,6 +432,7 @@ func (l *amd64Lowerer) end() {
 	}{{l.divZero, exitDivideByZero}, {l.overflow, exitStackOverflow}, {l.interrupt, exitInterrupted}} {
 		a.Align(16)
 		a.Bind(stub.l)
+		a.Store(x86.BaseDisp(amd64Ctx, ctxFaultPC), x86.RBX)
 		a.StoreI32(x86.BaseDisp(amd64Ctx, ctxExit), stub.code)
 		a.Load(x86.RSP, x86.BaseDisp(amd64Ctx, ctxSavedSP))
 		a.Load(x86.RBP, x86.BaseDisp(amd64Ctx, ctxSavedFP))

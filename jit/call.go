@@ -14,7 +14,8 @@ var ErrUnsupported = errors.New("jit: running machine code needs GOARCH amd64 or
 var neverInterrupt uint64
 
 // rawCall runs the machine code at fn with args on a stack from pool and
-// returns the result register and the exit code. intr is the interrupt word
+// returns the result register (for an exit other than exitOK, the fault PC
+// instead: see callCtx.faultPC) and the exit code. intr is the interrupt word
 // (nil: never interrupted); base is the program's code address; closed, when
 // not nil, is the program entered: the call context is marked as inside it
 // (see reclaim.go), then its closed flag is loaded: a closed program is
@@ -52,6 +53,9 @@ func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, prog *Program, arg
 	leave(st.mark)
 	runtime.KeepAlive(st)
 	pool.put(st)
+	if c.exit != exitOK {
+		return int64(c.faultPC), c.exit, nil
+	}
 	return c.result, c.exit, nil
 }
 

@@ -62,10 +62,13 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 		resume(&c.c) // parked in a yield: still inside, the mark stays
 	}
 	leave(c.mark)
-	if c.c.exit == exitInterrupted && c.closed.Load() {
-		return 0, f.closedErr()
+	if c.c.exit == exitOK {
+		return c.c.result, nil
 	}
-	return exitResult(c.c.result, c.c.exit)
+	if c.c.exit == exitInterrupted && c.closed.Load() {
+		return 0, f.closedErr(c.c.faultPC)
+	}
+	return f.exitResult(c.c.result, c.c.exit, c.c.faultPC)
 }
 
 // Close returns the Caller's stack to the runtime; Call fails afterwards.

@@ -44,6 +44,12 @@ type callCtx struct {
 	jitSP    uintptr // JIT stack pointer of a yielded call
 	jitFP    uintptr // amd64: its RBP
 	tos      int64   // its cached top of stack (RAX / R3)
+
+	// faultPC identifies the check that sent a call to an exit stub: the
+	// address of the check's out-of-line stub (amd64: its first byte;
+	// ppc64le: the return address of its bl). Code.Lines maps it to the
+	// jasm instruction.
+	faultPC uintptr
 }
 
 // Offsets that the compilers use to address callCtx from machine code.
@@ -59,6 +65,7 @@ const (
 	ctxJitSP      = int32(unsafe.Offsetof(callCtx{}.jitSP))
 	ctxJitFP      = int32(unsafe.Offsetof(callCtx{}.jitFP))
 	ctxTOS        = int32(unsafe.Offsetof(callCtx{}.tos))
+	ctxFaultPC    = int32(unsafe.Offsetof(callCtx{}.faultPC))
 )
 
 // Yielding. Machine code is not preemptible by the Go scheduler: a signal

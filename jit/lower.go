@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 
 	"github.com/syncore/syncore/codegen"
 	"github.com/syncore/syncore/jit/jasm"
@@ -68,6 +69,10 @@ func (m PConstMode) String() string {
 type CompileOptions struct {
 	Arch   Arch       // default: the host's (amd64 when the host runs neither)
 	PConst PConstMode // default PConstData
+	// Lines records where every reachable jasm instruction starts in
+	// Code.Lines (for profilers' line tables: jitdump). The checks that
+	// can fail (division, stack, interrupt) are always recorded.
+	Lines bool
 }
 
 // ErrCompile: the program cannot be compiled (unverified, too large, or an
@@ -86,6 +91,40 @@ type Code struct {
 	// false for a site in unreachable code (it has no bytes to patch).
 	Sites  []SiteCode
 	PConst PConstMode
+	// Lines maps code offsets to jasm instructions, sorted by Offset: the
+	// out-of-line stub of every check that can fail at run time (the
+	// position a runtime error reports) and, with CompileOptions.Lines, the
+	// start of every reachable instruction.
+	Lines []Line
+}
+
+// Line says that the code at Offset belongs to instruction Inst of
+// function Func (indices in Program.Funcs and its Code); Inst is -1 for a
+// function's entry (its stack check).
+type Line struct {
+	Offset int
+	Func   int
+	Inst   int
+}
+
+// Pos returns the jasm position of the line: the instruction's, or the
+// func line's for an entry.
+func (c *Code) Pos(l Line) jasm.Pos {
+	f := c.Program.Funcs[l.Func]
+	if l.Inst < 0 || l.Inst >= len(f.Code) {
+		return f.Pos
+	}
+	return f.Code[l.Inst].Pos
+}
+
+// LineAt returns the line the code at offset off belongs to: the last
+// entry of Lines at or before off, or ok false when there is none.
+func (c *Code) LineAt(off int) (Line, bool) {
+	i := sort.Search(len(c.Lines), func(i int) bool { return c.Lines[i].Offset > off })
+	if i == 0 {
+		return Line{}, false
+	}
+	return c.Lines[i-1], true
 }
 
 // SiteCode is one jasm site in machine code.
@@ -122,7 +161,23 @@ type lowerState struct {
 	overflow   codegen.Label
 	interrupt  codegen.Label
 	yield      codegen.Label // saves the live state and returns exitYield
+
+	at    place      // the instruction being compiled
+	lines []lineMark // Code.Lines before the offsets are known
 }
+
+// place is a jasm instruction: function and instruction index (-1: the
+// function's entry).
+type place struct{ fn, inst int32 }
+
+// lineMark is a Line whose offset is a label's.
+type lineMark struct {
+	l  codegen.Label
+	at place
+}
+
+// mark records that the code at label l belongs to the current instruction.
+func (s *lowerState) mark(l codegen.Label) { s.lines = append(s.lines, lineMark{l, s.at}) }
 
 func (s *lowerState) init(b *codegen.Buffer, p *jasm.Program, opts CompileOptions) {
 	s.p, s.opts = p, opts
@@ -199,11 +254,19 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 		return nil, fmt.Errorf("%w: unknown architecture %q", ErrCompile, opts.Arch)
 	}
 	b := l.buffer()
+	st := l.state()
 	for fi, f := range p.Funcs {
+		st.at = place{int32(fi), -1}
 		l.begin(fi, f)
 		for i := 0; i < len(f.Code); i++ {
 			if f.Depth[i] < 0 {
 				continue // unreachable
+			}
+			st.at.inst = int32(i)
+			if opts.Lines {
+				lb := b.NewLabel()
+				b.Bind(lb)
+				st.mark(lb)
 			}
 			i += l.inst(f, i, f.Code[i], f.Depth[i])
 		}
@@ -214,8 +277,11 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 		return nil, fmt.Errorf("%w: %v: %w", ErrCompile, opts.Arch, err)
 	}
 	c := &Code{Arch: opts.Arch, Program: p, Blob: blob, Entries: make([]int, len(p.Funcs)),
-		Sites: make([]SiteCode, len(p.Sites)), PConst: opts.PConst}
-	st := l.state()
+		Sites: make([]SiteCode, len(p.Sites)), PConst: opts.PConst, Lines: make([]Line, len(st.lines))}
+	for i, m := range st.lines {
+		c.Lines[i] = Line{Offset: blob.Offset(m.l), Func: int(m.at.fn), Inst: int(m.at.inst)}
+	}
+	sort.SliceStable(c.Lines, func(i, j int) bool { return c.Lines[i].Offset < c.Lines[j].Offset })
 	for i, fl := range st.funcLabels {
 		c.Entries[i] = blob.Offset(fl)
 	}

@@ -2,6 +2,7 @@ package jit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -45,11 +46,27 @@ func agreeWithin(t testing.TB, rt *Runtime, p *jasm.Program, fn int, args []int6
 	prog, err := rt.Load(p)
 	require.NoError(t, err)
 	got, gotErr := prog.FuncAt(fn).CallContext(ctx, args...)
-	if want != got || wantErr != gotErr {
+	if want != got || !sameRuntimeError(wantErr, gotErr) {
 		return fmt.Sprintf("%s%v: interpreter %d, %v; machine code %d, %v",
 			p.Funcs[fn].Name, args, want, wantErr, got, gotErr)
 	}
 	return ""
+}
+
+// sameRuntimeError reports whether the interpreter's error a and machine
+// code's b agree: both nil, or the same runtime error in the same function
+// at the same position. Interruptions are compared by kind only: the
+// interpreter polls at every call, compiled code at the entry of callees
+// that call.
+func sameRuntimeError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	var ea, eb *jasm.RuntimeError
+	if !errors.As(a, &ea) || !errors.As(b, &eb) || ea.Err != eb.Err {
+		return false
+	}
+	return ea.Err == jasm.ErrInterrupted || (ea.Func == eb.Func && ea.Pos == eb.Pos)
 }
 
 // TestDifferential runs random verified programs (loops, calls, recursion,
@@ -72,6 +89,10 @@ func TestDifferential(t *testing.T) {
 			t.Fatalf("seed %d: %s\nprogram:\n%s", seed, msg, jasm.Format(p))
 		}
 		_, err := rt.loadAndRun(p, fn, args)
+		var re *jasm.RuntimeError
+		if errors.As(err, &re) {
+			err = re.Err
+		}
 		errs[err]++
 	}
 	t.Logf("%d programs: outcomes %v", n, errs)

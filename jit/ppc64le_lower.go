@@ -82,7 +82,7 @@ func (l *ppc64Lowerer) poll() {
 	a := l.a
 	a.Ld(ppcT1, ppcIntr, 0)
 	a.Cmpdi(ppc.CR0, ppcT1, 0)
-	a.Bc(ppc.NE, l.interrupt)
+	l.exitIf(ppc.NE, l.interrupt)
 	a.Ld(ppcT1, ppc.RegG, gStackguard0)
 	a.Cmpdi(ppc.CR0, ppcT1, stackPreempt)
 	stub, resume := a.NewLabel(), a.NewLabel()
@@ -92,6 +92,34 @@ func (l *ppc64Lowerer) poll() {
 		a.Bind(stub)
 		a.Bl(l.yield)
 		a.B(resume)
+	})
+}
+
+// exitIf leaves through exit stub exit when cond holds, by way of an
+// out-of-line stub of its own, `bl exit`: the exit stub stores LR (the
+// stub's address + 4) in callCtx.faultPC, and Code.Lines maps the stub to
+// the current instruction (the position a runtime error reports).
+func (l *ppc64Lowerer) exitIf(cond ppc.Cond, exit codegen.Label) {
+	a := l.a
+	stub := a.NewLabel()
+	a.Bc(cond, stub)
+	at := l.at
+	l.deferred = append(l.deferred, func() {
+		a.Bind(stub)
+		l.lines = append(l.lines, lineMark{stub, at})
+		a.Bl(exit)
+	})
+}
+
+// deferHere adds out-of-line code that runs as if compiled at the current
+// instruction (its checks report that instruction).
+func (l *ppc64Lowerer) deferHere(fn func()) {
+	at := l.at
+	l.deferred = append(l.deferred, func() {
+		saved := l.at
+		l.at = at
+		fn()
+		l.at = saved
 	})
 }
 
@@ -107,7 +135,7 @@ func (l *ppc64Lowerer) begin(fi int, f *jasm.Func) {
 	a.Addi(ppcT1, ppc.R1, -l.frame)
 	a.Ld(ppcT2, ppcCtx, int64(ctxStackLimit))
 	a.Cmpld(ppc.CR0, ppcT1, ppcT2)
-	a.Bc(ppc.LT, l.overflow)
+	l.exitIf(ppc.LT, l.overflow)
 	a.Mflr(ppcT2)
 	a.Std(ppc.R1, ppc.R1, -l.frame) // back chain
 	a.Addi(ppc.R1, ppc.R1, -l.frame)
@@ -205,7 +233,7 @@ func (l *ppc64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 		// divd is undefined for b = 0 and MinInt64 / -1: handle both.
 		a.Ld(ppcT1, ppc.R1, l.slot(d-2))
 		a.Cmpdi(ppc.CR0, r3, 0)
-		a.Bc(ppc.EQ, l.divZero)
+		l.exitIf(ppc.EQ, l.divZero)
 		do, done := a.NewLabel(), a.NewLabel()
 		a.Cmpdi(ppc.CR0, r3, -1)
 		a.Bc(ppc.NE, do)
@@ -283,7 +311,7 @@ func (l *ppc64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 		target := l.label(a.Buffer, in.Arg)
 		if in.Arg <= int64(i) {
 			stub := a.NewLabel()
-			l.deferred = append(l.deferred, func() {
+			l.deferHere(func() {
 				a.Bind(stub)
 				l.poll()
 				a.B(target)
@@ -306,6 +334,8 @@ func (l *ppc64Lowerer) end() {
 	}{{l.divZero, exitDivideByZero}, {l.overflow, exitStackOverflow}, {l.interrupt, exitInterrupted}} {
 		a.Align(16)
 		a.Bind(stub.l)
+		a.Mflr(ppcT1)
+		a.Std(ppcT1, ppcCtx, int64(ctxFaultPC))
 		a.Li(ppcT1, stub.code)
 		a.Std(ppcT1, ppcCtx, int64(ctxExit))
 		a.Ld(ppc.R1, ppcCtx, int64(ctxSavedSP))

@@ -57,6 +57,8 @@ type Runtime struct {
 	stacks  stackPool
 	info    Info
 	writeMu sync.Mutex // the writer lock (LockWrites)
+	progMu  sync.Mutex
+	progs   map[*Program]struct{} // loaded and not reclaimed: where a fault PC may lie
 	// serialize makes every thread execute a serialising instruction before
 	// code is written into reused memory (nil: memory is never reused).
 	serialize func() error
@@ -189,6 +191,12 @@ func (rt *Runtime) Load(p *jasm.Program) (*Program, error) {
 		}
 	}
 	prog := &Program{rt: rt, code: code, block: blk, id: programIDs.Add(1) & idMask}
+	rt.progMu.Lock()
+	if rt.progs == nil {
+		rt.progs = map[*Program]struct{}{}
+	}
+	rt.progs[prog] = struct{}{}
+	rt.progMu.Unlock()
 	prog.funcs = make([]*Func, len(p.Funcs))
 	for i, f := range p.Funcs {
 		fn := &Func{prog: prog, index: i, name: f.Name, params: f.Params, entry: blk.Addr(code.Entries[i])}
@@ -270,6 +278,9 @@ func (p *Program) CloseContext(ctx context.Context) error {
 			return fmt.Errorf("jit: close: %w", err)
 		}
 	}
+	rt.progMu.Lock()
+	delete(rt.progs, p)
+	rt.progMu.Unlock()
 	rt.LockWrites()
 	err := rt.heap.Free(p.block)
 	rt.UnlockWrites()
@@ -452,8 +463,10 @@ func (f *Func) Params() int { return f.params }
 func (f *Func) Addr() uintptr { return f.entry }
 
 // Call runs the function with args on a JIT stack and returns its result, or
-// jasm.ErrDivisionByZero, jasm.ErrStackOverflow or jasm.ErrInterrupted —
-// the same values the interpreter returns for the same program and input.
+// a *jasm.RuntimeError matching jasm.ErrDivisionByZero, jasm.ErrStackOverflow
+// or jasm.ErrInterrupted, with the function and jasm position of the check
+// that failed ("division by zero in fib at fib.jasm:12:5") — what the
+// interpreter returns for the same program and input.
 func (f *Func) Call(args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
@@ -462,7 +475,8 @@ func (f *Func) Call(args ...int64) (int64, error) {
 }
 
 // CallContext is Call that stops with jasm.ErrInterrupted when ctx is done
-// (checked at loop back-edges and calls).
+// (checked at loop back-edges and calls); the error then matches ctx.Err()
+// (context.Canceled, context.DeadlineExceeded) too.
 func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 	if len(args) != f.params {
 		return 0, f.arityErr(len(args))
@@ -471,7 +485,7 @@ func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 		return f.run(f.intr.Load(), args)
 	}
 	if ctx.Err() != nil {
-		return 0, jasm.ErrInterrupted
+		return 0, &jasm.RuntimeError{Err: jasm.ErrInterrupted, Func: f.name, Pos: f.prog.code.Program.Funcs[f.index].Pos, Cause: ctx.Err()}
 	}
 	w := new(uint64)
 	f.mu.Lock()
@@ -482,6 +496,9 @@ func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 	f.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() { atomic.StoreUint64(w, 1) })
 	v, err := f.run(w, args)
+	if re, ok := err.(*jasm.RuntimeError); ok && re.Err == jasm.ErrInterrupted && ctx.Err() != nil {
+		re.Cause = ctx.Err() // stopped by its context (not by Interrupt or Close)
+	}
 	stop()
 	f.mu.Lock()
 	delete(f.active, w)
@@ -525,29 +542,55 @@ func (f *Func) run(intr *uint64, args []int64) (int64, error) {
 		return 0, err
 	}
 	if exit == exitInterrupted && f.prog.closed.Load() {
-		return 0, f.closedErr()
+		return 0, f.closedErr(uintptr(v))
 	}
-	return exitResult(v, exit)
+	return f.exitResult(v, exit, uintptr(v))
 }
 
 // closedErr is the error of a call interrupted because its program was
 // closed: it matches ErrClosed and jasm.ErrInterrupted.
-func (f *Func) closedErr() error {
-	return fmt.Errorf("call %s: %w: %w", f.name, ErrClosed, jasm.ErrInterrupted)
+func (f *Func) closedErr(pc uintptr) error {
+	return fmt.Errorf("call %s: %w: %w", f.name, ErrClosed, f.prog.rt.runtimeError(jasm.ErrInterrupted, pc))
 }
 
 // exitResult turns the result register and exit code of a call into what
-// Call returns: the interpreter's runtime errors, exactly.
-func exitResult(v, exit int64) (int64, error) {
+// Call returns: the result, or the interpreter's runtime error with the
+// function and position of the check that failed (pc: callCtx.faultPC).
+func (f *Func) exitResult(v, exit int64, pc uintptr) (int64, error) {
+	var err error
 	switch exit {
 	case exitOK:
 		return v, nil
 	case exitDivideByZero:
-		return 0, jasm.ErrDivisionByZero
+		err = jasm.ErrDivisionByZero
 	case exitStackOverflow:
-		return 0, jasm.ErrStackOverflow
+		err = jasm.ErrStackOverflow
 	case exitInterrupted:
-		return 0, jasm.ErrInterrupted
+		err = jasm.ErrInterrupted
+	default:
+		panic(fmt.Sprintf("BUG: machine code exited with code %d", exit))
 	}
-	panic(fmt.Sprintf("BUG: machine code exited with code %d", exit))
+	return 0, f.prog.rt.runtimeError(err, pc)
+}
+
+// runtimeError is err at the check whose stub is at pc (callCtx.faultPC),
+// in whichever of the runtime's programs holds it: a call that entered one
+// program may fail in another it calls into.
+func (rt *Runtime) runtimeError(err error, pc uintptr) *jasm.RuntimeError {
+	e := &jasm.RuntimeError{Err: err}
+	if rt.info.Arch == ArchPPC64LE {
+		pc -= 4 // the stub's bl: LR is its address + 4
+	}
+	rt.progMu.Lock()
+	defer rt.progMu.Unlock()
+	for p := range rt.progs {
+		if pc < p.block.RX || pc >= p.block.RX+uintptr(len(p.block.RW)) {
+			continue
+		}
+		if l, ok := p.code.LineAt(int(pc - p.block.RX)); ok {
+			e.Func, e.Pos = p.code.Program.Funcs[l.Func].Name, p.code.Pos(l)
+		}
+		break
+	}
+	return e
 }

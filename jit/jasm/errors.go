@@ -22,13 +22,53 @@ var (
 	ErrArity       = errors.New("wrong number of arguments")
 )
 
-// Runtime errors. The interpreter returns exactly these values (not wrapped),
-// and so does compiled code, so results can be compared with == or errors.Is.
+// Runtime errors. The interpreter and compiled code return them inside a
+// *RuntimeError that says where; compare with errors.Is.
 var (
 	ErrDivisionByZero = errors.New("division by zero")
 	ErrStackOverflow  = errors.New("stack overflow")
 	ErrInterrupted    = errors.New("interrupted")
 )
+
+// RuntimeError is a runtime error with where it happened, as the
+// interpreter and compiled code both report it: "division by zero in fib
+// at examples/fib.jasm:12:5". errors.Is matches Err (ErrDivisionByZero,
+// ErrStackOverflow or ErrInterrupted) and, for a call that its context
+// stopped, Cause (context.Canceled, context.DeadlineExceeded).
+//
+// Pos is the faulting instruction's: the div or rem for a division by
+// zero; the func line of the function whose frame did not fit for a stack
+// overflow; for an interruption the backward jump, guard or pconst where
+// the call polled, or the func line of the function it was entering.
+type RuntimeError struct {
+	Err   error  // the runtime error
+	Func  string // the function it happened in ("" when unknown)
+	Pos   Pos    // the position (not IsValid when unknown)
+	Cause error  // the context's error when a context stopped the call
+}
+
+// Error returns "division by zero in fib at file:line:col".
+func (e *RuntimeError) Error() string {
+	s := e.Err.Error()
+	if e.Func != "" {
+		s += " in " + e.Func
+	}
+	if e.Pos.IsValid() {
+		s += " at " + e.Pos.String()
+	}
+	if e.Cause != nil {
+		s += " (" + e.Cause.Error() + ")"
+	}
+	return s
+}
+
+// Unwrap returns Err and, when set, Cause.
+func (e *RuntimeError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
 
 // Error is one mistake in a program, with where it is.
 type Error struct {

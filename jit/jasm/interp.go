@@ -3,6 +3,7 @@ package jasm
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -199,9 +200,10 @@ var never atomic.Bool
 
 // Call runs function fn (an index in Program.Funcs) with args, whose number
 // must equal its parameters (else an error matching ErrArity). A runtime
-// error is returned as exactly ErrDivisionByZero, ErrStackOverflow or
-// ErrInterrupted. When ctx ends, the call stops at its next call or backward
-// jump and returns ErrInterrupted; it also does if ctx has ended already.
+// error is a *RuntimeError matching ErrDivisionByZero, ErrStackOverflow or
+// ErrInterrupted, with the function and position. When ctx ends, the call
+// stops at its next call or backward jump and returns ErrInterrupted (the
+// error matches ctx.Err() too); it also does if ctx has ended already.
 // Call uses a bounded amount of Go stack however deep the jasm calls go.
 func (it *Interp) Call(ctx context.Context, fn int, args ...int64) (int64, error) {
 	if fn < 0 || fn >= len(it.funcs) {
@@ -214,14 +216,14 @@ func (it *Interp) Call(ctx context.Context, fn int, args ...int64) (int64, error
 	stop := &never
 	if ctx != nil && ctx.Done() != nil {
 		if ctx.Err() != nil {
-			return 0, ErrInterrupted
+			return 0, it.entryFault(ErrInterrupted, fn, ctx)
 		}
 		stop = new(atomic.Bool)
 		unregister := context.AfterFunc(ctx, func() { stop.Store(true) })
 		defer unregister()
 	}
 	m := it.machines.Get().(*machine)
-	v, err := it.run(m, fn, args, stop)
+	v, err := it.run(ctx, m, fn, args, stop)
 	m.frames = m.frames[:0]
 	it.machines.Put(m)
 	return v, err
@@ -241,12 +243,12 @@ func grow(s []int64, keep, n int) []int64 {
 	return ns
 }
 
-func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int64, error) {
+func (it *Interp) run(ctx context.Context, m *machine, fn int, args []int64, stop *atomic.Bool) (int64, error) {
 	code, funcs, sites, budget := it.code, it.funcs, it.sites, it.stackBytes
 	f := &funcs[fn]
 	used := f.fsize
 	if used > budget {
-		return 0, ErrStackOverflow
+		return 0, it.entryFault(ErrStackOverflow, fn, ctx)
 	}
 	stack := m.stack
 	if f.need > len(stack) {
@@ -290,7 +292,7 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 			d := stack[sp]
 			if d == 0 {
 				m.frames = frames
-				return 0, ErrDivisionByZero
+				return 0, it.fault(ErrDivisionByZero, pc, ctx)
 			}
 			stack[sp-1] /= d // Go: MinInt64 / -1 == MinInt64
 		case OpRem:
@@ -298,7 +300,7 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 			d := stack[sp]
 			if d == 0 {
 				m.frames = frames
-				return 0, ErrDivisionByZero
+				return 0, it.fault(ErrDivisionByZero, pc, ctx)
 			}
 			stack[sp-1] %= d // Go: MinInt64 % -1 == 0
 		case OpAnd:
@@ -359,7 +361,7 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 		case opJmpBack:
 			if stop.Load() {
 				m.frames = frames
-				return 0, ErrInterrupted
+				return 0, it.fault(ErrInterrupted, pc, ctx)
 			}
 			pc = int(in.a)
 			continue
@@ -368,7 +370,7 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 			if stack[sp] == 0 {
 				if stop.Load() {
 					m.frames = frames
-					return 0, ErrInterrupted
+					return 0, it.fault(ErrInterrupted, pc, ctx)
 				}
 				pc = int(in.a)
 				continue
@@ -378,7 +380,7 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 			if stack[sp] != 0 {
 				if stop.Load() {
 					m.frames = frames
-					return 0, ErrInterrupted
+					return 0, it.fault(ErrInterrupted, pc, ctx)
 				}
 				pc = int(in.a)
 				continue
@@ -387,7 +389,7 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 			if sites[in.site].Load() != 0 {
 				if stop.Load() {
 					m.frames = frames
-					return 0, ErrInterrupted
+					return 0, it.fault(ErrInterrupted, pc, ctx)
 				}
 				pc = int(in.a)
 				continue
@@ -403,11 +405,11 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 			callee := &funcs[g]
 			if stop.Load() {
 				m.frames = frames
-				return 0, ErrInterrupted
+				return 0, it.entryFault(ErrInterrupted, int(g), ctx) // compiled code polls at the callee's entry
 			}
 			if used+callee.fsize > budget {
 				m.frames = frames
-				return 0, ErrStackOverflow
+				return 0, it.entryFault(ErrStackOverflow, int(g), ctx)
 			}
 			frames = append(frames, frame{retPC: pc + 1, base: base, used: used})
 			used += callee.fsize
@@ -437,4 +439,25 @@ func (it *Interp) run(m *machine, fn int, args []int64, stop *atomic.Bool) (int6
 		}
 		pc++
 	}
+}
+
+// fault returns runtime error err at instruction pc (an index in it.code).
+func (it *Interp) fault(err error, pc int, ctx context.Context) error {
+	fn := sort.Search(len(it.funcs), func(i int) bool { return it.funcs[i].entry > pc }) - 1
+	f := it.prog.Funcs[fn]
+	return &RuntimeError{Err: err, Func: f.Name, Pos: f.Code[pc-it.funcs[fn].entry].Pos, Cause: cause(err, ctx)}
+}
+
+// entryFault returns runtime error err at the entry of function fn.
+func (it *Interp) entryFault(err error, fn int, ctx context.Context) error {
+	f := it.prog.Funcs[fn]
+	return &RuntimeError{Err: err, Func: f.Name, Pos: f.Pos, Cause: cause(err, ctx)}
+}
+
+// cause is the context's error for an interruption that ctx caused.
+func cause(err error, ctx context.Context) error {
+	if err == ErrInterrupted && ctx != nil {
+		return ctx.Err()
+	}
+	return nil
 }

@@ -191,14 +191,15 @@ func TestInterpDivisionByZero(t *testing.T) {
 	for _, op := range []string{"div", "rem"} {
 		for _, a := range []int64{0, 1, minI} {
 			v, err := run(t, fmt.Sprintf("func main 0\n push %d\n push 0\n %s\n ret\nend", a, op))
-			assert.Same(t, jasm.ErrDivisionByZero, err, "%s %d 0", op, a)
+			assert.ErrorIs(t, err, jasm.ErrDivisionByZero, "%s %d 0", op, a)
 			assert.Equal(t, int64(0), v)
-			assert.EqualError(t, err, "division by zero")
+			assert.EqualError(t, err, "division by zero in main at t.jasm:4:2")
 		}
 	}
 	// In a callee, deep in the stack: the same error value.
 	_, err := run(t, "func f 1\n push 1\n arg 0\n div\n ret\nend\nfunc main 1\n arg 0\n call f\n ret\nend", 0)
-	assert.Same(t, jasm.ErrDivisionByZero, err)
+	assert.ErrorIs(t, err, jasm.ErrDivisionByZero)
+	assert.EqualError(t, err, "division by zero in f at t.jasm:4:2", "the function and position of the div")
 }
 
 const countdown = `
@@ -236,14 +237,14 @@ func TestInterpStackBudgetExact(t *testing.T) {
 		require.NoError(t, err, "n=%d budget=%d", n, budget)
 		assert.Equal(t, int64(0), v)
 		v, err = it.Run(context.Background(), n+1)
-		assert.Same(t, jasm.ErrStackOverflow, err, "n=%d budget=%d", n+1, budget)
+		assert.ErrorIs(t, err, jasm.ErrStackOverflow, "n=%d budget=%d", n+1, budget)
 		assert.Equal(t, int64(0), v)
 	}
 	// The entry frame counts too.
 	it, err := jasm.NewInterpOptions(p, jasm.InterpOptions{StackBytes: fm - 1})
 	require.NoError(t, err)
 	_, err = it.Run(context.Background(), 0)
-	assert.Same(t, jasm.ErrStackOverflow, err)
+	assert.ErrorIs(t, err, jasm.ErrStackOverflow)
 	_, err = jasm.NewInterpOptions(p, jasm.InterpOptions{StackBytes: -1})
 	assert.Error(t, err)
 }
@@ -251,14 +252,14 @@ func TestInterpStackBudgetExact(t *testing.T) {
 func TestInterpStackOverflowDefaultBudget(t *testing.T) {
 	it := newInterp(t, countdown)
 	_, err := it.Run(context.Background(), 1<<40)
-	assert.Same(t, jasm.ErrStackOverflow, err)
+	assert.ErrorIs(t, err, jasm.ErrStackOverflow)
 	// Depth DefaultStackBytes/48 - 1 fits.
 	v, err := it.Run(context.Background(), (jasm.DefaultStackBytes-32)/48-1)
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), v)
 	// Infinite recursion through a pcall overflows as well.
 	_, err = run(t, "func main 0\n pcall s main\n ret\nend")
-	assert.Same(t, jasm.ErrStackOverflow, err)
+	assert.ErrorIs(t, err, jasm.ErrStackOverflow)
 }
 
 // Deep jasm recursion does not use Go stack: a million nested jasm calls
@@ -301,7 +302,7 @@ func TestInterpInterrupt(t *testing.T) {
 			cancel()
 			select {
 			case err := <-done:
-				assert.Same(t, jasm.ErrInterrupted, err)
+				assert.ErrorIs(t, err, jasm.ErrInterrupted)
 			case <-time.After(30 * time.Second):
 				t.Fatal("interrupt not seen within 30s")
 			}
@@ -311,13 +312,13 @@ func TestInterpInterrupt(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := newInterp(t, "func main 0\n push 1\n ret\nend").Run(ctx)
-		assert.Same(t, jasm.ErrInterrupted, err)
+		assert.ErrorIs(t, err, jasm.ErrInterrupted)
 	})
 	t.Run("deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
 		_, err := newInterp(t, loops["jmp"]).Run(ctx)
-		assert.Same(t, jasm.ErrInterrupted, err)
+		assert.ErrorIs(t, err, jasm.ErrInterrupted)
 	})
 }
 

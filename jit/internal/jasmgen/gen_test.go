@@ -2,6 +2,7 @@ package jasmgen_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -58,11 +59,13 @@ func TestCoverageAndTermination(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		_, err = it.Run(ctx, args...)
 		cancel()
-		switch err {
-		case nil:
+		switch {
+		case err == nil:
 			outcomes["ok"]++
-		case jasm.ErrDivisionByZero, jasm.ErrStackOverflow:
-			outcomes[err.Error()]++
+		case errors.Is(err, jasm.ErrDivisionByZero):
+			outcomes["division by zero"]++
+		case errors.Is(err, jasm.ErrStackOverflow):
+			outcomes["stack overflow"]++
 		default:
 			t.Fatalf("seed %d: %v\n%s", seed, err, jasm.Format(p))
 		}
