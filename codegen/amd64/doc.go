@@ -10,6 +10,9 @@
 //
 // # Use
 //
+// Assemble, Finish, and print the listing (this is the package Example, which
+// go test compiles and runs; a test checks that the two stay the same):
+//
 //	a := amd64.New()
 //	done := a.NewLabel()
 //	a.CmpRI(amd64.RDI, 0)
@@ -18,6 +21,12 @@
 //	a.Bind(done)
 //	a.Ret()
 //	blob, err := a.Finish()
+//	if err != nil {
+//		panic(err)
+//	}
+//	amd64.WriteListing(os.Stdout, blob, 0x1000)
+//
+// [Asm.CallSlot]'s example shows a patch site and the bytes that retarget it.
 //
 // All integer forms use 64-bit operand size (REX.W) unless the method says
 // otherwise. Memory operands are [Mem] values: [base + index*scale + disp].
