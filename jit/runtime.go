@@ -170,6 +170,12 @@ func (rt *Runtime) Load(p *jasm.Program) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	return rt.load(code)
+}
+
+// load puts compiled or assembled code in the heap and makes it a Program.
+func (rt *Runtime) load(code *Code) (*Program, error) {
+	p := code.Program
 	blk, reused, err := rt.heap.alloc(len(code.Blob.Code))
 	if err != nil {
 		return nil, err

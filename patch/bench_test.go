@@ -176,7 +176,7 @@ func benchPatchLatency(b *testing.B, strategy string, busy int) {
 	}
 	one, _ := prog.Jasm().Func("one")
 	two, _ := prog.Jasm().Func("two")
-	hs, _ := p.Barrier().(*Handshake)
+	hs := p.Handshake()
 	stop := workers(b, busy, prog.Entry(), nil, func(v int64) bool { return v == 1 || v == 2 }, hs)
 	defer stop()
 

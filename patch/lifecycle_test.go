@@ -444,3 +444,45 @@ func TestRetargetFuncChecks(t *testing.T) {
 	assert.EqualValues(t, 2, call(t, prog, "call"))
 	require.NoError(t, other.Close(), "no site calls into it any more")
 }
+
+// countingBarrier is a barrier of a VM's own: it counts, then issues SYNC_CORE.
+type countingBarrier struct{ n int }
+
+func (*countingBarrier) Name() string      { return "counting" }
+func (*countingBarrier) Serialising() bool { return true }
+func (c *countingBarrier) Sync() error     { c.n++; return SyncCore{}.Sync() }
+
+// TestBarrierAsValue: Options.Strategy takes a barrier of one's own, or a
+// built-in value such as a handshake, reachable without a type assertion.
+func TestBarrierAsValue(t *testing.T) {
+	rt, err := jit.New(jit.Options{})
+	require.NoError(t, err)
+	defer rt.Close()
+	prog, err := rt.Compile("sites.jasm", []byte(sitesProgram))
+	require.NoError(t, err)
+
+	cb := &countingBarrier{}
+	p, err := New(rt, Options{Strategy: cb})
+	require.NoError(t, err)
+	assert.Same(t, cb, p.Barrier())
+	assert.Nil(t, p.Handshake())
+	k, err := p.Site(prog, "k")
+	require.NoError(t, err)
+	require.NoError(t, k.SetConst(9))
+	assert.Equal(t, 1, cb.n, "one phase, one barrier of ours")
+	assert.EqualValues(t, 9, call(t, prog, "konst"))
+
+	h := NewHandshake()
+	p, err = New(rt, Options{Strategy: h})
+	require.NoError(t, err)
+	assert.Same(t, h, p.Handshake())
+	named, err := New(rt, Options{Barrier: "handshake"})
+	require.NoError(t, err)
+	assert.NotNil(t, named.Handshake())
+
+	_, err = New(rt, Options{Barrier: "synccore", Strategy: cb})
+	assert.ErrorIs(t, err, ErrBarrier, "both set")
+	p, err = New(rt, Options{Strategy: None{}})
+	require.NoError(t, err)
+	assert.Contains(t, p.Reason(), "not core-serialising")
+}

@@ -79,6 +79,12 @@ type Options struct {
 	// Barrier names the strategy (BarrierNames); "" picks the first of
 	// FallbackOrder that works here and says why (Patcher.Reason).
 	Barrier string
+	// Strategy, when not nil, is the barrier to use instead of a named one:
+	// a built-in value (SyncCore{}, NewHandshake(), …) or an implementation
+	// of your own. Its Serialising method must tell the truth: a patch
+	// relies on it (Intel SDM Vol. 3 §8.1.3, Power ISA Book II CMODX).
+	// Setting both Barrier and Strategy is an error.
+	Strategy Barrier
 	// Protocol forces a protocol on every site (for the stress harness
 	// and its negative controls); Auto picks per site.
 	Protocol Protocol
@@ -155,9 +161,21 @@ func New(rt *jit.Runtime, opts Options) (*Patcher, error) {
 		return nil, errors.New("patch: New needs a jit.Runtime")
 	}
 	info := rt.Info()
-	b, why, err := chooseBarrier(opts.Barrier, info.SyncCore, nil)
-	if err != nil {
-		return nil, err
+	var b Barrier
+	var why string
+	switch {
+	case opts.Strategy != nil && opts.Barrier != "":
+		return nil, fmt.Errorf("%w: both Options.Barrier (%q) and Options.Strategy (%s) are set", ErrBarrier, opts.Barrier, opts.Strategy.Name())
+	case opts.Strategy != nil:
+		b, why = opts.Strategy, "chosen in Options.Strategy"
+		if !b.Serialising() {
+			why += " (not core-serialising: other threads may run stale instructions after a patch)"
+		}
+	default:
+		var err error
+		if b, why, err = chooseBarrier(opts.Barrier, info.SyncCore, nil); err != nil {
+			return nil, err
+		}
 	}
 	if opts.UnsafePause <= 0 {
 		opts.UnsafePause = 20 * time.Microsecond
@@ -167,6 +185,16 @@ func New(rt *jit.Runtime, opts Options) (*Patcher, error) {
 
 // Barrier returns the active barrier strategy.
 func (p *Patcher) Barrier() Barrier { return p.barrier }
+
+// Handshake returns the active barrier when it is the cooperative
+// handshake (Options.Barrier "handshake", or a *Handshake in
+// Options.Strategy), else nil. Every thread that runs the patched code must
+// Join it, from a goroutine locked to its OS thread (runtime.LockOSThread),
+// and call Safepoint between calls.
+func (p *Patcher) Handshake() *Handshake {
+	h, _ := p.barrier.(*Handshake)
+	return h
+}
 
 // Reason says why the active strategy was chosen (and what failed before it).
 func (p *Patcher) Reason() string { return p.reason }
@@ -700,6 +728,12 @@ func (s *Site) constBytes(dst []byte, v int64) ([]byte, error) {
 		var b [16]byte
 		cur := s.current(b[:0]) // movabs: keep REX.W and B8+r
 		return binary.LittleEndian.AppendUint64(append(dst, cur[0], cur[1]), uint64(v)), nil
+	case s.p.arch == jit.ArchAMD64 && c.Kind == codegen.SiteImm && c.ChangeLen == 4:
+		// mov r/m64, imm32 (assembled code: codegen/amd64 MovImm32Site)
+		if v != int64(int32(v)) {
+			return nil, fmt.Errorf("%w: %d does not fit the site's 32-bit immediate", ErrSiteKind, v)
+		}
+		return binary.LittleEndian.AppendUint32(dst, uint32(v)), nil
 	}
 	return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
 }

@@ -335,7 +335,7 @@ func runBench(cfg benchConfig) (*benchReport, error) {
 			row.Reason = err.Error()
 		} else {
 			row.Available, row.Serialising, row.Reason, row.patcher = true, p.Barrier().Serialising(), p.Reason(), p
-			if h, ok := p.Barrier().(*patch.Handshake); ok {
+			if h := p.Handshake(); h != nil {
 				hs = h
 			}
 		}

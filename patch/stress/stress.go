@@ -522,7 +522,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			halt()
 		}
 	}
-	hs, _ := pt.Barrier().(*patch.Handshake)
+	hs := pt.Handshake()
 	// One P per worker and per patcher: the Go scheduler must not make a
 	// patcher wait for a locked worker to give its P up.
 	if procs := runtime.GOMAXPROCS(0); procs < cfg.Threads+cfg.Patchers {
