@@ -18,13 +18,24 @@ func (c *Code) WriteListing(w io.Writer, base uint64) error {
 // WriteListingWith is WriteListing naming each site's patch protocol with
 // protocol (the patcher knows it; jit does not).
 func (c *Code) WriteListingWith(w io.Writer, base uint64, protocol func(codegen.Site) string) error {
+	// Calls and jumps to a function's entry print its name.
+	entries := map[uint64]string{}
+	for i, f := range c.Program.Funcs {
+		entries[base+uint64(c.Entries[i])] = f.Name
+	}
+	sym := func(addr uint64) (string, uint64) {
+		if name, ok := entries[addr]; ok {
+			return name, addr
+		}
+		return "", 0
+	}
 	var dec codegen.Decoder
 	min := 1
 	switch c.Arch {
 	case ArchAMD64:
-		dec = x86.Decode
+		dec = x86.DecodeSym(sym)
 	case ArchPPC64LE:
-		dec, min = ppc.Decode, 4
+		dec, min = ppc.DecodeSym(sym), 4
 	default:
 		return fmt.Errorf("jit: no listing for %q", c.Arch)
 	}

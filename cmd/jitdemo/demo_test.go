@@ -68,6 +68,10 @@ func TestDisasm(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "blr")
 	assert.NotContains(t, out, "(bad)")
+	assert.Regexp(t, `(?m)  bl fib$`, out, "calls name their target")
+	out, errOut, code = jitdemo(t, "disasm", "--arch", "amd64", "../../examples/fib.jasm")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `(?m)  callq fib$`, out, "calls name their target")
 
 	out, errOut, code = jitdemo(t, "disasm", "--arch", "amd64", "../../examples/pcall.jasm")
 	require.Equal(t, 0, code, errOut)

@@ -20,6 +20,17 @@ var errNotInstruction = errors.New("amd64: not a valid instruction")
 // and its length. It matches [codegen.Decoder]. Bytes that do not decode, or
 // that x86asm can only print as data, are an error.
 func Decode(code []byte, pc uint64) (text string, n int, err error) {
+	return decode(code, pc, nil)
+}
+
+// DecodeSym returns Decode with branch and call targets named by sym
+// (x/arch's symbol lookup: the symbol containing addr and its address, or
+// "" for none): "call fib" instead of "call 0x40".
+func DecodeSym(sym func(addr uint64) (name string, base uint64)) codegen.Decoder {
+	return func(code []byte, pc uint64) (string, int, error) { return decode(code, pc, sym) }
+}
+
+func decode(code []byte, pc uint64, sym x86asm.SymLookup) (text string, n int, err error) {
 	inst, err := x86asm.Decode(code, 64)
 	if err != nil {
 		return "", 0, err
@@ -28,7 +39,7 @@ func Decode(code []byte, pc uint64) (text string, n int, err error) {
 		// x86asm returns a bare prefix (e.g. "rex.w") for truncated input.
 		return "", 0, x86asm.ErrTruncated
 	}
-	text = x86asm.GNUSyntax(inst, pc, nil)
+	text = x86asm.GNUSyntax(inst, pc, sym)
 	if strings.HasPrefix(text, ".") || strings.Contains(text, "(bad)") {
 		return "", 0, errNotInstruction
 	}

@@ -19,6 +19,19 @@ func TestDecode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	assert.Equal(t, "jmp 0x1000", text)
+	// Named targets: x/arch's symbol hook; an address with no symbol stays.
+	sym := func(addr uint64) (string, uint64) {
+		if addr == 0x1000 {
+			return "fib", 0x1000
+		}
+		return "", 0
+	}
+	text, _, err = amd64.DecodeSym(sym)(mustHex("e8 fb ff ff ff"), 0x1000) // call 0x1000
+	require.NoError(t, err)
+	assert.Equal(t, "callq fib", text)
+	text, _, err = amd64.DecodeSym(sym)(mustHex("e8 00 00 00 00"), 0x1000) // call 0x1005
+	require.NoError(t, err)
+	assert.Equal(t, "callq 0x1005", text)
 	_, _, err = amd64.Decode(mustHex("06"), 0) // push %es: invalid in 64-bit mode
 	assert.Error(t, err)
 	for _, h := range []string{"48", "48 8b", "e9 00 00"} { // truncated

@@ -69,6 +69,21 @@ func TestDecode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "b 0x108", text)
 	assert.Equal(t, 4, n)
+	sym := func(addr uint64) (string, uint64) {
+		if addr >= 0x108 && addr < 0x120 {
+			return "fib", 0x108
+		}
+		return "", 0
+	}
+	text, _, err = DecodeSym(sym)([]byte{0x09, 0x00, 0x00, 0x48}, 0x100) // bl 0x108
+	require.NoError(t, err)
+	assert.Equal(t, "bl fib", text)
+	text, _, err = DecodeSym(sym)([]byte{0x0c, 0x00, 0x00, 0x48}, 0x100) // b 0x10c
+	require.NoError(t, err)
+	assert.Equal(t, "b fib+0x4", text)
+	text, _, err = DecodeSym(sym)([]byte{0x20, 0x00, 0x00, 0x48}, 0x100) // b 0x120: no symbol
+	require.NoError(t, err)
+	assert.Equal(t, "b 0x120", text)
 	_, _, err = Decode([]byte{0x20, 0x00}, 0)
 	assert.Error(t, err, "truncated")
 	_, _, err = Decode([]byte{0, 0, 0, 0}, 0)
