@@ -19,7 +19,7 @@ LOGDIR      ?= .test-logs
 # -race needs cgo and a C compiler; without them the native run goes on without it and says so.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
 
-.PHONY: all test vet test-native test-ppc64le fuzz-short qemu fuzz stress stress-ppc64le clean bench bench-quick
+.PHONY: all test vet test-native test-ppc64le fuzz-short qemu perf fuzz stress stress-ppc64le clean bench bench-quick
 all: test
 
 test: vet test-native fuzz-short test-ppc64le
@@ -30,7 +30,7 @@ vet:
 	GOARCH=ppc64le $(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-test-native:
+test-native: perf
 	@echo "== native tests ($$($(GO) env GOARCH)) $(if $(RACE),with -race,WITHOUT -race: cgo or gcc unavailable)"
 	@.ci/gotest "$$($(GO) env GOARCH) (native)" $(LOGDIR)/native.log $(RACE) -count=1 -timeout 10m ./...
 
@@ -50,6 +50,18 @@ qemu:
 		command -v $(QEMU_PPC64LE) >/dev/null 2>&1 || { echo "qemu-user-static installed but $(QEMU_PPC64LE) not found"; exit 1; }; \
 	else \
 		echo "$(QEMU_PPC64LE) is missing; install it with:  sudo apt-get install -y qemu-user-static"; exit 1; \
+	fi
+
+# perf (Debian linux-perf) runs in the profiling test (perf record, perf inject --jit, perf report).
+# Installed when missing and root, like qemu; a machine that refuses perf_event_open is reported by the test.
+perf:
+	@command -v perf >/dev/null 2>&1 && perf --version >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "== installing linux-perf (needed for the profiling test)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null || exit 1; \
+	else \
+		echo "perf is missing; install it with:  sudo apt-get install -y linux-perf"; exit 1; \
 	fi
 
 fuzz-short:

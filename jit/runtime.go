@@ -24,6 +24,12 @@ type Options struct {
 	// Reclaim says how Program.Close frees code (default ReclaimGrace;
 	// ReclaimUnsafe is a negative control).
 	Reclaim ReclaimMode
+	// JITDump writes a jitdump file (jit-PID.dump in JITDumpDir, default
+	// os.TempDir()) that names every loaded function and its jasm lines for
+	// perf (see jitdump.go). The environment variable SYNCORE_JITDUMP
+	// (JITDumpEnv) turns it on too, for programs that embed syncore.
+	JITDump    bool
+	JITDumpDir string
 }
 
 // Info describes a Runtime's set-up.
@@ -46,6 +52,8 @@ type Info struct {
 	// which barrier serialises the threads before it is: SYNC_CORE, else
 	// membarrier GLOBAL; with neither, freed blocks stay trapped for good.
 	Reuse string
+	// JITDump is the path of the jitdump file for perf, "" when off.
+	JITDump string
 }
 
 // Runtime compiles jasm programs into its code heap and runs them. It is
@@ -64,6 +72,7 @@ type Runtime struct {
 	serialize func() error
 	// reuseBarriers counts the barriers Load issued for reused memory.
 	reuseBarriers atomic.Uint64
+	dump          *jitDump // nil unless profiling (Options.JITDump)
 }
 
 // New creates a runtime: it registers the process for membarrier
@@ -122,6 +131,14 @@ func New(opts Options) (*Runtime, error) {
 	default:
 		return nil, fmt.Errorf("jit: unknown heap mode %v", opts.Heap.Mode)
 	}
+	if dir, on := jitDumpDir(opts); on && rt.info.CanExecute {
+		d, err := openJITDump(dir, rt.info.Arch)
+		if err != nil {
+			rt.heap.Close()
+			return nil, err
+		}
+		rt.dump, rt.info.JITDump = d, d.Path()
+	}
 	rt.info.HeapMode = rt.heap.Mode()
 	rt.heap.noReuse = rt.serialize == nil
 	return rt, nil
@@ -133,9 +150,15 @@ func (rt *Runtime) Info() Info { return rt.info }
 // Heap returns the runtime's code heap.
 func (rt *Runtime) Heap() *Heap { return rt.heap }
 
-// Close unmaps the code heap. No function of the runtime may run or be
-// called afterwards.
-func (rt *Runtime) Close() error { return rt.heap.Close() }
+// Close unmaps the code heap (and finishes the jitdump file). No function
+// of the runtime may run or be called afterwards.
+func (rt *Runtime) Close() error {
+	err := rt.heap.Close()
+	if rt.dump != nil {
+		err = errors.Join(err, rt.dump.close())
+	}
+	return err
+}
 
 // LockWrites takes the runtime's writer lock. Every store into the code
 // heap's machine code (patch protocols, the traps of a closed program)
@@ -166,7 +189,7 @@ func (rt *Runtime) Load(p *jasm.Program) (*Program, error) {
 	if !rt.info.CanExecute {
 		return nil, ErrUnsupported
 	}
-	code, err := Compile(p, CompileOptions{Arch: rt.info.Arch, PConst: rt.opts.PConst})
+	code, err := Compile(p, CompileOptions{Arch: rt.info.Arch, PConst: rt.opts.PConst, Lines: rt.dump != nil})
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +231,9 @@ func (rt *Runtime) load(code *Code) (*Program, error) {
 		fn := &Func{prog: prog, index: i, name: f.Name, params: f.Params, entry: blk.Addr(code.Entries[i])}
 		fn.intr.Store(new(uint64))
 		prog.funcs[i] = fn
+	}
+	if rt.dump != nil {
+		rt.dump.load(prog)
 	}
 	return prog, nil
 }

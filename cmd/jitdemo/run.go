@@ -19,7 +19,7 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "compile a jasm program and run it (or interpret it with --interp)",
-		usage:   "run [--interp] [--entry NAME] FILE [ARGS...]  |  run --workload NAME [--duration D] [--threads N] [--json]",
+		usage:   "run [--interp] [--entry NAME] [--perf] FILE [ARGS...]  |  run --workload NAME [--duration D] [--threads N] [--json]",
 		details: `
 Runs the entry function (main unless --entry names another, or the program
 sets one) with ARGS as signed 64-bit integers (decimal or 0x hex) and prints
@@ -27,6 +27,13 @@ the value it returns on one line. A runtime error (division by zero, stack
 overflow, interrupted) goes to stderr with exit status 1; a program that does
 not parse or verify, to stderr as file:line:col: message with exit status 2.
 See docs/jasm.md for the language.
+
+With --perf it writes a jitdump file (jit-PID.dump in --perf-dir, default the
+temporary directory) that names every JIT function and its jasm lines for
+perf; the path goes to stderr. Profile with:
+  perf record -k 1 -e cpu-clock jitdemo run --perf examples/fib.jasm 32
+  perf inject --jit -i perf.data -o perf.jit.data
+  perf report -i perf.jit.data
 
 With --workload NAME it runs a built-in workload instead: worker threads call
 a program from examples/ while its sites are patched live, and every result is
@@ -39,6 +46,8 @@ checked (violations must be 0; exit status 1 otherwise). Workloads:
 			interp := fs.Bool("interp", false, "run in the interpreter (the reference semantics) instead of machine code")
 			entry := fs.String("entry", "", "the function to run (default: the program's entry, main)")
 			workload := fs.String("workload", "", "run a built-in workload: "+strings.Join(workloadNames(), ", "))
+			perf := fs.Bool("perf", false, "write a jitdump file that names JIT code for perf (see above)")
+			perfDir := fs.String("perf-dir", "", "directory for the jitdump file (default: the temporary directory)")
 			var d demoFlags
 			d.declare(fs, 3*time.Second)
 			return func(args []string, stdout, stderr io.Writer) int {
@@ -58,13 +67,17 @@ checked (violations must be 0; exit status 1 otherwise). Workloads:
 				if len(args) == 0 {
 					return usageError(stderr, "run", "missing FILE (or --workload NAME)")
 				}
-				return runFile(args[0], args[1:], *interp, *entry, stdout, stderr)
+				if *perf && *interp {
+					return usageError(stderr, "run", "--perf profiles machine code: it does not go with --interp")
+				}
+				dump := jit.Options{JITDump: *perf, JITDumpDir: *perfDir}
+				return runFile(args[0], args[1:], *interp, *entry, dump, stdout, stderr)
 			}
 		},
 	})
 }
 
-func runFile(file string, argText []string, interp bool, entry string, stdout, stderr io.Writer) int {
+func runFile(file string, argText []string, interp bool, entry string, opts jit.Options, stdout, stderr io.Writer) int {
 	args := make([]int64, len(argText))
 	for i, s := range argText {
 		v, err := strconv.ParseInt(s, 0, 64)
@@ -106,12 +119,15 @@ func runFile(file string, argText []string, interp bool, entry string, stdout, s
 			return runtimeError(stderr, err)
 		}
 	} else {
-		rt, err := jit.New(jit.Options{})
+		rt, err := jit.New(opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
 			return 1
 		}
 		defer rt.Close()
+		if path := rt.Info().JITDump; path != "" {
+			fmt.Fprintf(stderr, "jitdemo run: jitdump for perf: %s\n", path)
+		}
 		p, err := rt.Load(prog)
 		if err != nil {
 			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
