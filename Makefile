@@ -1,10 +1,10 @@
 # syncore — build and test on amd64 (native) and ppc64le (emulated with qemu-user).
 #
 #   make test            vet + native tests (-race where cgo is available) + ppc64le tests under qemu
-#   make test-native     native tests only
+#   make test-native     native tests only (and, on linux/amd64, the pure packages' tests for 386)
 #   make test-ppc64le    ppc64le tests only, under qemu-ppc64le-static (installed when missing and root)
 #   make fuzz            long fuzzing runs (FUZZTIME=2m per target); make test runs each for FUZZTIME_SHORT
-#   make vet             go vet for both ISAs, and gofmt
+#   make vet             go vet for both ISAs, cross-builds for other platforms, and gofmt
 #   make stress          jitdemo stress natively (STRESS_FLAGS="--duration 10s --threads 8")
 #   make stress-ppc64le  the same cross-built for ppc64le and run under qemu (emulated)
 #   make bench           the benchmark module (bench/) against wazero, cgo and Go: -count 6, benchstat
@@ -24,15 +24,32 @@ all: test
 
 test: vet test-native fuzz-short test-ppc64le
 
+# Every platform builds: codegen, jit/jasm and compiling/listing code (jitdemo disasm) are pure Go;
+# running machine code needs linux/amd64 or linux/ppc64le, and elsewhere jit.New returns an error
+# matching jit.ErrUnsupported. CROSS_VET also type-checks the tests there.
+CROSS_BUILD ?= darwin/arm64 windows/amd64 freebsd/amd64 linux/arm64 linux/386
+CROSS_VET   ?= darwin/arm64 windows/amd64
+
 vet:
-	@echo "== vet (amd64, ppc64le) and gofmt"
+	@echo "== vet (amd64, ppc64le, $(CROSS_VET)), build ($(CROSS_BUILD)) and gofmt"
 	$(GO) vet ./...
 	GOARCH=ppc64le $(GO) vet ./...
+	@set -e; for t in $(CROSS_VET); do \
+		echo "GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./..."; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; done
+	@set -e; for t in $(CROSS_BUILD); do \
+		echo "GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./..."; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./...; done
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 test-native: perf
 	@echo "== native tests ($$($(GO) env GOARCH)) $(if $(RACE),with -race,WITHOUT -race: cgo or gcc unavailable)"
 	@.ci/gotest "$$($(GO) env GOARCH) (native)" $(LOGDIR)/native.log $(RACE) -count=1 -timeout 10m ./...
+	@# The pure packages' tests where int is 32 bits and no JIT runs (386 binaries run on an amd64
+	@# kernel), and the runtime's refusal there (jit.ErrUnsupported).
+	@if [ "$$($(GO) env GOHOSTOS)/$$($(GO) env GOHOSTARCH)" = linux/amd64 ]; then \
+		echo "== linux/386 tests: codegen, jit/jasm, and jit's unsupported-platform contract"; \
+		CGO_ENABLED=0 GOARCH=386 $(GO) test -count=1 ./codegen/... ./jit/jasm/... && \
+		CGO_ENABLED=0 GOARCH=386 $(GO) test -count=1 -run Unsupported ./jit/; \
+	fi
 
 test-ppc64le: qemu
 	@echo "== ppc64le tests (emulated with $(QEMU_PPC64LE))"

@@ -1,3 +1,5 @@
+//go:build linux
+
 package jit
 
 // jitcall calls machine code at fn on the JIT stack described by c; see
@@ -11,5 +13,7 @@ func jitcall(fn uintptr, c *callCtx)
 //go:noescape
 func jitresume(c *callCtx)
 
-// canExecute reports that this GOARCH can run the code syncore emits.
+// canExecute reports that this platform can run the code syncore emits
+// (the trampolines are built for Linux only: the runtime maps its memory with
+// Linux calls, mem_linux.go).
 const canExecute = true

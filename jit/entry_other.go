@@ -1,13 +1,14 @@
-//go:build !amd64 && !ppc64le
+//go:build !linux || !(amd64 || ppc64le)
 
 package jit
 
-// jitcall is never called on this GOARCH: canExecute is false and every
+// jitcall is never called on this platform: canExecute is false and every
 // path that would run machine code returns ErrUnsupported first.
-func jitcall(fn uintptr, c *callCtx) { panic("BUG: jitcall on a GOARCH without a trampoline") }
+func jitcall(fn uintptr, c *callCtx) { panic("BUG: jitcall on a platform without a trampoline") }
 
-func jitresume(c *callCtx) { panic("BUG: jitresume on a GOARCH without a trampoline") }
+func jitresume(c *callCtx) { panic("BUG: jitresume on a platform without a trampoline") }
 
-// canExecute reports that syncore cannot run machine code on this GOARCH
-// (it can still compile for amd64 and ppc64le here).
+// canExecute reports that syncore cannot run machine code here: it needs
+// Linux on amd64 or ppc64le (it can still compile and list code for both ISAs
+// here).
 const canExecute = false

@@ -4,12 +4,11 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // HeapMode is how the code heap maps its memory.
@@ -103,7 +102,7 @@ func newHeap(opts HeapOptions, mode HeapMode) *Heap {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = 256 << 20
 	}
-	pg := unix.Getpagesize()
+	pg := os.Getpagesize()
 	opts.ChunkBytes = (opts.ChunkBytes + pg - 1) &^ (pg - 1)
 	return &Heap{opts: opts, mode: mode}
 }
@@ -159,7 +158,7 @@ func (h *Heap) alloc(n int) (Block, bool, error) {
 	}
 	csize := h.opts.ChunkBytes
 	if size > csize {
-		pg := unix.Getpagesize()
+		pg := os.Getpagesize()
 		csize = (size + pg - 1) &^ (pg - 1)
 	}
 	if h.total+csize > h.opts.MaxBytes {
@@ -249,49 +248,6 @@ func (h *Heap) Close() error {
 		errs = append(errs, c.unmap())
 	}
 	h.chunks = nil
-	return errors.Join(errs...)
-}
-
-func mapChunk(size int, mode HeapMode) (*chunk, error) {
-	if mode == HeapRWX {
-		m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-		if err != nil {
-			return nil, fmt.Errorf("jit: code heap: mmap RWX %d bytes: %w", size, err)
-		}
-		return &chunk{fd: -1, rw: m, rx: m}, nil
-	}
-	fd, err := unix.MemfdCreate("syncore-jit", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("jit: code heap: memfd_create: %w", err)
-	}
-	c := &chunk{fd: fd}
-	if err := unix.Ftruncate(fd, int64(size)); err != nil {
-		c.unmap()
-		return nil, fmt.Errorf("jit: code heap: ftruncate memfd to %d: %w", size, err)
-	}
-	if c.rw, err = unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED); err != nil {
-		c.unmap()
-		return nil, fmt.Errorf("jit: code heap: mmap RW view: %w", err)
-	}
-	if c.rx, err = unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_SHARED); err != nil {
-		c.unmap()
-		return nil, fmt.Errorf("jit: code heap: mmap RX view: %w", err)
-	}
-	return c, nil
-}
-
-func (c *chunk) unmap() error {
-	var errs []error
-	if c.rw != nil {
-		errs = append(errs, unix.Munmap(c.rw))
-	}
-	if c.rx != nil && c.fd >= 0 {
-		errs = append(errs, unix.Munmap(c.rx))
-	}
-	if c.fd >= 0 {
-		errs = append(errs, unix.Close(c.fd))
-	}
-	c.rw, c.rx, c.fd = nil, nil, -1
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,29 @@ import (
 	"strings"
 )
 
+// Supported reports whether this process can run the machine code syncore
+// emits: nil on linux/amd64 and linux/ppc64le, else an error matching
+// [ErrUnsupported] that names this platform. [New] fails with it where it is
+// not nil. Compiling and listing code for either ISA ([Compile],
+// [Code.WriteListing]) needs no support and works on every platform.
+func Supported() error {
+	if canExecute {
+		return nil
+	}
+	return hostError{}
+}
+
+// hostError is Supported's error: ErrUnsupported, in words that name the
+// platform (ErrUnsupported's own text speaks of GOARCH alone).
+type hostError struct{}
+
+func (hostError) Error() string {
+	return "jit: running machine code needs linux/amd64 or linux/ppc64le; this is " +
+		runtime.GOOS + "/" + runtime.GOARCH + " (compiling and listing code for either ISA works here)"
+}
+
+func (hostError) Unwrap() error { return ErrUnsupported }
+
 // kernelArchFor maps GOARCH to the machine names the kernel uses for it.
 var kernelArchFor = map[string][]string{
 	"amd64": {"x86_64"}, "386": {"i386", "i686", "x86_64"}, "arm64": {"aarch64"},

@@ -10,7 +10,7 @@ import (
 // the RW view of a dual-mapped heap, then patched there, was executed as
 // written through the RX view.
 type ProbeResult struct {
-	Ran      bool   // the probe ran (false when this GOARCH cannot execute code)
+	Ran      bool   // the probe ran
 	Coherent bool   // the patched code was seen through the RX view
 	Detail   string // what happened, in words
 }
@@ -31,8 +31,8 @@ func probeCode(v uint16) []byte {
 // view, patches it in place, and runs it again. With patched == false the
 // second run is skipped (used to report the stale result in tests).
 func probeHeap(h *Heap, pool *stackPool) (ProbeResult, error) {
-	if !canExecute {
-		return ProbeResult{Detail: "this GOARCH cannot execute JIT code"}, nil
+	if err := Supported(); err != nil {
+		return ProbeResult{Detail: err.Error()}, err
 	}
 	b, err := h.Alloc(16)
 	if err != nil {

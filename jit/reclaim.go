@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/syncore/syncore/membarrier"
 )
@@ -166,8 +165,8 @@ func (r *readers) mark() (*uint64, error) {
 		r.free = r.free[:n-1]
 		return m, nil
 	}
-	pg := unix.Getpagesize()
-	page, err := unix.Mmap(-1, 0, pg, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	pg := os.Getpagesize()
+	page, err := mapData(pg)
 	if err != nil {
 		return nil, fmt.Errorf("jit: map a page of entry marks: %w", err)
 	}

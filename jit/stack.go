@@ -1,12 +1,10 @@
 package jit
 
 import (
-	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // jitStack is an mmap'd stack for machine code: a guard page (PROT_NONE) at
@@ -20,26 +18,21 @@ type jitStack struct {
 }
 
 func newJITStack(budget int, rd *readers) (*jitStack, error) {
-	pg := unix.Getpagesize()
+	pg := os.Getpagesize()
 	size := (budget+pg-1)&^(pg-1) + 2*pg // guard page + one page of slack
-	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK)
+	mem, err := mapStack(size, pg)
 	if err != nil {
-		return nil, fmt.Errorf("jit: mmap a %d-byte JIT stack: %w", size, err)
-	}
-	if err := unix.Mprotect(mem[:pg], unix.PROT_NONE); err != nil {
-		unix.Munmap(mem)
-		return nil, fmt.Errorf("jit: guard page for the JIT stack: %w", err)
+		return nil, err
 	}
 	top := (uintptr(unsafe.Pointer(&mem[0])) + uintptr(size)) &^ 15
 	mark, err := rd.mark()
 	if err != nil {
-		unix.Munmap(mem)
+		unmap(mem)
 		return nil, err
 	}
 	s := &jitStack{mem: mem, top: top, limit: top - uintptr(budget), mark: mark}
 	runtime.AddCleanup(s, func(g stackGone) {
-		unix.Munmap(g.mem)
+		unmap(g.mem)
 		g.rd.release(g.mark)
 	}, stackGone{mem, mark, rd})
 	return s, nil

@@ -3,13 +3,12 @@ package membarrier
 import (
 	"errors"
 	"fmt"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // Sentinel errors. Every error this package returns is an [*Error] that
 // matches one of them with errors.Is, and also matches its errno (e.g.
-// errors.Is(err, unix.EPERM)) when the kernel gave one.
+// errors.Is(err, syscall.EPERM), which is unix.EPERM) when the kernel gave one.
 var (
 	// ErrNotRegistered: a private expedited barrier was issued before the
 	// process registered for it (EPERM).
@@ -29,13 +28,13 @@ var (
 
 // Error describes a failed membarrier call.
 type Error struct {
-	Op    string     // "query", "registrations", "register" or "barrier"
-	Cmd   Cmd        // the command
-	Flags Flags      // the flags argument
-	CPU   int        // the cpu_id argument when Flags has FlagCPU
-	Errno unix.Errno // the kernel's errno; 0 when no system call was made
-	Kind  error      // the sentinel: ErrNotRegistered, ErrUnsupported, ErrDenied, ErrInvalidCmd, or the errno itself when unexpected
-	Why   string     // a plain-words explanation of the likely cause
+	Op    string        // "query", "registrations", "register" or "barrier"
+	Cmd   Cmd           // the command
+	Flags Flags         // the flags argument
+	CPU   int           // the cpu_id argument when Flags has FlagCPU
+	Errno syscall.Errno // the kernel's errno; 0 when no system call was made
+	Kind  error         // the sentinel: ErrNotRegistered, ErrUnsupported, ErrDenied, ErrInvalidCmd, or the errno itself when unexpected
+	Why   string        // a plain-words explanation of the likely cause
 }
 
 func (e *Error) Error() string {
@@ -44,7 +43,7 @@ func (e *Error) Error() string {
 		s += ": " + e.Why
 	}
 	if e.Errno != 0 {
-		s += fmt.Sprintf(" (%s)", unix.ErrnoName(e.Errno))
+		s += fmt.Sprintf(" (%s)", errnoName(e.Errno))
 	}
 	return s
 }
@@ -59,10 +58,10 @@ func (e *Error) Unwrap() []error {
 
 // classify turns the kernel's errno for (op, cmd, flags) into an *Error whose
 // Why says what most likely went wrong.
-func classify(op string, cmd Cmd, flags Flags, cpu int, errno unix.Errno) *Error {
+func classify(op string, cmd Cmd, flags Flags, cpu int, errno syscall.Errno) *Error {
 	e := &Error{Op: op, Cmd: cmd, Flags: flags, CPU: cpu, Errno: errno}
 	switch errno {
-	case unix.EPERM:
+	case syscall.EPERM:
 		if reg, ok := cmd.Registration(); ok {
 			e.Kind = ErrNotRegistered
 			e.Why = fmt.Sprintf("register once with %s first", reg.Name())
@@ -70,7 +69,7 @@ func classify(op string, cmd Cmd, flags Flags, cpu int, errno unix.Errno) *Error
 			e.Kind = ErrDenied
 			e.Why = "refused by the kernel; a seccomp filter is the usual cause"
 		}
-	case unix.EINVAL:
+	case syscall.EINVAL:
 		e.Kind = ErrUnsupported
 		switch {
 		case flags&^FlagCPU != 0 || (flags != 0 && cmd != CmdPrivateExpeditedRseq):
@@ -86,7 +85,7 @@ func classify(op string, cmd Cmd, flags Flags, cpu int, errno unix.Errno) *Error
 		default:
 			e.Why = "this kernel does not support the command (see Query)"
 		}
-	case unix.ENOSYS:
+	case syscall.ENOSYS:
 		e.Kind = ErrUnsupported
 		e.Why = "no membarrier system call: a kernel without CONFIG_MEMBARRIER, or a seccomp filter (as in some containers) that hides it"
 	default:

@@ -9,8 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/syncore/syncore/membarrier"
 )
 
@@ -111,7 +109,7 @@ func NewMProtect() (*MProtect, error) { return newMProtect(runtime.GOARCH) }
 // newMProtect is NewMProtect for a barrier whose Serialising describes
 // goarch (tests select the strategy as another GOARCH would).
 func newMProtect(goarch string) (*MProtect, error) {
-	page, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	page, err := mapPage()
 	if err != nil {
 		return nil, fmt.Errorf("%w: mprotect: map a page: %w", ErrBarrier, err)
 	}
@@ -144,10 +142,10 @@ func (m *MProtect) Sync() error {
 	// The write makes the PTE present and dirty, so taking away write
 	// permission requires a shootdown.
 	atomic.AddUint32((*uint32)(unsafe.Pointer(&m.page[0])), 1)
-	if err := unix.Mprotect(m.page, unix.PROT_READ); err != nil {
+	if err := protect(m.page, false); err != nil {
 		return fmt.Errorf("patch: mprotect barrier: %w", err)
 	}
-	if err := unix.Mprotect(m.page, unix.PROT_READ|unix.PROT_WRITE); err != nil {
+	if err := protect(m.page, true); err != nil {
 		return fmt.Errorf("patch: mprotect barrier: %w", err)
 	}
 	return nil

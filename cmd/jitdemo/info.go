@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/membarrier"
 	"github.com/syncore/syncore/patch"
@@ -102,11 +100,7 @@ const syncCoreSamples = 101
 
 func gatherInfo() *infoReport {
 	r := &infoReport{GOARCH: runtime.GOARCH, GOOS: runtime.GOOS, CPUs: runtime.NumCPU()}
-	var u unix.Utsname
-	if err := unix.Uname(&u); err == nil {
-		r.Kernel = unix.ByteSliceToString(u.Release[:])
-		r.Machine = unix.ByteSliceToString(u.Machine[:])
-	}
+	r.Kernel, r.Machine = uname()
 	// qemu-user rewrites uname's machine; /proc/sys/kernel/arch is the kernel's own.
 	r.KernelArch = jit.KernelArch()
 	if r.KernelArch == "" {
@@ -183,7 +177,11 @@ func (r *infoReport) writeText(w io.Writer) {
 		return s.Mask + wrap(s.Commands, 25, 78)
 	}
 	row("GOARCH", arch)
-	row("kernel", fmt.Sprintf("Linux %s (%s), %d CPUs", r.Kernel, r.KernelArch, r.CPUs))
+	if r.GOOS == "linux" {
+		row("kernel", fmt.Sprintf("Linux %s (%s), %d CPUs", r.Kernel, r.KernelArch, r.CPUs))
+	} else {
+		row("OS", fmt.Sprintf("%s, %d CPUs (membarrier and the JIT runtime need Linux)", r.GOOS, r.CPUs))
+	}
 	row("membarrier supported", set(r.Supported, r.SupportedErr))
 	row("registrations before", set(r.Before, r.RegistrationsErr))
 	if r.RegisterErr != "" {
