@@ -1,6 +1,7 @@
 package codegen_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,7 +26,7 @@ func (toyArch) HasLong(r codegen.Ref) bool { return !r.Long }
 func (a toyArch) Reaches(r codegen.Ref, from, to int) bool {
 	d := to - (from + a.RefSize(r))
 	if r.Long {
-		return d >= -1<<31 && d < 1<<31
+		return d >= math.MinInt32 && d <= math.MaxInt32
 	}
 	return d >= -128 && d <= 127
 }

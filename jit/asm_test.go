@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || ppc64le)
+
 package jit_test
 
 import (

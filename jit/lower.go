@@ -20,13 +20,14 @@ const (
 	ArchPPC64LE Arch = "ppc64le"
 )
 
-// HostArch returns the host's Arch and whether syncore can run code on it.
+// HostArch returns the host's Arch and whether syncore can run code on it
+// (Linux only: see Supported).
 func HostArch() (Arch, bool) {
 	switch runtime.GOARCH {
 	case "amd64":
-		return ArchAMD64, true
+		return ArchAMD64, canExecute
 	case "ppc64le":
-		return ArchPPC64LE, true
+		return ArchPPC64LE, canExecute
 	}
 	return Arch(runtime.GOARCH), false
 }

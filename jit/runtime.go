@@ -81,6 +81,9 @@ type Runtime struct {
 // falls back to an RWX mapping when code written through the RW view is not
 // executed through the RX view.
 func New(opts Options) (*Runtime, error) {
+	if err := Supported(); err != nil {
+		return nil, err
+	}
 	if opts.StackBytes <= 0 {
 		opts.StackBytes = jasm.DefaultStackBytes
 	}

@@ -23,11 +23,11 @@ var supportedHost = runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || run
 // with an error matching jit.ErrUnsupported that names the platform.
 func TestUnsupportedHostIsRefused(t *testing.T) {
 	err := jit.Supported()
-	rt, newErr := jit.New(jit.Options{})
-	if rt != nil {
-		defer rt.Close()
-	}
 	if supportedHost {
+		rt, newErr := jit.New(jit.Options{})
+		if rt != nil {
+			defer rt.Close()
+		}
 		if err != nil {
 			t.Fatalf("Supported on %s/%s: %v, want nil", runtime.GOOS, runtime.GOARCH, err)
 		}
@@ -43,8 +43,17 @@ func TestUnsupportedHostIsRefused(t *testing.T) {
 	if !errors.Is(err, jit.ErrUnsupported) || !strings.Contains(err.Error(), platform) {
 		t.Errorf("Supported on %s: %v, want an error matching ErrUnsupported that names %s", platform, err, platform)
 	}
-	if !errors.Is(newErr, jit.ErrUnsupported) {
-		t.Errorf("New on %s: got runtime %v, error %v; want an error matching ErrUnsupported", platform, rt != nil, newErr)
+	for _, mode := range []jit.HeapMode{jit.HeapAuto, jit.HeapDual, jit.HeapRWX} {
+		rt, err := jit.New(jit.Options{Heap: jit.HeapOptions{Mode: mode}})
+		if rt != nil {
+			rt.Close()
+		}
+		if !errors.Is(err, jit.ErrUnsupported) {
+			t.Errorf("New with heap %v on %s: got runtime %v, error %v; want an error matching ErrUnsupported", mode, platform, rt != nil, err)
+		}
+	}
+	if _, ok := jit.HostArch(); ok {
+		t.Errorf("HostArch on %s says it can execute", platform)
 	}
 }
 

@@ -289,7 +289,7 @@ func TestFailedBarrierLeavesSiteParked(t *testing.T) {
 		assert.ErrorIs(t, err, jasm.ErrInterrupted, "a parked thread polls")
 	} else {
 		assert.False(t, k.Parked())
-		assert.EqualValues(t, 0x1111111111111111, k.Value(), "one phase: the new word is in place")
+		assert.EqualValues(t, int64(0x1111111111111111), k.Value(), "one phase: the new word is in place")
 	}
 	fb.healed = true
 	require.NoError(t, k.SetConst(5))
@@ -327,8 +327,8 @@ func TestTwoHandlesOneSiteInOneBatch(t *testing.T) {
 			}
 			assert.Equal(t, one, stores, "one site's stores, not one per handle")
 			if name == "k" {
-				assert.EqualValues(t, 0x0b0b0b0b0b0b0b0b, call(t, prog, "konst"))
-				assert.EqualValues(t, 0x0b0b0b0b0b0b0b0b, h1.Value(), "handles share the state")
+				assert.EqualValues(t, int64(0x0b0b0b0b0b0b0b0b), call(t, prog, "konst"))
+				assert.EqualValues(t, int64(0x0b0b0b0b0b0b0b0b), h1.Value(), "handles share the state")
 			} else {
 				assert.EqualValues(t, 20, call(t, prog, "guarded"))
 				assert.EqualValues(t, 1, h1.Value())

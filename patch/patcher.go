@@ -157,6 +157,9 @@ func cellOf(prog *jit.Program, i int) *cell {
 
 // New returns a patcher for rt's programs.
 func New(rt *jit.Runtime, opts Options) (*Patcher, error) {
+	if err := jit.Supported(); err != nil {
+		return nil, fmt.Errorf("patch: %w", err)
+	}
 	if rt == nil {
 		return nil, errors.New("patch: New needs a jit.Runtime")
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/sys/unix"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -291,12 +290,10 @@ func batchBenchProgram(n int) string {
 
 func benchMachineInfo() benchMachine {
 	m := benchMachine{GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), KernelArch: jit.KernelArch(), Emulated: jit.Emulated()}
-	var u unix.Utsname
-	if err := unix.Uname(&u); err == nil {
-		m.Kernel = unix.ByteSliceToString(u.Release[:])
-		if m.KernelArch == "" {
-			m.KernelArch = unix.ByteSliceToString(u.Machine[:])
-		}
+	var machine string
+	m.Kernel, machine = uname()
+	if m.KernelArch == "" {
+		m.KernelArch = machine
 	}
 	return m
 }

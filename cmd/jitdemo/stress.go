@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/patch"
 	"github.com/syncore/syncore/patch/stress"
@@ -117,8 +115,7 @@ func isTerminal(w io.Writer) bool {
 	if !ok {
 		return false
 	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	return isTTY(f.Fd())
 }
 
 func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
