@@ -35,10 +35,9 @@ const (
 
 type amd64Lowerer struct {
 	lowerState
-	a        *x86.Asm
-	f        *jasm.Func
-	slots    []codegen.Label // data slots of pconst sites, by site index
-	deferred []func()        // out-of-line code of the current function
+	a     *x86.Asm
+	f     *jasm.Func
+	slots []codegen.Label // data slots of pconst sites, by site index
 }
 
 func newAMD64Lowerer(p *jasm.Program, opts CompileOptions) *amd64Lowerer {
@@ -118,18 +117,6 @@ func (l *amd64Lowerer) exitIf(cc x86.Cond, exit codegen.Label) {
 	})
 }
 
-// deferHere adds out-of-line code that runs as if compiled at the current
-// instruction (its checks report that instruction).
-func (l *amd64Lowerer) deferHere(fn func()) {
-	at := l.at
-	l.deferred = append(l.deferred, func() {
-		saved := l.at
-		l.at = at
-		fn()
-		l.at = saved
-	})
-}
-
 func (l *amd64Lowerer) begin(fi int, f *jasm.Func) {
 	a := l.a
 	l.flushDeferred()
@@ -161,13 +148,6 @@ func (l *amd64Lowerer) begin(fi int, f *jasm.Func) {
 	if callsOut(f) {
 		l.poll() // so recursion without loops stays interruptible
 	}
-}
-
-func (l *amd64Lowerer) flushDeferred() {
-	for i := 0; i < len(l.deferred); i++ { // a stub may defer more (its poll's yield stub)
-		l.deferred[i]()
-	}
-	l.deferred = l.deferred[:0]
 }
 
 var amd64SetCond = map[jasm.Op]x86.Cond{

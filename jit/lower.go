@@ -163,8 +163,30 @@ type lowerState struct {
 	interrupt  codegen.Label
 	yield      codegen.Label // saves the live state and returns exitYield
 
-	at    place      // the instruction being compiled
-	lines []lineMark // Code.Lines before the offsets are known
+	at       place      // the instruction being compiled
+	lines    []lineMark // Code.Lines before the offsets are known
+	deferred []func()   // out-of-line code of the current function
+}
+
+// deferHere adds out-of-line code that is emitted after the current
+// function and runs as if compiled at the current instruction (its checks
+// report that instruction).
+func (s *lowerState) deferHere(fn func()) {
+	at := s.at
+	s.deferred = append(s.deferred, func() {
+		saved := s.at
+		s.at = at
+		fn()
+		s.at = saved
+	})
+}
+
+// flushDeferred emits the out-of-line code deferred so far.
+func (s *lowerState) flushDeferred() {
+	for i := 0; i < len(s.deferred); i++ { // a stub may defer more (its poll's yield stub)
+		s.deferred[i]()
+	}
+	s.deferred = s.deferred[:0]
 }
 
 // place is a jasm instruction: function and instruction index (-1: the

@@ -33,12 +33,11 @@ const (
 
 type ppc64Lowerer struct {
 	lowerState
-	a        *ppc.Asm
-	f        *jasm.Func
-	frame    int64
-	start    codegen.Label   // offset 0 of the blob: the anchor of data slots (callCtx.base)
-	slots    []codegen.Label // data slots of pconst sites, by site index
-	deferred []func()
+	a     *ppc.Asm
+	f     *jasm.Func
+	frame int64
+	start codegen.Label   // offset 0 of the blob: the anchor of data slots (callCtx.base)
+	slots []codegen.Label // data slots of pconst sites, by site index
 }
 
 func newPPC64Lowerer(p *jasm.Program, opts CompileOptions) *ppc64Lowerer {
@@ -111,18 +110,6 @@ func (l *ppc64Lowerer) exitIf(cond ppc.Cond, exit codegen.Label) {
 	})
 }
 
-// deferHere adds out-of-line code that runs as if compiled at the current
-// instruction (its checks report that instruction).
-func (l *ppc64Lowerer) deferHere(fn func()) {
-	at := l.at
-	l.deferred = append(l.deferred, func() {
-		saved := l.at
-		l.at = at
-		fn()
-		l.at = saved
-	})
-}
-
 func (l *ppc64Lowerer) begin(fi int, f *jasm.Func) {
 	a := l.a
 	l.flushDeferred()
@@ -149,13 +136,6 @@ func (l *ppc64Lowerer) begin(fi int, f *jasm.Func) {
 	if callsOut(f) {
 		l.poll() // so recursion without loops stays interruptible
 	}
-}
-
-func (l *ppc64Lowerer) flushDeferred() {
-	for i := 0; i < len(l.deferred); i++ { // a stub may defer more (its poll's yield stub)
-		l.deferred[i]()
-	}
-	l.deferred = l.deferred[:0]
 }
 
 // ppcSetCond maps a comparison to the CR0 condition that is true when the
