@@ -43,6 +43,7 @@ type amd64Lowerer struct {
 func newAMD64Lowerer(p *jasm.Program, opts CompileOptions) *amd64Lowerer {
 	l := &amd64Lowerer{a: x86.New()}
 	l.init(l.a.Buffer, p, opts)
+	l.emitExit = l.emitExitStub
 	l.slots = make([]codegen.Label, len(p.Sites))
 	return l
 }
@@ -108,13 +109,15 @@ func (l *amd64Lowerer) exitIf(cc x86.Cond, exit codegen.Label) {
 	a := l.a
 	stub := a.NewLabel()
 	a.Jcc(cc, stub)
-	at := l.at
-	l.deferred = append(l.deferred, func() {
-		a.Bind(stub)
-		l.lines = append(l.lines, lineMark{stub, at})
-		a.LeaRIP(x86.RBX, stub)
-		a.Jmp(exit)
-	})
+	l.exits = append(l.exits, exitStub{stub, exit, l.at})
+}
+
+// emitExitStub is exitIf's stub: lea rbx,[rip+stub]; jmp exit.
+func (l *amd64Lowerer) emitExitStub(st exitStub) {
+	l.a.Bind(st.l)
+	l.lines = append(l.lines, lineMark{st.l, st.at})
+	l.a.LeaRIP(x86.RBX, st.l)
+	l.a.Jmp(st.exit)
 }
 
 func (l *amd64Lowerer) begin(fi int, f *jasm.Func) {

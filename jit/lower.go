@@ -1,9 +1,11 @@
 package jit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 
 	"github.com/syncore/syncore/codegen"
@@ -166,6 +168,16 @@ type lowerState struct {
 	at       place      // the instruction being compiled
 	lines    []lineMark // Code.Lines before the offsets are known
 	deferred []func()   // out-of-line code of the current function
+	exits    []exitStub // out-of-line exit stubs of the current function
+	// emitExit emits one exit stub (per ISA): bind its label, record its
+	// line, leave through its exit stub.
+	emitExit func(exitStub)
+}
+
+// exitStub is a failing check's out-of-line stub (see exitIf per ISA).
+type exitStub struct {
+	l, exit codegen.Label
+	at      place
 }
 
 // deferHere adds out-of-line code that is emitted after the current
@@ -181,12 +193,17 @@ func (s *lowerState) deferHere(fn func()) {
 	})
 }
 
-// flushDeferred emits the out-of-line code deferred so far.
+// flushDeferred emits the out-of-line code deferred so far, then the exit
+// stubs (deferred code may add some).
 func (s *lowerState) flushDeferred() {
 	for i := 0; i < len(s.deferred); i++ { // a stub may defer more (its poll's yield stub)
 		s.deferred[i]()
 	}
 	s.deferred = s.deferred[:0]
+	for _, st := range s.exits {
+		s.emitExit(st)
+	}
+	s.exits = s.exits[:0]
 }
 
 // place is a jasm instruction: function and instruction index (-1: the
@@ -304,7 +321,7 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 	for i, m := range st.lines {
 		c.Lines[i] = Line{Offset: blob.Offset(m.l), Func: int(m.at.fn), Inst: int(m.at.inst)}
 	}
-	sort.SliceStable(c.Lines, func(i, j int) bool { return c.Lines[i].Offset < c.Lines[j].Offset })
+	slices.SortStableFunc(c.Lines, func(a, b Line) int { return cmp.Compare(a.Offset, b.Offset) })
 	for i, fl := range st.funcLabels {
 		c.Entries[i] = blob.Offset(fl)
 	}

@@ -43,6 +43,7 @@ type ppc64Lowerer struct {
 func newPPC64Lowerer(p *jasm.Program, opts CompileOptions) *ppc64Lowerer {
 	l := &ppc64Lowerer{a: ppc.New()}
 	l.init(l.a.Buffer, p, opts)
+	l.emitExit = l.emitExitStub
 	l.start = l.a.NewLabel()
 	l.a.Bind(l.start)
 	l.slots = make([]codegen.Label, len(p.Sites))
@@ -102,12 +103,14 @@ func (l *ppc64Lowerer) exitIf(cond ppc.Cond, exit codegen.Label) {
 	a := l.a
 	stub := a.NewLabel()
 	a.Bc(cond, stub)
-	at := l.at
-	l.deferred = append(l.deferred, func() {
-		a.Bind(stub)
-		l.lines = append(l.lines, lineMark{stub, at})
-		a.Bl(exit)
-	})
+	l.exits = append(l.exits, exitStub{stub, exit, l.at})
+}
+
+// emitExitStub is exitIf's stub: bl exit.
+func (l *ppc64Lowerer) emitExitStub(st exitStub) {
+	l.a.Bind(st.l)
+	l.lines = append(l.lines, lineMark{st.l, st.at})
+	l.a.Bl(st.exit)
 }
 
 func (l *ppc64Lowerer) begin(fi int, f *jasm.Func) {
