@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image/color"
@@ -75,6 +75,18 @@ For scripts:  jitdemo bench --json > bench.json`,
 						return usageError(stderr, "bench", "--plot %s: the chart is written as .png or .svg, not %q", *plotFile, ext)
 					}
 				}
+				if cfg.Plot != "" {
+					// Before measuring: a chart that cannot be written
+					// would throw the whole run away at the end.
+					if err := checkWritableDir(filepath.Dir(cfg.Plot)); err != nil {
+						msg := fmt.Sprintf("--plot %s: %v", cfg.Plot, err)
+						if *asJSON {
+							return jsonFail(stdout, 2, jsonError{Kind: errKindUsage, Message: msg})
+						}
+						fmt.Fprintf(stderr, "jitdemo bench: %s\n", msg)
+						return 2
+					}
+				}
 				if *samples < 0 {
 					return usageError(stderr, "bench", "--samples must be positive")
 				}
@@ -98,8 +110,7 @@ For scripts:  jitdemo bench --json > bench.json`,
 					fmt.Fprint(stderr, "\r\033[K")
 				}
 				if err != nil {
-					fmt.Fprintf(stderr, "jitdemo bench: %v\n", err)
-					return 1
+					return commandFailed(*asJSON, stdout, stderr, "bench", 1, "%v", err)
 				}
 				if cfg.Plot != "" {
 					if err := plotBench(rep, cfg.Plot, cfg.PlotFormat); err != nil {
@@ -109,9 +120,7 @@ For scripts:  jitdemo bench --json > bench.json`,
 					}
 				}
 				if *asJSON {
-					enc := json.NewEncoder(stdout)
-					enc.SetIndent("", "  ")
-					if err := enc.Encode(rep); err != nil {
+					if err := writeJSON(stdout, rep); err != nil {
 						fmt.Fprintf(stderr, "jitdemo bench: %v\n", err)
 						return 1
 					}
@@ -161,6 +170,21 @@ func defaultBenchConfig(quick bool) benchConfig {
 	return c
 }
 
+// checkWritableDir reports whether a file can be created in dir, by
+// creating one and removing it.
+func checkWritableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".bench-check-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 func sortedUnique(s []int) []int {
 	slices.Sort(s)
 	return slices.Compact(s)
@@ -188,7 +212,8 @@ type benchMachine struct {
 	Kernel     string `json:"kernel"`      // release
 	KernelArch string `json:"kernel_arch"` // the kernel's own architecture
 	Emulated   bool   `json:"emulated"`    // GOARCH runs under emulation (qemu-user)
-	HeapMode   string `json:"heap_mode"`
+	HeapMode   string `json:"heap_mode"`   // "dual" or "rwx"
+	HeapReason string `json:"heap_reason"` // why (jit.Info.HeapReason)
 }
 
 func (m benchMachine) String() string {
@@ -236,14 +261,16 @@ type benchRow struct {
 type benchBatch struct {
 	Sites          int     `json:"sites"`
 	Samples        int     `json:"samples"`
-	MedianPerBatch int64   `json:"median_ns_per_batch"`
-	MedianPerSite  float64 `json:"median_ns_per_site"`
+	MedianPerBatch int64   `json:"median_ns"`   // one Batch.Commit
+	MedianPerSite  int64   `json:"per_site_ns"` // MedianPerBatch / Sites, rounded
 	BarriersPer    float64 `json:"barriers_per_batch"`
 	Bare           int64   `json:"bare_synccore_median_ns,omitempty"` // a bare SYNC_CORE after each batch
-	Ratio          float64 `json:"batch_ratio_to_bare,omitempty"`     // MedianPerBatch / Bare
+	Ratio          float64 `json:"ratio_to_bare,omitempty"`           // MedianPerBatch / Bare
 }
 
+// benchReport is what bench prints; as JSON, docs/schema/bench.json.
 type benchReport struct {
+	SchemaVersion int          `json:"schema_version"`
 	Machine       benchMachine `json:"machine"`
 	Quick         bool         `json:"quick"`
 	Samples       int          `json:"samples"`
@@ -251,7 +278,7 @@ type benchReport struct {
 	Workers       []int        `json:"workers"`
 	Bare          benchRow     `json:"bare_synccore"`
 	Strategies    []benchRow   `json:"strategies"`
-	BatchBarrier  string       `json:"batch_barrier"`
+	BatchBarrier  string       `json:"batch_barrier,omitempty"`
 	BatchReason   string       `json:"batch_barrier_reason,omitempty"`
 	Batches       []benchBatch `json:"batches"`
 	ElapsedNanos  int64        `json:"elapsed_ns"`
@@ -302,14 +329,14 @@ func benchMachineInfo() benchMachine {
 // measured; a figure that failed is in the report's Failures.
 func runBench(cfg benchConfig) (*benchReport, error) {
 	start := time.Now()
-	rep := &benchReport{Machine: benchMachineInfo(), Quick: cfg.Quick, Samples: cfg.Samples,
+	rep := &benchReport{SchemaVersion: schemaVersion, Machine: benchMachineInfo(), Quick: cfg.Quick, Samples: cfg.Samples,
 		GlobalSamples: cfg.GlobalSamples, Workers: cfg.Workers}
 	rt, err := jit.New(jit.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("jit runtime: %w", err)
 	}
 	defer rt.Close()
-	rep.Machine.HeapMode = rt.Info().HeapMode.String()
+	rep.Machine.HeapMode, rep.Machine.HeapReason = heapModeName(rt.Info().HeapMode), rt.Info().HeapReason
 	prog, err := rt.Compile("bench.jasm", []byte(benchProgram))
 	if err != nil {
 		return nil, fmt.Errorf("compile the bench program: %w", err)
@@ -531,7 +558,7 @@ func benchBatches(rep *benchReport, rt *jit.Runtime, cfg benchConfig) {
 			return
 		}
 		m := median(durs).Nanoseconds()
-		b := benchBatch{Sites: n, Samples: len(durs), MedianPerBatch: m, MedianPerSite: float64(m) / float64(n), BarriersPer: barriers}
+		b := benchBatch{Sites: n, Samples: len(durs), MedianPerBatch: m, MedianPerSite: int64(math.Round(float64(m) / float64(n))), BarriersPer: barriers}
 		if bare := median(bares).Nanoseconds(); bareOK && bare > 0 {
 			b.Bare, b.Ratio = bare, float64(m)/float64(bare)
 		}
@@ -580,7 +607,7 @@ func pad(s string, width int) string {
 }
 
 func (r *benchReport) writeText(w io.Writer) {
-	fmt.Fprintf(w, "syncore bench: %s, heap %s, %v\n", r.Machine, r.Machine.HeapMode, time.Duration(r.ElapsedNanos).Round(10*time.Millisecond))
+	fmt.Fprintf(w, "syncore bench: %s, heap %s, %v\n", r.Machine, heapModeText(r.Machine.HeapMode), time.Duration(r.ElapsedNanos).Round(10*time.Millisecond))
 	if r.Machine.Emulated {
 		fmt.Fprintln(w, "  (emulated: the figures are those of qemu-user, not of real hardware)")
 	}
@@ -629,7 +656,7 @@ func (r *benchReport) writeText(w io.Writer) {
 				ratio = fmtRatio(bt.Ratio)
 			}
 			fmt.Fprintf(w, "%8d %12s %12s %10.0f %s\n", bt.Sites, fmtNanos(float64(bt.MedianPerBatch)),
-				fmtNanos(bt.MedianPerSite), bt.BarriersPer, pad(ratio, 10))
+				fmtNanos(float64(bt.MedianPerSite)), bt.BarriersPer, pad(ratio, 10))
 		}
 	}
 	if r.Plot != "" {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,6 +26,7 @@ func TestBenchJSONAndPNG(t *testing.T) {
 	png := filepath.Join(t.TempDir(), "bench.png")
 	out, errOut, code := jitdemo(t, append(tinyBench, "--json", "--plot", png)...)
 	require.Equal(t, 0, code, "stderr: %s", errOut)
+	validJSON(t, jsonSchemas(t), "bench.json", out)
 	var rep benchReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 
@@ -194,4 +197,41 @@ func TestFmtNanos(t *testing.T) {
 	assert.Equal(t, "×1.00", fmtRatio(1))
 	assert.Equal(t, "×61.5", fmtRatio(61.49))
 	assert.Equal(t, "×1108", fmtRatio(1108.2))
+}
+
+// TestBenchPlotUnwritable: a chart that cannot be written is a mistake
+// found before anything is measured (a full run takes minutes): one line,
+// exit status 2, and as a JSON error with --json.
+func TestBenchPlotUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	for _, plot := range []string{
+		filepath.Join(file, "x.png"),           // the directory is a file (refused even to root)
+		filepath.Join(dir, "missing", "x.svg"), // no such directory
+	} {
+		var stdout, stderr bytes.Buffer
+		start := time.Now()
+		code := run([]string{"bench", "--plot", plot}, &stdout, &stderr)
+		assert.Less(t, time.Since(start), 5*time.Second, "refused before measuring")
+		assert.Equal(t, 2, code)
+		assert.Empty(t, stdout.String())
+		msg, ok := strings.CutPrefix(stderr.String(), "jitdemo bench: ")
+		require.True(t, ok, stderr.String())
+		msg, ok = strings.CutSuffix(msg, "\n")
+		require.True(t, ok && !strings.Contains(msg, "\n"), "one line: %q", stderr.String())
+		assert.Regexp(t, `^--plot `+regexp.QuoteMeta(plot)+`: cannot write in `+regexp.QuoteMeta(filepath.Dir(plot))+`: \S`, msg)
+
+		stdout.Reset()
+		stderr.Reset()
+		code = run([]string{"bench", "--json", "--plot", plot}, &stdout, &stderr)
+		assert.Equal(t, 2, code)
+		assert.Empty(t, stderr.String())
+		var doc jsonErrorDoc
+		require.NoError(t, json.Unmarshal(stdout.Bytes(), &doc), stdout.String())
+		assert.Equal(t, jsonErrorDoc{SchemaVersion: 1, Error: jsonError{Kind: "usage", Message: msg}}, doc)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "nothing written")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -73,11 +72,13 @@ func demoMain(args []string, stdout, stderr io.Writer) int {
 	return runWorkloadCmd(findWorkload("tiering"), d, stdout, stderr)
 }
 
-// workloadRuns is the JSON of one workload command: one run per code shape
+// workloadRuns is the JSON of one workload command (run --workload and the
+// default demo; docs/schema/workload.json): one run per code shape
 // (constants runs the data-slot and, on amd64, the code-patch form).
 type workloadRuns struct {
-	Workload string            `json:"workload"`
-	Runs     []*workloadReport `json:"runs"`
+	SchemaVersion int               `json:"schema_version"`
+	Workload      string            `json:"workload"`
+	Runs          []*workloadReport `json:"runs"`
 }
 
 func runWorkloadCmd(spec *workloadSpec, d demoFlags, stdout, stderr io.Writer) int {
@@ -88,7 +89,7 @@ func runWorkloadCmd(spec *workloadSpec, d demoFlags, stdout, stderr io.Writer) i
 		modes = append(modes, jit.PConstCode)
 	}
 	live := !d.asJSON && isTerminal(stdout)
-	out := workloadRuns{Workload: spec.name}
+	out := workloadRuns{SchemaVersion: schemaVersion, Workload: spec.name}
 	violations := uint64(0)
 	for _, mode := range modes {
 		dur := d.duration / time.Duration(len(modes))
@@ -108,8 +109,7 @@ func runWorkloadCmd(spec *workloadSpec, d demoFlags, stdout, stderr io.Writer) i
 			v.clear()
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "jitdemo: %s: %v\n", spec.name, err)
-			return 1
+			return commandFailed(d.asJSON, stdout, stderr, "", 1, "%s: %v", spec.name, err)
 		}
 		out.Runs = append(out.Runs, rep)
 		violations += rep.Violations
@@ -118,9 +118,10 @@ func runWorkloadCmd(spec *workloadSpec, d demoFlags, stdout, stderr io.Writer) i
 		}
 	}
 	if d.asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(out)
+		if err := writeJSON(stdout, out); err != nil {
+			fmt.Fprintf(stderr, "jitdemo: %s: %v\n", spec.name, err)
+			return 1
+		}
 	}
 	if violations > 0 {
 		return 1
@@ -190,11 +191,11 @@ func writeWorkloadSummary(w io.Writer, r *workloadReport) {
 		title += " (pconst in " + map[string]string{"data": "a data slot", "code": "code: movabs, self-loop protocol"}[r.PConst] + ")"
 	}
 	fmt.Fprintf(w, "jitdemo %s: %s\n", title, r.Summary)
-	fmt.Fprintf(w, "  %-11s %s, %d worker threads, %v, heap %s\n", "machine", arch, r.Threads, r.Elapsed.Round(time.Millisecond), r.HeapMode)
+	fmt.Fprintf(w, "  %-11s %s, %d worker threads, %v, heap %s\n", "machine", arch, r.Threads, r.Elapsed.Round(time.Millisecond), heapModeText(r.HeapMode))
 	fmt.Fprintf(w, "  %-11s %s (%s); protocol %s\n", "barrier", r.Barrier, r.BarrierReason, r.Protocol)
 	secs := r.Elapsed.Seconds()
 	for _, v := range r.Versions {
-		fmt.Fprintf(w, "  %-11s %-14s %9s calls  %9s calls/s while current (%.1fs)\n", "version", v.Name, human(v.Calls), human(uint64(v.Rate)), v.Time)
+		fmt.Fprintf(w, "  %-11s %-14s %9s calls  %9s calls/s while current (%.1fs)\n", "version", v.Name, human(v.Calls), human(uint64(v.Rate)), v.Time.Seconds())
 	}
 	fmt.Fprintf(w, "  %-11s %s calls (%s/s)\n", "total", human(r.Calls), human(uint64(float64(r.Calls)/max(secs, 1e-9))))
 	fmt.Fprintf(w, "  %-11s %d, latency p50 %v  p99 %v  max %v\n", "patches", r.Patches, r.Latency.P50, r.Latency.P99, r.Latency.Max)

@@ -25,10 +25,12 @@ func TestDefaultDemo(t *testing.T) {
 }
 
 func TestWorkloads(t *testing.T) {
+	schemas := jsonSchemas(t)
 	for _, name := range workloadNames() {
 		t.Run(name, func(t *testing.T) {
 			out, errOut, code := jitdemo(t, "run", "--workload", name, "--duration", "1s", "--json")
 			require.Equal(t, 0, code, "stderr: %s\n%s", errOut, out)
+			validJSON(t, schemas, "workload.json", out)
 			var runs workloadRuns
 			require.NoError(t, json.Unmarshal([]byte(out), &runs), out)
 			assert.Equal(t, name, runs.Workload)

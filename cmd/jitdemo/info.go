@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -34,9 +33,7 @@ report says "emulated". Exit status 1 when SYNC_CORE cannot be used here.`,
 				}
 				rep := gatherInfo()
 				if *asJSON {
-					enc := json.NewEncoder(stdout)
-					enc.SetIndent("", "  ")
-					if err := enc.Encode(rep); err != nil {
+					if err := writeJSON(stdout, rep); err != nil {
 						fmt.Fprintf(stderr, "jitdemo info: %v\n", err)
 						return 1
 					}
@@ -66,14 +63,16 @@ func setJSON(s membarrier.CmdSet) cmdSetJSON {
 	return cmdSetJSON{Mask: fmt.Sprintf("%#x", uint32(s)), Commands: names}
 }
 
+// infoReport is what info prints; as JSON, docs/schema/info.json.
 type infoReport struct {
-	GOARCH     string `json:"goarch"`
-	GOOS       string `json:"goos"`
-	CPUs       int    `json:"cpus"`
-	Kernel     string `json:"kernel"`      // release
-	Machine    string `json:"machine"`     // uname machine, as this process sees it
-	KernelArch string `json:"kernel_arch"` // the kernel's own architecture
-	Emulated   bool   `json:"emulated"`    // GOARCH differs from the kernel's architecture
+	SchemaVersion int    `json:"schema_version"`
+	GOARCH        string `json:"goarch"`
+	GOOS          string `json:"goos"`
+	CPUs          int    `json:"cpus"`
+	Kernel        string `json:"kernel"`      // release
+	Machine       string `json:"machine"`     // uname machine, as this process sees it
+	KernelArch    string `json:"kernel_arch"` // the kernel's own architecture
+	Emulated      bool   `json:"emulated"`    // GOARCH differs from the kernel's architecture
 
 	Supported        cmdSetJSON `json:"supported"`
 	SupportedErr     string     `json:"supported_error,omitempty"`
@@ -86,20 +85,23 @@ type infoReport struct {
 	SyncCoreNanos    int64      `json:"sync_core_median_ns,omitempty"` // median of syncCoreSamples barriers
 	SyncCoreErr      string     `json:"sync_core_error,omitempty"`
 
-	HeapMode      string `json:"heap_mode"`   // the code heap's mapping, after the coherence probe
-	HeapReason    string `json:"heap_reason"` // why (the probe's finding)
-	Barrier       string `json:"barrier"`     // the patcher's barrier strategy
-	BarrierReason string `json:"barrier_reason"`
+	// What the runtime and the patcher make of this machine: absent when
+	// the runtime cannot start (RuntimeErr), the barrier fields when the
+	// patcher cannot (BarrierErr).
+	HeapMode      string `json:"heap_mode,omitempty"`   // the code heap's mapping after the coherence probe: "dual" or "rwx"
+	HeapReason    string `json:"heap_reason,omitempty"` // why (the probe's finding)
+	Barrier       string `json:"barrier,omitempty"`     // the patcher's barrier strategy
+	BarrierReason string `json:"barrier_reason,omitempty"`
 	BarrierErr    string `json:"barrier_error,omitempty"`
-	Reclaim       string `json:"reclaim"` // how Program.Close orders the entry marks of running calls
-	Reuse         string `json:"reuse"`   // whether freed code memory is reused, after which barrier
+	Reclaim       string `json:"reclaim_reason,omitempty"` // how Program.Close orders the entry marks of running calls
+	Reuse         string `json:"reuse_reason,omitempty"`   // whether freed code memory is reused, after which barrier
 	RuntimeErr    string `json:"runtime_error,omitempty"`
 }
 
 const syncCoreSamples = 101
 
 func gatherInfo() *infoReport {
-	r := &infoReport{GOARCH: runtime.GOARCH, GOOS: runtime.GOOS, CPUs: runtime.NumCPU()}
+	r := &infoReport{SchemaVersion: schemaVersion, GOARCH: runtime.GOARCH, GOOS: runtime.GOOS, CPUs: runtime.NumCPU()}
 	r.Kernel, r.Machine = uname()
 	// qemu-user rewrites uname's machine; /proc/sys/kernel/arch is the kernel's own.
 	r.KernelArch = jit.KernelArch()
@@ -151,7 +153,7 @@ func gatherInfo() *infoReport {
 	}
 	defer rt.Close()
 	ji := rt.Info()
-	r.HeapMode, r.HeapReason = ji.HeapMode.String(), ji.HeapReason
+	r.HeapMode, r.HeapReason = heapModeName(ji.HeapMode), ji.HeapReason
 	r.Reclaim, r.Reuse = ji.Reclaim, ji.Reuse
 	if p, err := patch.New(rt, patch.Options{}); err != nil {
 		r.BarrierErr = err.Error()
@@ -199,7 +201,7 @@ func (r *infoReport) writeText(w io.Writer) {
 		row("jit runtime", "FAILED: "+r.RuntimeErr)
 		return
 	}
-	row("code heap", r.HeapMode)
+	row("code heap", heapModeText(r.HeapMode))
 	row("", r.HeapReason)
 	row("reclaiming code", r.Reclaim)
 	row("", r.Reuse)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -134,26 +133,38 @@ func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, "\r\033[K")
 	}
 	if errors.Is(err, stress.ErrConfig) {
-		return usageError(stderr, "stress", "%s", strings.TrimPrefix(err.Error(), stress.ErrConfig.Error()+": "))
+		msg := strings.TrimPrefix(err.Error(), stress.ErrConfig.Error()+": ")
+		if asJSON {
+			return jsonFail(stdout, exitUsage, jsonError{Kind: errKindConfig, Message: msg})
+		}
+		return usageError(stderr, "stress", "%s", msg)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "jitdemo stress: %v\n", err)
-		return exitFail
+		return commandFailed(asJSON, stdout, stderr, "stress", exitFail, "%v", err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		if err := writeJSON(stdout, stressJSON{SchemaVersion: schemaVersion, Report: rep}); err != nil {
+			fmt.Fprintf(stderr, "jitdemo stress: %v\n", err)
+			return exitFail
+		}
 	} else {
 		writeStressReport(stdout, rep)
 	}
 	return exitStatus(rep.Verdict)
 }
 
+// stressJSON is what stress --json prints (docs/schema/stress.json): the
+// report with the schema version.
+type stressJSON struct {
+	SchemaVersion int `json:"schema_version"`
+	*stress.Report
+}
+
 // Exit statuses of jitdemo stress (see its help text).
 const (
 	exitPass         = 0
 	exitFail         = 1
+	exitUsage        = 2
 	exitInconclusive = 3
 )
 
@@ -180,7 +191,7 @@ func writeStressReport(w io.Writer, r *stress.Report) {
 	}
 	fmt.Fprintf(w, "  arch       %s\n", arch)
 	if r.HeapMode != "" {
-		fmt.Fprintf(w, "  heap       %s\n", r.HeapMode)
+		fmt.Fprintf(w, "  heap       %s\n", heapModeText(r.HeapMode))
 	}
 	fmt.Fprintf(w, "  workers    %d threads, %d patcher(s), %v\n", c.Threads, c.Patchers, r.Elapsed.Round(time.Millisecond))
 	secs := r.Elapsed.Seconds()

@@ -21,6 +21,7 @@ func TestStressCommand(t *testing.T) {
 
 	out, errOut, code = jitdemo(t, "stress", "--protocol", "unsafe", "--barrier", "none", "--duration", "2s", "--json")
 	require.Equal(t, 1, code, "the negative control must be caught: %s\n%s", out, errOut)
+	validJSON(t, jsonSchemas(t), "stress.json", out) // a fail, with examples
 	var rep stress.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 	assert.Positive(t, rep.Violations.Total())
@@ -47,6 +48,7 @@ func TestStressWithoutEvidence(t *testing.T) {
 	out, errOut, code = jitdemo(t, "stress", "--site", "guard", "--threads", "2", "--duration", "300ms",
 		"--min-overlap", "1000000000000", "--json")
 	require.Equal(t, 3, code, "stderr: %s\nstdout: %s", errOut, out)
+	validJSON(t, jsonSchemas(t), "stress.json", out)
 	var rep stress.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 	assert.Zero(t, rep.Violations.Total())
@@ -99,6 +101,7 @@ func TestStressRetire(t *testing.T) {
 
 	out, errOut, code = jitdemo(t, "stress", "--site", "retire", "--reclaim", "unsafe", "--duration", "3s", "--threads", "2", "--json")
 	require.Equal(t, 1, code, "freeing code under running calls must be caught: %s\n%s", out, errOut)
+	validJSON(t, jsonSchemas(t), "stress.json", out) // often a crash: the report of a lost child
 	var rep stress.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 	assert.Positive(t, rep.Violations.Total())

@@ -200,14 +200,16 @@ func workloadNames() []string {
 	return n
 }
 
-// workloadReport is what a workload run prints (and --json encodes).
+// workloadReport is what a workload run prints (and --json encodes, as an
+// element of workloadRuns.Runs).
 type workloadReport struct {
 	Workload      string          `json:"workload"`
 	Summary       string          `json:"summary"`
 	Invariant     string          `json:"invariant"`
 	Arch          string          `json:"arch"`
 	Emulated      bool            `json:"emulated"`
-	HeapMode      string          `json:"heap_mode"`
+	HeapMode      string          `json:"heap_mode"`   // "dual" or "rwx"
+	HeapReason    string          `json:"heap_reason"` // why (jit.Info.HeapReason)
 	PConst        string          `json:"pconst,omitempty"`
 	Protocol      string          `json:"protocol"`
 	Barrier       string          `json:"barrier"`
@@ -228,10 +230,10 @@ type workloadReport struct {
 }
 
 type versionReport struct {
-	Name  string  `json:"name"`
-	Calls uint64  `json:"calls"`
-	Time  float64 `json:"seconds"` // time the version was current
-	Rate  float64 `json:"calls_per_second"`
+	Name  string        `json:"name"`
+	Calls uint64        `json:"calls"`
+	Time  time.Duration `json:"current_ns"`  // how long the version was current
+	Rate  float64       `json:"calls_per_s"` // Calls / Time (0 when it never was current)
 }
 
 type latencyReport struct {
@@ -307,7 +309,7 @@ func runWorkload(ctx context.Context, spec *workloadSpec, pconst jit.PConstMode,
 	entry := prog.Entry()
 	info := rt.Info()
 	rep := &workloadReport{Workload: spec.name, Summary: spec.summary, Invariant: spec.invariant, Arch: string(info.Arch),
-		Emulated: jit.Emulated(), HeapMode: info.HeapMode.String(), Barrier: pt.Barrier().Name(),
+		Emulated: jit.Emulated(), HeapMode: heapModeName(info.HeapMode), HeapReason: info.HeapReason, Barrier: pt.Barrier().Name(),
 		BarrierReason: pt.Reason(), Threads: threads}
 	if s := prog.Jasm().Sites; len(s) > 0 {
 		ps, _ := pt.SiteAt(prog, 0)
@@ -424,9 +426,9 @@ loop:
 	}
 	for i, v := range vs {
 		c := w.calls[i].Load()
-		vr := versionReport{Name: v.name, Calls: c, Time: w.since[i].Seconds()}
-		if vr.Time > 0 {
-			vr.Rate = float64(c) / vr.Time
+		vr := versionReport{Name: v.name, Calls: c, Time: w.since[i]}
+		if secs := vr.Time.Seconds(); secs > 0 {
+			vr.Rate = float64(c) / secs
 		}
 		rep.Versions = append(rep.Versions, vr)
 		rep.Calls += c

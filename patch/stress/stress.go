@@ -58,15 +58,20 @@ import (
 )
 
 // Config describes a stress run. Zero fields take the defaults.
+//
+// As JSON (a child run receives its Config that way, and Report.Config is
+// part of jitdemo stress --json) the protocol is its name ("auto",
+// "dataslot", …, see patch.ParseProtocol), the barrier "auto" when empty,
+// and durations are integers of nanoseconds (duration_ns, progress_every_ns).
 type Config struct {
-	Site     string         `json:"site"`     // one of SiteKinds: "const" (default), "call" or "guard"
-	Protocol patch.Protocol `json:"protocol"` // patch.Auto (default) or a forced protocol
-	Barrier  string         `json:"barrier"`  // "" (auto) or a patch.BarrierNames entry
-	Threads  int            `json:"threads"`  // workers; default max(2, NumCPU)
-	Patchers int            `json:"patchers"` // default 1
-	Sites    int            `json:"sites"`    // default 8
-	Duration time.Duration  `json:"duration"` // default 2s (ignored when Patches is set)
-	Patches  int            `json:"patches"`  // stop after this many patches (0: run for Duration)
+	Site     string         `json:"site"`        // one of SiteKinds: "const" (default), "call", "guard" or "retire"
+	Protocol patch.Protocol `json:"protocol"`    // patch.Auto (default) or a forced protocol; JSON: its name
+	Barrier  string         `json:"barrier"`     // "" (auto; JSON: "auto") or a patch.BarrierNames entry
+	Threads  int            `json:"threads"`     // workers; default max(2, NumCPU)
+	Patchers int            `json:"patchers"`    // default 1
+	Sites    int            `json:"sites"`       // default 8
+	Duration time.Duration  `json:"duration_ns"` // default 2s (ignored when Patches is set)
+	Patches  int            `json:"patches"`     // stop after this many patches (0: run for Duration)
 	Seed     uint64         `json:"seed"`
 	// MinOverlap is how many patches must overlap a call (Report.Overlap)
 	// for a run without violations to pass; with fewer it is inconclusive.
@@ -89,7 +94,52 @@ type Config struct {
 	PublishEarly bool `json:"publish_early"`
 	// ProgressEvery, when set, makes Run report progress at that interval
 	// (to Progress; a child run writes it to its parent).
-	ProgressEvery time.Duration `json:"progress_every"`
+	ProgressEvery time.Duration `json:"progress_every_ns"`
+}
+
+// configJSON is Config with its enums as names. Its own fields shadow
+// those of plainConfig with the same JSON names, and come first.
+type configJSON struct {
+	Site     string `json:"site"`
+	Protocol string `json:"protocol"`
+	Barrier  string `json:"barrier"`
+	plainConfig
+}
+
+type plainConfig Config // Config without its JSON methods
+
+// MarshalJSON writes the protocol as its name and an empty barrier as
+// "auto".
+func (c Config) MarshalJSON() ([]byte, error) {
+	b := c.Barrier
+	if b == "" {
+		b = "auto"
+	}
+	return json.Marshal(configJSON{Site: c.Site, Protocol: c.Protocol.String(), Barrier: b, plainConfig: plainConfig(c)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; an absent protocol is
+// patch.Auto, an absent barrier or "auto" is "".
+func (c *Config) UnmarshalJSON(data []byte) error {
+	var j configJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*c = Config(j.plainConfig)
+	c.Site = j.Site
+	c.Protocol = patch.Auto
+	if j.Protocol != "" {
+		p, err := patch.ParseProtocol(j.Protocol)
+		if err != nil {
+			return err
+		}
+		c.Protocol = p
+	}
+	c.Barrier = j.Barrier
+	if c.Barrier == "auto" {
+		c.Barrier = ""
+	}
+	return nil
 }
 
 // DefaultMinOverlap is Config.MinOverlap's default. Overlap is necessary,
@@ -335,8 +385,9 @@ type Report struct {
 	Config        Config        `json:"config"`
 	Arch          string        `json:"arch"`
 	Emulated      bool          `json:"emulated"`
-	HeapMode      string        `json:"heap_mode"`
-	Protocol      string        `json:"protocol"` // the protocol the sites used
+	HeapMode      string        `json:"heap_mode,omitempty"`   // "dual" or "rwx" (absent when the child was lost)
+	HeapReason    string        `json:"heap_reason,omitempty"` // why (jit.Info.HeapReason)
+	Protocol      string        `json:"protocol"`              // the protocol the sites used
 	Barrier       string        `json:"barrier"`
 	BarrierReason string        `json:"barrier_reason"`
 	Elapsed       time.Duration `json:"elapsed_ns"`
@@ -350,10 +401,10 @@ type Report struct {
 	// Retired counts the programs closed (the retire kind); HeapInUse is
 	// the code heap's bytes in use at the end, which stays flat when
 	// closed programs are reclaimed.
-	Retired    uint64     `json:"retired,omitempty"`
+	Retired    uint64     `json:"programs_retired"`
 	HeapInUse  int        `json:"heap_bytes_in_use"`
-	HeapPeak   int        `json:"heap_bytes_peak"`   // the most in use at any sample (every 100 ms)
-	Reclaim    string     `json:"reclaim,omitempty"` // how the runtime orders entry marks (jit.Info.Reclaim)
+	HeapPeak   int        `json:"heap_bytes_peak"`          // the most in use at any sample (every 100 ms)
+	Reclaim    string     `json:"reclaim_reason,omitempty"` // how the runtime orders entry marks (jit.Info.Reclaim)
 	Latency    Latency    `json:"latency"`
 	Violations Violations `json:"violations"`
 	// Verdict is "fail" with any violation, "pass" with none and enough
@@ -391,6 +442,17 @@ func (r *Report) judge() {
 		r.VerdictReason = fmt.Sprintf("no violation in %d calls; %d of %d patches overlapped a call (need %d)",
 			r.Calls, r.Overlap, r.Patches, need)
 	}
+}
+
+// heapModeName is a heap mode as Report.HeapMode names it: "dual" or "rwx".
+func heapModeName(m jit.HeapMode) string {
+	switch m {
+	case jit.HeapDual:
+		return "dual"
+	case jit.HeapRWX:
+		return "rwx"
+	}
+	return m.String()
 }
 
 // encoding of versions in results
@@ -476,8 +538,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	info := rt.Info()
-	rep := &Report{Config: cfg, Arch: string(info.Arch), Emulated: jit.Emulated(), HeapMode: info.HeapMode.String(),
-		Barrier: pt.Barrier().Name(), BarrierReason: pt.Reason(), Reclaim: info.Reclaim}
+	rep := &Report{Config: cfg, Arch: string(info.Arch), Emulated: jit.Emulated(), HeapMode: heapModeName(info.HeapMode),
+		HeapReason: info.HeapReason, Barrier: pt.Barrier().Name(), BarrierReason: pt.Reason(), Reclaim: info.Reclaim}
 
 	sites := make([]*patch.Site, cfg.Sites)
 	funcs := make([]*jit.Func, cfg.Sites)
