@@ -89,8 +89,9 @@ func loadWazero(b *testing.B, r wazero.Runtime, w Workload) api.Function {
 //
 // syncore: rt.Compile of the jasm text — parse, verify, compile, copy into
 // the code heap, the barrier after loading — and the lookup of main. The
-// code heap is never freed, so every 64 MiB of code the runtime is replaced
-// outside the timed region.
+// programs are not closed (Program.Close would add a grace period to every
+// iteration's untimed part), so every 64 MiB of code the runtime is
+// replaced outside the timed region.
 //
 // wazero: CompileModule of the Wasm bytes with the compiler
 // (wazero.NewRuntimeConfigCompiler), InstantiateModule and the lookup of

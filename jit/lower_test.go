@@ -354,8 +354,9 @@ func FuzzDifferential(f *testing.F) {
 	for _, seed := range []string{"", "\x00", "fib", "\xff\xfe\x01\x80 loops and calls", "0123456789abcdef0123456789abcdef"} {
 		f.Add([]byte(seed))
 	}
-	// The code heap never frees, so the runtime is replaced every so many
-	// programs (a long fuzzing run would otherwise fill it).
+	// agree loads each program and leaves it loaded, so the runtime is
+	// replaced every so many programs (a long fuzzing run would otherwise
+	// fill its heap).
 	var rt *Runtime
 	n := 0
 	f.Cleanup(func() {

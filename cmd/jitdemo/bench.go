@@ -59,6 +59,7 @@ For scripts:  jitdemo bench --json > bench.json`,
 		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 			quick := fs.Bool("quick", false, "a short run: fewer samples and worker counts (under 20 s on 2 cores)")
 			asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
+			quiet := fs.Bool("quiet", false, quietUsage)
 			plotFile := fs.String("plot", "", "draw a chart of latency vs busy workers to `FILE` (.png or .svg)")
 			samples := fs.Int("samples", 0, "patches timed per strategy and worker count (default 501, 101 with --quick; global gets at most 21, 5 with --quick)")
 			workers := fs.String("workers", "", "comma-separated busy-worker counts (default 0,1,2,4,… up to max(8, 2×CPUs))")
@@ -102,8 +103,8 @@ For scripts:  jitdemo bench --json > bench.json`,
 					}
 					cfg.Workers = w
 				}
-				if !*asJSON && isTerminal(stderr) {
-					cfg.Progress = func(s string) { fmt.Fprintf(stderr, "\r\033[K%s", s) }
+				if pw := progressTo(stderr, *quiet); pw != nil {
+					cfg.Progress = func(s string) { fmt.Fprintf(pw, "\r\033[K%s", s) }
 				}
 				rep, err := runBench(cfg)
 				if cfg.Progress != nil {

@@ -142,7 +142,7 @@ func TestBenchUsage(t *testing.T) {
 			assert.Empty(t, stdout.String())
 			first, rest, _ := strings.Cut(stderr.String(), "\n")
 			assert.Equal(t, tc.stderrLine, first)
-			assert.Contains(t, rest, "Usage: jitdemo bench", "a usage mistake is followed by the usage")
+			assert.Equal(t, "run 'jitdemo help bench' for usage\n", rest, "one line naming the mistake, then the hint")
 		})
 	}
 	entries, err := os.ReadDir(dir)

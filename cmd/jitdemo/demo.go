@@ -19,12 +19,14 @@ type demoFlags struct {
 	duration time.Duration
 	threads  int
 	asJSON   bool
+	quiet    bool
 }
 
 func (d *demoFlags) declare(fs *flag.FlagSet, defDuration time.Duration) {
 	fs.DurationVar(&d.duration, "duration", defDuration, "how long to run")
 	fs.IntVar(&d.threads, "threads", 0, "worker threads calling the JIT code (default max(2, CPUs))")
 	fs.BoolVar(&d.asJSON, "json", false, "print one JSON object instead of text")
+	fs.BoolVar(&d.quiet, "quiet", false, quietUsage)
 }
 
 func (d *demoFlags) check() error {
@@ -55,19 +57,13 @@ func demoMain(args []string, stdout, stderr io.Writer) int {
 	var d demoFlags
 	d.declare(fs, 5*time.Second)
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "jitdemo: %v\n", err)
-		usage(stderr)
-		return 2
+		return usageError(stderr, "", "%v", err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "jitdemo: unknown command %q\n", fs.Arg(0))
-		usage(stderr)
-		return 2
+		return usageError(stderr, "", "unknown command %q (the commands: %s)", fs.Arg(0), strings.Join(commandNames(), ", "))
 	}
 	if err := d.check(); err != nil {
-		fmt.Fprintf(stderr, "jitdemo: %v\n", err)
-		usage(stderr)
-		return 2
+		return usageError(stderr, "", "%v", err)
 	}
 	return runWorkloadCmd(findWorkload("tiering"), d, stdout, stderr)
 }
@@ -88,7 +84,7 @@ func runWorkloadCmd(spec *workloadSpec, d demoFlags, stdout, stderr io.Writer) i
 	if host, _ := jit.HostArch(); spec.name == "constants" && host == jit.ArchAMD64 {
 		modes = append(modes, jit.PConstCode)
 	}
-	live := !d.asJSON && isTerminal(stdout)
+	pw := progressTo(stderr, d.quiet)
 	out := workloadRuns{SchemaVersion: schemaVersion, Workload: spec.name}
 	violations := uint64(0)
 	for _, mode := range modes {
@@ -97,12 +93,10 @@ func runWorkloadCmd(spec *workloadSpec, d demoFlags, stdout, stderr io.Writer) i
 		var v *liveView
 		var tick func(*workloadRun, time.Duration)
 		interval := time.Second
-		if !d.asJSON {
-			v = &liveView{w: stdout, live: live, threads: d.threads, dur: dur}
+		if pw != nil {
+			v = &liveView{w: pw, threads: d.threads, dur: dur}
 			tick = v.tick
-			if live {
-				interval = 200 * time.Millisecond
-			}
+			interval = 200 * time.Millisecond
 		}
 		rep, err := runWorkload(ctx, spec, mode, dur, d.threads, swap, interval, tick)
 		if v != nil {
@@ -129,11 +123,10 @@ func runWorkloadCmd(spec *workloadSpec, d demoFlags, stdout, stderr io.Writer) i
 	return 0
 }
 
-// liveView prints the running workload: a small table redrawn in place on
-// a terminal, a plain line per tick elsewhere.
+// liveView prints the running workload to a terminal (stderr): a small
+// table redrawn in place.
 type liveView struct {
 	w       io.Writer
-	live    bool
 	threads int
 	dur     time.Duration
 	lines   int // lines drawn last time (terminal)
@@ -142,15 +135,6 @@ type liveView struct {
 func (v *liveView) tick(w *workloadRun, elapsed time.Duration) {
 	calls, rates, cur := w.rates()
 	lat := w.latency()
-	if !v.live {
-		var parts []string
-		for i, ver := range w.versions {
-			parts = append(parts, fmt.Sprintf("%s %s/s", ver.name, human(uint64(rates[i]))))
-		}
-		fmt.Fprintf(v.w, "t=%.1fs  current=%s  %s  patches=%d  p50=%v p99=%v  violations=%d\n",
-			elapsed.Seconds(), w.versions[cur].name, strings.Join(parts, "  "), w.patches.Load(), lat.P50, lat.P99, w.viol.Load())
-		return
-	}
 	var b strings.Builder
 	if v.lines > 0 {
 		fmt.Fprintf(&b, "\033[%dA", v.lines)
@@ -175,7 +159,7 @@ func (v *liveView) tick(w *workloadRun, elapsed time.Duration) {
 }
 
 func (v *liveView) clear() {
-	if v.live && v.lines > 0 {
+	if v.lines > 0 {
 		fmt.Fprintf(v.w, "\033[%dA\033[J", v.lines)
 		v.lines = 0
 	}

@@ -32,7 +32,7 @@ protocol that patches it (see docs/protocols.md).`,
 			pconst := fs.String("pconst", "data", "pconst form: data (an aligned data slot) or code (amd64: a movabs patched with the self-loop protocol)")
 			return func(args []string, stdout, stderr io.Writer) int {
 				if len(args) != 1 {
-					return usageError(stderr, "disasm", "want exactly one FILE, got %d arguments", len(args))
+					return usageError(stderr, "disasm", "want exactly one FILE, got %s", plural(len(args), "argument"))
 				}
 				a, err := jit.ParseArch(*arch)
 				if err != nil {

@@ -12,9 +12,3 @@ func uname() (release, machine string) {
 	}
 	return unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Machine[:])
 }
-
-// isTTY reports whether the file descriptor fd is a terminal.
-func isTTY(fd uintptr) bool {
-	_, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
-	return err == nil
-}

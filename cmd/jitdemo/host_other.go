@@ -8,6 +8,3 @@ package main
 
 // uname knows nothing off Linux.
 func uname() (release, machine string) { return "", "" }
-
-// isTTY reports false: progress is printed as plain lines, never redrawn.
-func isTTY(fd uintptr) bool { return false }

@@ -9,10 +9,12 @@
 //	jitdemo [--duration D] [--threads N] [--json]
 //	jitdemo <command> [flags]
 //	jitdemo help [command]
+//	jitdemo version
 //
 // Exit status: 0 on success, 1 when the command ran and failed, 2 for a
-// usage mistake (unknown command or flag, bad argument), and for stress 3
-// when the run was inconclusive (no violation, but too little evidence).
+// usage mistake (unknown command or flag, bad argument: one line naming it,
+// then a hint; with --json, a JSON error on stdout), and for stress 3 when
+// the run was inconclusive (no violation, but too little evidence).
 package main
 
 import (
@@ -47,8 +49,24 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// jsonMode is set when the command line asks for --json: mistakes are then
+// reported as JSON on jsonOut (stdout), with the same exit statuses.
+var (
+	jsonMode bool
+	jsonOut  io.Writer = os.Stdout
+)
+
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	jsonMode, jsonOut = false, stdout
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--json" || a == "-json" || a == "--json=true" || a == "-json=true" {
+			jsonMode = true
+		}
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
 		return demoMain(args, stdout, stderr) // the default demo, with its flags
 	}
@@ -58,9 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 1 {
 			c, ok := commands[args[1]]
 			if !ok {
-				fmt.Fprintf(stderr, "jitdemo help: unknown command %q\n", args[1])
-				usage(stderr)
-				return 2
+				return usageError(stderr, "help", "unknown command %q (the commands: %s)", args[1], strings.Join(commandNames(), ", "))
 			}
 			commandUsage(stdout, c, nil)
 			return 0
@@ -70,9 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "jitdemo: unknown command %q\n", name)
-		usage(stderr)
-		return 2
+		return usageError(stderr, "", "unknown command %q (the commands: %s)", name, strings.Join(commandNames(), ", "))
 	}
 	fs := flag.NewFlagSet("jitdemo "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -82,11 +96,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 			commandUsage(stdout, c, fs)
 			return 0
 		}
-		fmt.Fprintf(stderr, "jitdemo %s: %v\n", c.name, err)
-		commandUsage(stderr, c, fs)
-		return 2
+		return usageError(stderr, c.name, "%v", err)
 	}
 	return runFn(fs.Args(), stdout, stderr)
+}
+
+// commandNames lists the commands, sorted.
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
@@ -102,12 +124,7 @@ Usage:
 
 Commands:
 `)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprint(w, "\nRun 'jitdemo <command> -h' for the flags of a command.\n")
@@ -132,9 +149,35 @@ func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 	}
 }
 
-// usageError prints a one-line mistake and the command's usage and returns 2.
+// usageError reports a usage mistake of command name ("" for jitdemo
+// itself) in one line naming it, then a hint where the help is, and
+// returns 2. With --json the mistake is a JSON error on stdout instead.
 func usageError(stderr io.Writer, name, format string, args ...any) int {
-	fmt.Fprintf(stderr, "jitdemo %s: %s\n", name, fmt.Sprintf(format, args...))
-	commandUsage(stderr, commands[name], nil)
+	msg := fmt.Sprintf(format, args...)
+	if jsonMode {
+		return jsonUsageError(jsonOut, msg)
+	}
+	who, help := "jitdemo", "jitdemo help"
+	if name != "" {
+		who += " " + name
+		if name != "help" {
+			help += " " + name
+		}
+	}
+	fmt.Fprintf(stderr, "%s: %s\nrun '%s' for usage\n", who, msg, help)
 	return 2
+}
+
+// jsonUsageError writes a usage mistake as JSON ({"schema_version": 1,
+// "error": {"kind": "usage", "message": …}}) and returns 2.
+func jsonUsageError(w io.Writer, msg string) int {
+	return jsonFail(w, 2, jsonError{Kind: errKindUsage, Message: msg})
+}
+
+// plural is "1 thread", "2 threads".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

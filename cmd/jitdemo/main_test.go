@@ -98,16 +98,20 @@ func TestUsage(t *testing.T) {
 		{"help info", []string{"help", "info"}, 0, "Usage: jitdemo info", ""},
 		{"info -h", []string{"info", "-h"}, 0, "-json", ""},
 		{"info --help", []string{"info", "--help"}, 0, "Usage: jitdemo info", ""},
-		{"unknown command", []string{"frobnicate"}, 2, "", `jitdemo: unknown command "frobnicate"`},
+		{"unknown command", []string{"frobnicate"}, 2, "", `jitdemo: unknown command "frobnicate" (the commands: bench, disasm, info, run, stress, version)`},
 		{"demo: unknown flag", []string{"--bogus"}, 2, "", "jitdemo: flag provided but not defined: -bogus"},
 		{"demo: bad duration", []string{"--duration", "-1s"}, 2, "", "jitdemo: --duration must be positive"},
-		{"demo: stray argument", []string{"--duration", "1s", "extra"}, 2, "", `jitdemo: unknown command "extra"`},
+		{"demo: stray argument", []string{"--duration", "1s", "extra"}, 2, "", `jitdemo: unknown command "extra" (the commands: bench, disasm, info, run, stress, version)`},
 		{"run: unknown workload", []string{"run", "--workload", "nope"}, 2, "", `jitdemo run: unknown workload "nope" (want tiering, inline-cache, deopt, constants)`},
 		{"disasm: bad arch", []string{"disasm", "--arch", "x86", "f.jasm"}, 2, "", `jitdemo disasm: jit: unknown architecture "x86" (want amd64 or ppc64le)`},
 		{"disasm: no file", []string{"disasm"}, 2, "", "jitdemo disasm: want exactly one FILE, got 0 arguments"},
+		{"disasm: two files", []string{"disasm", "a", "b"}, 2, "", "jitdemo disasm: want exactly one FILE, got 2 arguments"},
+		{"stress: bad threads", []string{"stress", "--threads", "nope"}, 2, "", `jitdemo stress: invalid value "nope" for flag -threads: parse error`},
+		{"version: extra", []string{"version", "x"}, 2, "", `jitdemo version: unexpected argument "x"`},
+		{"run: negative timeout", []string{"run", "--timeout", "-1s", "f.jasm"}, 2, "", "jitdemo run: --timeout -1s is negative"},
 		{"unknown flag", []string{"info", "--bogus"}, 2, "", "jitdemo info: flag provided but not defined: -bogus"},
 		{"extra argument", []string{"info", "extra"}, 2, "", `jitdemo info: unexpected argument "extra"`},
-		{"help unknown", []string{"help", "nope"}, 2, "", `jitdemo help: unknown command "nope"`},
+		{"help unknown", []string{"help", "nope"}, 2, "", `jitdemo help: unknown command "nope" (the commands: bench, disasm, info, run, stress, version)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +124,11 @@ func TestUsage(t *testing.T) {
 			if tc.stderrLine != "" {
 				first, rest, _ := strings.Cut(stderr.String(), "\n")
 				assert.Equal(t, tc.stderrLine, first)
-				assert.Contains(t, rest, "Usage:", "a usage mistake is followed by the usage")
+				help := "jitdemo help"
+				if c := tc.args[0]; commands[c] != nil && c != "help" {
+					help += " " + c
+				}
+				assert.Equal(t, "run '"+help+"' for usage\n", rest, "one line naming the mistake, then the hint")
 			} else {
 				assert.Empty(t, stderr.String())
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -19,14 +20,18 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "compile a jasm program and run it (or interpret it with --interp)",
-		usage:   "run [--interp] [--entry NAME] [--perf] FILE [ARGS...]  |  run --workload NAME [--duration D] [--threads N] [--json]",
+		usage:   "run [--interp] [--entry NAME] [--timeout D] [--perf] [--json] FILE [ARGS...]  |  run --workload NAME [--duration D] [--threads N] [--json]",
 		details: `
 Runs the entry function (main unless --entry names another, or the program
 sets one) with ARGS as signed 64-bit integers (decimal or 0x hex) and prints
 the value it returns on one line. A runtime error (division by zero, stack
-overflow, interrupted) goes to stderr with exit status 1; a program that does
-not parse or verify, to stderr as file:line:col: message with exit status 2.
-See docs/jasm.md for the language.
+overflow, interrupted) goes to stderr with the function and file:line:col
+where it happened and exit status 1; a program that does not parse or
+verify, to stderr as file:line:col: message with exit status 2. --timeout D
+interrupts the call after D; so does ^C (SIGINT), through the same interrupt
+word that loops poll (a second ^C exits at once). With --json the value, or
+the error, is one JSON object on stdout (docs/json.md). See docs/jasm.md for
+the language.
 
 With --perf it writes a jitdump file (jit-PID.dump in --perf-dir, default the
 temporary directory) that names every JIT function and its jasm lines for
@@ -46,6 +51,7 @@ checked (violations must be 0; exit status 1 otherwise). Workloads:
 			interp := fs.Bool("interp", false, "run in the interpreter (the reference semantics) instead of machine code")
 			entry := fs.String("entry", "", "the function to run (default: the program's entry, main)")
 			workload := fs.String("workload", "", "run a built-in workload: "+strings.Join(workloadNames(), ", "))
+			timeout := fs.Duration("timeout", 0, "interrupt the call after this long (0: no limit; ^C interrupts it too)")
 			perf := fs.Bool("perf", false, "write a jitdump file that names JIT code for perf (see above)")
 			perfDir := fs.String("perf-dir", "", "directory for the jitdump file (default: the temporary directory)")
 			var d demoFlags
@@ -70,14 +76,27 @@ checked (violations must be 0; exit status 1 otherwise). Workloads:
 				if *perf && *interp {
 					return usageError(stderr, "run", "--perf profiles machine code: it does not go with --interp")
 				}
-				dump := jit.Options{JITDump: *perf, JITDumpDir: *perfDir}
-				return runFile(args[0], args[1:], *interp, *entry, dump, stdout, stderr)
+				if *timeout < 0 {
+					return usageError(stderr, "run", "--timeout %v is negative", *timeout)
+				}
+				ro := runOptions{interp: *interp, entry: *entry, timeout: *timeout, json: d.asJSON,
+					jit: jit.Options{JITDump: *perf, JITDumpDir: *perfDir}}
+				return runFile(args[0], args[1:], ro, stdout, stderr)
 			}
 		},
 	})
 }
 
-func runFile(file string, argText []string, interp bool, entry string, opts jit.Options, stdout, stderr io.Writer) int {
+// runOptions are run's flags for a FILE.
+type runOptions struct {
+	interp  bool
+	entry   string
+	timeout time.Duration
+	json    bool
+	jit     jit.Options
+}
+
+func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Writer) int {
 	args := make([]int64, len(argText))
 	for i, s := range argText {
 		v, err := strconv.ParseInt(s, 0, 64)
@@ -86,43 +105,72 @@ func runFile(file string, argText []string, interp bool, entry string, opts jit.
 		}
 		args[i] = v
 	}
+	fail := func(kind string, status int, err error) int {
+		if ro.json {
+			return jsonFail(stdout, status, jsonError{Kind: kind, Message: err.Error()})
+		} else {
+			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+		}
+		return status
+	}
 	src, err := os.ReadFile(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
-		return 2
+		return fail("usage", 2, err)
 	}
 	prog, err := jasm.Parse(file, src)
 	if err != nil {
+		if ro.json {
+			return fail("parse", 2, err)
+		}
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	entry := ro.entry
 	if entry == "" {
 		entry = prog.EntryName()
 	}
 	fi, ok := prog.Func(entry)
 	if !ok {
-		fmt.Fprintf(stderr, "jitdemo run: %s has no function %q\n", file, entry)
-		return 2
+		return usageError(stderr, "run", "%s has no function %q", file, entry)
 	}
 	if want := prog.Funcs[fi].Params; want != len(args) {
-		return usageError(stderr, "run", "%s takes %d arguments, %d given", entry, want, len(args))
+		return usageError(stderr, "run", "%s takes %s, %d given", entry, plural(want, "argument"), len(args))
 	}
+	// --timeout and ^C interrupt the call through its context: machine code
+	// polls the interrupt word at loop back-edges and calls. A second ^C
+	// exits at once (130, as a shell reports SIGINT).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if ro.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, ro.timeout)
+		defer cancel()
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		cancel()
+		if _, ok := <-sigs; ok {
+			os.Exit(130)
+		}
+	}()
 	var v int64
-	if interp {
+	if ro.interp {
 		it, err := jasm.NewInterp(prog)
 		if err != nil {
-			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
-			return 1
+			return fail("internal", 1, err)
 		}
-		v, err = it.Call(context.Background(), fi, args...)
+		v, err = it.Call(ctx, fi, args...)
 		if err != nil {
-			return runtimeError(stderr, err)
+			return runtimeError(stdout, stderr, ro.json, err)
 		}
 	} else {
-		rt, err := jit.New(opts)
+		rt, err := jit.New(ro.jit)
 		if err != nil {
-			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
-			return 1
+			return fail("unsupported", 1, err)
 		}
 		defer rt.Close()
 		if path := rt.Info().JITDump; path != "" {
@@ -130,23 +178,44 @@ func runFile(file string, argText []string, interp bool, entry string, opts jit.
 		}
 		p, err := rt.Load(prog)
 		if err != nil {
-			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
-			return 1
+			return fail("compile", 1, err)
 		}
-		v, err = p.FuncAt(fi).Call(args...)
+		v, err = p.FuncAt(fi).CallContext(ctx, args...)
 		if err != nil {
-			return runtimeError(stderr, err)
+			return runtimeError(stdout, stderr, ro.json, err)
 		}
 	}
-	fmt.Fprintln(stdout, v)
+	if ro.json {
+		writeJSON(stdout, runValue{SchemaVersion: schemaVersion, Value: v})
+	} else {
+		fmt.Fprintln(stdout, v)
+	}
 	return 0
 }
 
-func runtimeError(stderr io.Writer, err error) int {
-	if errors.Is(err, jasm.ErrDivisionByZero) || errors.Is(err, jasm.ErrStackOverflow) || errors.Is(err, jasm.ErrInterrupted) {
-		fmt.Fprintf(stderr, "runtime error: %v\n", err)
-	} else {
-		fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+// runValue is what run --json prints for a result (docs/schema/run.json).
+type runValue struct {
+	SchemaVersion int   `json:"schema_version"`
+	Value         int64 `json:"value"`
+}
+
+func runtimeError(stdout, stderr io.Writer, asJSON bool, err error) int {
+	var re *jasm.RuntimeError
+	if !errors.As(err, &re) {
+		if asJSON {
+			return jsonFail(stdout, 1, jsonError{Kind: "call", Message: err.Error()})
+		} else {
+			fmt.Fprintf(stderr, "jitdemo run: %v\n", err)
+		}
+		return 1
 	}
+	if asJSON {
+		e := jsonError{Kind: re.Err.Error(), Message: err.Error(), Func: re.Func}
+		if re.Pos.IsValid() {
+			e.Pos = re.Pos.String()
+		}
+		return jsonFail(stdout, 1, e)
+	}
+	fmt.Fprintf(stderr, "runtime error: %v\n", err)
 	return 1
 }

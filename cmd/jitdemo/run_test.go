@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncore/syncore/membarrier/selfexec"
 )
 
 func writeFile(t *testing.T, name, text string) string {
@@ -58,4 +66,76 @@ func TestRun(t *testing.T) {
 			assert.Equal(t, tc.stderr, first)
 		})
 	}
+}
+
+const forever = "func main 0\n    locals 1\nloop:\n    load 0\n    push 1\n    add\n    store 0\n    jmp loop\nend\n"
+
+// TestRunInterrupted: a program that never ends stops at --timeout, and at
+// ^C (SIGINT sent to the process), through the interrupt word its loop
+// polls: "interrupted" with where, exit status 1.
+func TestRunInterrupted(t *testing.T) {
+	loop := writeFile(t, "forever.jasm", forever)
+	want := "runtime error: interrupted in main at " + loop + ":8:5 ("
+	for _, interp := range []bool{false, true} {
+		args := []string{"run", "--timeout", "200ms", loop}
+		if interp {
+			args = []string{"run", "--interp", "--timeout", "200ms", loop}
+		}
+		out, errOut, code := jitdemo(t, args...)
+		assert.Equal(t, 1, code, errOut)
+		assert.Empty(t, out)
+		assert.Equal(t, want+"context deadline exceeded)\n", errOut, "interp=%v", interp)
+	}
+
+	// --perf makes run say when its runtime is up, which is after it
+	// handles SIGINT: the signal is sent then.
+	cmd, err := selfexec.Command("run", "--perf", "--perf-dir", t.TempDir(), loop)
+	require.NoError(t, err)
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	r := bufio.NewReader(pipe)
+	ready, err := r.ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, ready, "jitdump for perf")
+	time.Sleep(50 * time.Millisecond) // into the loop, most likely; either way the call sees the interrupt
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	rest, _ := io.ReadAll(r)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "stderr: %s", rest)
+	assert.Equal(t, 1, ee.ExitCode(), string(rest))
+	assert.Equal(t, want+"context canceled)\n", string(rest))
+}
+
+// TestRunJSON: run --json prints the value, or the runtime error with its
+// kind, function and position, as one JSON object on stdout.
+func TestRunJSON(t *testing.T) {
+	callee := writeFile(t, "callee.jasm", "func f 1\n    push 1\n    arg 0\n    div\n    ret\nend\nfunc main 1\n    arg 0\n    call f\n    ret\nend\n")
+	decode := func(out string) map[string]any {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &m), out)
+		return m
+	}
+	out, errOut, code := jitdemo(t, "run", "--json", "../../examples/fib.jasm", "10")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, map[string]any{"schema_version": 1.0, "value": 55.0}, decode(out))
+	for _, interp := range []string{"--interp=false", "--interp"} {
+		out, errOut, code = jitdemo(t, "run", "--json", interp, callee, "0")
+		assert.Equal(t, 1, code, errOut)
+		assert.Empty(t, errOut)
+		assert.Equal(t, map[string]any{"schema_version": 1.0, "error": map[string]any{"kind": "division by zero",
+			"message": "division by zero in f at " + callee + ":4:5", "func": "f", "pos": callee + ":4:5"}}, decode(out))
+	}
+	out, _, code = jitdemo(t, "run", "--json", "--timeout", "nope", callee)
+	assert.Equal(t, 2, code)
+	assert.Equal(t, map[string]any{"schema_version": 1.0, "error": map[string]any{"kind": "usage",
+		"message": `invalid value "nope" for flag -timeout: parse error`}}, decode(out))
+}
+
+func TestVersion(t *testing.T) {
+	out, errOut, code := jitdemo(t, "version")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `^jitdemo \S+( rev [0-9a-f]{1,12}( \(modified\))?)? go\S+ \S+/\S+\n$`, out)
 }

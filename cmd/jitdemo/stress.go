@@ -64,6 +64,7 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none
 			seed := fs.Uint64("seed", 1, "random seed (site choice of workers and patchers)")
 			minOverlap := fs.Int("min-overlap", stress.DefaultMinOverlap, "patches that must overlap a call for a run without violations to pass")
 			asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+			quiet := fs.Bool("quiet", false, quietUsage)
 			return func(args []string, stdout, stderr io.Writer) int {
 				if len(args) > 0 {
 					return usageError(stderr, "stress", "unexpected argument %q", args[0])
@@ -92,7 +93,7 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none
 				}
 				cfg := stress.Config{Site: *site, Protocol: p, Barrier: b, Threads: *threads, Patchers: *patchers,
 					Sites: *sites, Duration: *duration, Patches: *patches, Seed: *seed, MinOverlap: *minOverlap, Reclaim: *reclaim}
-				return runStress(cfg, *asJSON, stdout, stderr)
+				return runStress(cfg, *asJSON, *quiet, stdout, stderr)
 			}
 		},
 	})
@@ -107,30 +108,21 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// isTerminal reports whether w is a terminal (progress is redrawn in place
-// there; elsewhere only the summary is printed).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	return isTTY(f.Fd())
-}
-
-func runStress(cfg stress.Config, asJSON bool, stdout, stderr io.Writer) int {
+func runStress(cfg stress.Config, asJSON, quiet bool, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var onProgress func(stress.Progress)
-	if !asJSON && isTerminal(stdout) {
+	pw := progressTo(stderr, quiet)
+	if pw != nil {
 		cfg.ProgressEvery = 250 * time.Millisecond
 		onProgress = func(p stress.Progress) {
-			fmt.Fprintf(stdout, "\r\033[K%5.1fs  calls %s  patches %s (overlapped a call %s)  violations %d",
+			fmt.Fprintf(pw, "\r\033[K%5.1fs  calls %s  patches %s (overlapped a call %s)  violations %d",
 				p.Elapsed.Seconds(), human(p.Calls), human(p.Patches), human(p.Overlap), p.Violations.Total())
 		}
 	}
 	rep, err := stress.RunChild(ctx, cfg, onProgress)
-	if onProgress != nil {
-		fmt.Fprint(stdout, "\r\033[K")
+	if pw != nil {
+		fmt.Fprint(pw, "\r\033[K")
 	}
 	if errors.Is(err, stress.ErrConfig) {
 		msg := strings.TrimPrefix(err.Error(), stress.ErrConfig.Error()+": ")

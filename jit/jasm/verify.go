@@ -109,6 +109,11 @@ func (v *verifier) run() {
 	}
 	if _, ok := funcIdx[p.EntryName()]; !ok {
 		v.errorf(nil, -1, "no function %s (the entry point)", p.EntryName())
+		// The whole file is at fault: point at its start, as every other
+		// error of a parsed program has a position.
+		if file := p.Funcs[0].Pos.File; p.Funcs[0].Pos.IsValid() {
+			v.errs[len(v.errs)-1].Pos = Pos{File: file, Line: 1, Col: 1}
+		}
 	}
 	v.checkSites(funcIdx)
 	if len(v.errs) > 0 {

@@ -41,8 +41,8 @@ func TestVerifyRulesText(t *testing.T) {
 		{"store range", "func main 0\n push 1\n store 0\n push 1\n ret\nend", "t.jasm:3:2: store 0 out of range: func main has 0 locals"},
 		{"params", "func main 9\n push 1\n ret\nend", "t.jasm:1:1: func main has 9 parameters, want 0..8"},
 		{"locals", "func main 0\n locals 257\n push 1\n ret\nend", "t.jasm:1:1: func main has 257 locals, want 0..256"},
-		{"no entry", "func start 0\n push 1\n ret\nend", "no function main (the entry point)"},
-		{"no entry named", "entry go\nfunc main 0\n push 1\n ret\nend", "no function go (the entry point)"},
+		{"no entry", "func start 0\n push 1\n ret\nend", "t.jasm:1:1: no function main (the entry point)"},
+		{"no entry named", "entry go\nfunc main 0\n push 1\n ret\nend", "t.jasm:1:1: no function go (the entry point)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
