@@ -144,7 +144,7 @@ func (v *liveView) tick(w *workloadRun, elapsed time.Duration) {
 		fmt.Fprintf(&b, format, args...)
 		b.WriteByte('\n')
 	}
-	line("%s — %d threads — %.1fs of %v", w.spec.summary, v.threads, elapsed.Seconds(), v.dur)
+	line("%s — %s — %.1fs of %v", w.spec.summary, plural(v.threads, "thread"), elapsed.Seconds(), v.dur)
 	line("    %-14s %12s %12s", "version", "calls/s", "calls")
 	for i, ver := range w.versions {
 		mark := "  "
@@ -175,7 +175,7 @@ func writeWorkloadSummary(w io.Writer, r *workloadReport) {
 		title += " (pconst in " + map[string]string{"data": "a data slot", "code": "code: movabs, self-loop protocol"}[r.PConst] + ")"
 	}
 	fmt.Fprintf(w, "jitdemo %s: %s\n", title, r.Summary)
-	fmt.Fprintf(w, "  %-11s %s, %d worker threads, %v, heap %s\n", "machine", arch, r.Threads, r.Elapsed.Round(time.Millisecond), heapModeText(r.HeapMode))
+	fmt.Fprintf(w, "  %-11s %s, %s, %v, heap %s\n", "machine", arch, plural(r.Threads, "worker thread"), r.Elapsed.Round(time.Millisecond), heapModeText(r.HeapMode))
 	fmt.Fprintf(w, "  %-11s %s (%s); protocol %s\n", "barrier", r.Barrier, r.BarrierReason, r.Protocol)
 	secs := r.Elapsed.Seconds()
 	for _, v := range r.Versions {

@@ -185,7 +185,7 @@ func writeStressReport(w io.Writer, r *stress.Report) {
 	if r.HeapMode != "" {
 		fmt.Fprintf(w, "  heap       %s\n", heapModeText(r.HeapMode))
 	}
-	fmt.Fprintf(w, "  workers    %d threads, %d patcher(s), %v\n", c.Threads, c.Patchers, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  workers    %s, %s, %v\n", plural(c.Threads, "thread"), plural(c.Patchers, "patcher"), r.Elapsed.Round(time.Millisecond))
 	secs := r.Elapsed.Seconds()
 	if secs <= 0 {
 		secs = 1
