@@ -149,12 +149,19 @@ func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Wri
 	signal.Notify(sigs, os.Interrupt)
 	defer signal.Stop(sigs)
 	go func() {
-		if _, ok := <-sigs; !ok {
-			return
-		}
-		cancel()
-		if _, ok := <-sigs; ok {
-			os.Exit(130)
+		var first time.Time
+		for range sigs {
+			switch {
+			case first.IsZero():
+				first = time.Now()
+				cancel()
+			case time.Since(first) < 300*time.Millisecond:
+				// The same ^C delivered twice: timeout(1) signals the
+				// command and then its process group, and a terminal
+				// signals the whole foreground group.
+			default:
+				os.Exit(130)
+			}
 		}
 	}()
 	var v int64
