@@ -200,7 +200,7 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 		case jasm.OpAdd:
 			a.AddRR(x86.RAX, x86.RCX)
 		case jasm.OpSub:
-			if testSwapSub {
+			if l.opts.hooks.swapSub {
 				a.SubRR(x86.RCX, x86.RAX)
 				a.MovRR(x86.RAX, x86.RCX)
 				break
@@ -338,7 +338,7 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 // cover both (random programs contain all of these sequences).
 func (l *amd64Lowerer) fuse(f *jasm.Func, i int, in jasm.Inst, d int) (int, bool) {
 	a := l.a
-	if testNoFuse {
+	if l.opts.hooks.noFuse {
 		return 0, false
 	}
 	if in.Op == jasm.OpPush && d >= 1 && in.Arg == int64(int32(in.Arg)) && l.fusable(f, i+1) {
@@ -360,7 +360,7 @@ func (l *amd64Lowerer) fuse(f *jasm.Func, i int, in jasm.Inst, d int) (int, bool
 		case jasm.OpAdd:
 			a.AddRI(x86.RAX, c)
 		case jasm.OpSub:
-			if testSwapSub {
+			if l.opts.hooks.swapSub {
 				return 0, false
 			}
 			a.SubRI(x86.RAX, c)
@@ -439,9 +439,3 @@ func (l *amd64Lowerer) end() {
 		}
 	}
 }
-
-// testSwapSub makes both lowerings compile sub with its operands swapped:
-// the negative control of the differential tests. testNoFuse turns off the
-// amd64 fusions, so tests can compare both code shapes. Never set outside
-// tests.
-var testSwapSub, testNoFuse bool

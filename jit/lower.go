@@ -76,7 +76,16 @@ type CompileOptions struct {
 	// Code.Lines (for profilers' line tables: jitdump). The checks that
 	// can fail (division, stack, interrupt) are always recorded.
 	Lines bool
+
+	hooks testHooks // set by tests only (export_test.go)
 }
+
+// testHooks change code generation for tests: swapSub compiles sub with
+// its operands swapped on both ISAs (the negative control of the
+// differential tests); noFuse turns off the amd64 fusions so that the plain
+// template code stays covered. Only tests set them (export_test.go), through
+// CompileOptions or Options.
+type testHooks struct{ swapSub, noFuse bool }
 
 // ErrCompile: the program cannot be compiled (unverified, too large, or an
 // option the target does not support). The error says why.

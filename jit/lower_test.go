@@ -114,9 +114,7 @@ func (rt *Runtime) loadAndRun(p *jasm.Program, fn int, args []int64) (int64, err
 // fusions (push+op, compare+branch) turned off, so the plain template code
 // stays covered too.
 func TestDifferentialUnfused(t *testing.T) {
-	rt := newTestRuntime(t, Options{StackBytes: 64 << 10})
-	testNoFuse = true
-	defer func() { testNoFuse = false }()
+	rt := newTestRuntime(t, withHooks(Options{StackBytes: 64 << 10}, testHooks{noFuse: true}))
 	for seed := range 150 {
 		r := rand.New(rand.NewPCG(uint64(seed), 3))
 		p := jasmgen.Generate(r, jasmgen.Options{})
@@ -131,9 +129,7 @@ func TestDifferentialUnfused(t *testing.T) {
 // lowered with its operands swapped, the differential test must find a
 // program on which interpreter and machine code disagree.
 func TestDifferentialCatchesMiscompilation(t *testing.T) {
-	rt := newTestRuntime(t, Options{StackBytes: 64 << 10})
-	testSwapSub = true
-	defer func() { testSwapSub = false }()
+	rt := newTestRuntime(t, withHooks(Options{StackBytes: 64 << 10}, testHooks{swapSub: true}))
 	for seed := range 200 {
 		r := rand.New(rand.NewPCG(uint64(seed), 1))
 		p := jasmgen.Generate(r, jasmgen.Options{})

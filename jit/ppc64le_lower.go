@@ -185,7 +185,7 @@ func (l *ppc64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 		case jasm.OpAdd:
 			a.Add(r3, ppcT1, r3)
 		case jasm.OpSub:
-			if testSwapSub {
+			if l.opts.hooks.swapSub {
 				a.Subf(r3, ppcT1, r3)
 				break
 			}

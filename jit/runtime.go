@@ -30,6 +30,8 @@ type Options struct {
 	// (JITDumpEnv) turns it on too, for programs that embed syncore.
 	JITDump    bool
 	JITDumpDir string
+
+	hooks testHooks // code generation hooks, set by tests only (export_test.go)
 }
 
 // Info describes a Runtime's set-up.
@@ -192,7 +194,7 @@ func (rt *Runtime) Load(p *jasm.Program) (*Program, error) {
 	if !rt.info.CanExecute {
 		return nil, ErrUnsupported
 	}
-	code, err := Compile(p, CompileOptions{Arch: rt.info.Arch, PConst: rt.opts.PConst, Lines: rt.dump != nil})
+	code, err := Compile(p, CompileOptions{Arch: rt.info.Arch, PConst: rt.opts.PConst, Lines: rt.dump != nil, hooks: rt.opts.hooks})
 	if err != nil {
 		return nil, err
 	}
