@@ -14,35 +14,39 @@ var ErrUnsupported = errors.New("jit: running machine code needs GOARCH amd64 or
 var neverInterrupt uint64
 
 // rawCall runs the machine code at fn with args on a stack from pool and
-// returns the result register (for an exit other than exitOK, the fault PC
-// instead: see callCtx.faultPC) and the exit code. intr is the interrupt word
-// (nil: never interrupted); base is the program's code address; closed, when
-// not nil, is the program entered: the call context is marked as inside it
-// (see reclaim.go), then its closed flag is loaded: a closed program is
-// never entered.
-func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, prog *Program, args []int64) (int64, int64, error) {
+// returns its result. intr is the interrupt word (nil: never interrupted);
+// base is the program's code address. f, when not nil, is the function
+// called: the call context is marked as inside its program (see
+// reclaim.go), then the program's closed flag is loaded (a closed program
+// is never entered), and an exit other than exitOK becomes f's runtime
+// error (Func.exitErr) before the mark is left: while the mark is held, no
+// program the call can have reached is reclaimed, so the fault PC still
+// lies in the program whose position the error names, not in a later one
+// that reuses its block. With f nil (the coherence probe), such an exit is
+// an error with its exit code.
+func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, f *Func, args []int64) (int64, error) {
 	if !canExecute {
-		return 0, 0, ErrUnsupported
+		return 0, ErrUnsupported
 	}
 	if len(args) > 8 {
-		return 0, 0, fmt.Errorf("jit: %d arguments, at most 8", len(args))
+		return 0, fmt.Errorf("jit: %d arguments, at most 8", len(args))
 	}
 	st, err := pool.get()
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if intr == nil {
 		intr = &neverInterrupt
 	}
 	var id uint64
-	if prog != nil {
-		id = prog.id
+	if f != nil {
+		id = f.prog.id
 	}
 	pool.rd.enter(st.mark, id)
-	if prog != nil && prog.closed.Load() {
+	if f != nil && f.prog.closed.Load() {
 		leave(st.mark)
 		pool.put(st)
-		return 0, 0, ErrClosed
+		return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
 	}
 	c := callCtx{stackLimit: st.limit, stackTop: st.top, intr: intr, base: base}
 	copy(c.args[:], args)
@@ -50,13 +54,20 @@ func rawCall(pool *stackPool, fn, base uintptr, intr *uint64, prog *Program, arg
 	if c.exit == exitYield {
 		resume(&c) // parked in a yield: still inside, the mark stays
 	}
+	if c.exit != exitOK {
+		if f != nil {
+			err = f.exitErr(c.exit, c.faultPC) // inside still: see above
+		} else {
+			err = fmt.Errorf("machine code exited with code %d", c.exit)
+		}
+	}
 	leave(st.mark)
 	runtime.KeepAlive(st)
 	pool.put(st)
-	if c.exit != exitOK {
-		return int64(c.faultPC), c.exit, nil
+	if err != nil {
+		return 0, err
 	}
-	return c.result, c.exit, nil
+	return c.result, nil
 }
 
 // resume continues a call that yielded (a preemption request) until it

@@ -61,14 +61,14 @@ func (c *Caller) Call(args ...int64) (int64, error) {
 	if c.c.exit == exitYield {
 		resume(&c.c) // parked in a yield: still inside, the mark stays
 	}
+	if c.c.exit != exitOK {
+		// The error is resolved while the mark is held: see rawCall.
+		err := f.exitErr(c.c.exit, c.c.faultPC)
+		leave(c.mark)
+		return 0, err
+	}
 	leave(c.mark)
-	if c.c.exit == exitOK {
-		return c.c.result, nil
-	}
-	if c.c.exit == exitInterrupted && c.closed.Load() {
-		return 0, f.closedErr(c.c.faultPC)
-	}
-	return f.exitResult(c.c.result, c.c.exit, c.c.faultPC)
+	return c.c.result, nil
 }
 
 // Close returns the Caller's stack to the runtime; Call fails afterwards.

@@ -3,6 +3,7 @@ package jit
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +151,73 @@ func TestCallContextErrorsMatchTheContext(t *testing.T) {
 	err = <-done
 	assert.ErrorIs(t, err, jasm.ErrInterrupted)
 	assert.NotErrorIs(t, err, context.Canceled)
+}
+
+// TestErrorsOfAClosedProgramNameIt: a call interrupted because its program
+// was closed names its own function and position, even when the next
+// program is loaded into the reused block at once. The position is
+// resolved while the call's entry mark still holds the block; looked up
+// after the call left, it could name the next program (or none).
+func TestErrorsOfAClosedProgramNameIt(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	old, err := jasm.Parse("old.jasm", []byte(longSum))
+	require.NoError(t, err)
+	// The same code (so the same block fits it) under other names.
+	decoy, err := jasm.Parse("new.jasm", []byte("entry decoy\n" + strings.Replace(longSum, "func main", "func decoy", 1)))
+	require.NoError(t, err)
+	rounds := 60
+	if testing.Short() {
+		rounds = 10
+	}
+	const callers = 6
+	var named, refused int
+	for range rounds {
+		prog, err := rt.Load(old)
+		require.NoError(t, err)
+		f := prog.Func("main")
+		errs := make(chan error, callers)
+		for i := range callers {
+			go func() {
+				var err error
+				switch i % 3 {
+				case 0:
+					_, err = f.Call(300_000_000)
+				case 1:
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					_, err = f.CallContext(ctx, 300_000_000)
+				default:
+					var c *Caller
+					if c, err = f.NewCaller(); err == nil {
+						_, err = c.Call(300_000_000)
+						c.Close()
+					}
+				}
+				errs <- err
+			}()
+		}
+		waitInside(t, rt, 1)
+		require.NoError(t, prog.Close())
+		next, err := rt.Load(decoy) // into the block just freed
+		require.NoError(t, err)
+		if !rt.heap.noReuse {
+			require.Equal(t, prog.Block().RX, next.Block().RX, "the closed program's block is reused")
+		}
+		for range callers {
+			err := <-errs
+			require.ErrorIs(t, err, ErrClosed)
+			var re *jasm.RuntimeError
+			if errors.As(err, &re) { // interrupted inside, not refused at the entry
+				named++
+				require.ErrorIs(t, err, jasm.ErrInterrupted)
+				require.Equal(t, "main", re.Func, "%v", err)
+				require.Equal(t, "old.jasm", re.Pos.File, "%v", err)
+			} else {
+				refused++
+			}
+		}
+		require.NoError(t, next.Close())
+	}
+	t.Logf("%d calls interrupted and named, %d refused at the entry", named, refused)
+	assert.Positive(t, named)
 }

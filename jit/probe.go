@@ -42,11 +42,7 @@ func probeHeap(h *Heap, pool *stackPool) (ProbeResult, error) {
 		code := probeCode(v)
 		copy(b.RW, code)
 		SyncICache(b, 0, len(code))
-		r, exit, err := rawCall(pool, b.RX, b.RX, nil, nil, nil)
-		if err == nil && exit != exitOK {
-			err = fmt.Errorf("jit: probe exited with code %d", exit)
-		}
-		return r, err
+		return rawCall(pool, b.RX, b.RX, nil, nil, nil)
 	}
 	first, err := run(1)
 	if err != nil {

@@ -571,63 +571,64 @@ func (f *Func) arityErr(n int) error {
 }
 
 func (f *Func) run(intr *uint64, args []int64) (int64, error) {
-	v, exit, err := rawCall(&f.prog.rt.stacks, f.entry, f.prog.block.RX, intr, f.prog, args)
-	if err != nil {
-		if err == ErrClosed {
-			return 0, fmt.Errorf("call %s: %w", f.name, ErrClosed)
-		}
-		return 0, err
-	}
-	if exit == exitInterrupted && f.prog.closed.Load() {
-		return 0, f.closedErr(uintptr(v))
-	}
-	return f.exitResult(v, exit, uintptr(v))
+	return rawCall(&f.prog.rt.stacks, f.entry, f.prog.block.RX, intr, f, args)
 }
 
-// closedErr is the error of a call interrupted because its program was
-// closed: it matches ErrClosed and jasm.ErrInterrupted.
-func (f *Func) closedErr(pc uintptr) error {
-	return fmt.Errorf("call %s: %w: %w", f.name, ErrClosed, f.prog.rt.runtimeError(jasm.ErrInterrupted, pc))
-}
-
-// exitResult turns the result register and exit code of a call into what
-// Call returns: the result, or the interpreter's runtime error with the
-// function and position of the check that failed (pc: callCtx.faultPC).
-func (f *Func) exitResult(v, exit int64, pc uintptr) (int64, error) {
+// exitErr is the error of a call of f that left through an exit stub with
+// exit code exit (not exitOK) at pc (callCtx.faultPC): the interpreter's
+// runtime error with the function and position of the check that failed;
+// for a call interrupted because its program was closed, an error that
+// matches ErrClosed too. The caller still holds the call's entry mark, so
+// the program that holds pc has not been reclaimed.
+func (f *Func) exitErr(exit int64, pc uintptr) error {
 	var err error
 	switch exit {
-	case exitOK:
-		return v, nil
 	case exitDivideByZero:
 		err = jasm.ErrDivisionByZero
 	case exitStackOverflow:
 		err = jasm.ErrStackOverflow
 	case exitInterrupted:
+		if f.prog.closed.Load() {
+			return fmt.Errorf("call %s: %w: %w", f.name, ErrClosed, f.prog.runtimeError(jasm.ErrInterrupted, pc))
+		}
 		err = jasm.ErrInterrupted
 	default:
 		panic(fmt.Sprintf("BUG: machine code exited with code %d", exit))
 	}
-	return 0, f.prog.rt.runtimeError(err, pc)
+	return f.prog.runtimeError(err, pc)
 }
 
-// runtimeError is err at the check whose stub is at pc (callCtx.faultPC),
-// in whichever of the runtime's programs holds it: a call that entered one
-// program may fail in another it calls into.
-func (rt *Runtime) runtimeError(err error, pc uintptr) *jasm.RuntimeError {
+// runtimeError is err at the check whose stub is at pc (callCtx.faultPC):
+// in p, the program the call entered, or else in whichever of the
+// runtime's programs holds it (a call that entered p may fail in another
+// program it calls into). The caller holds the call's entry mark.
+func (p *Program) runtimeError(err error, pc uintptr) *jasm.RuntimeError {
 	e := &jasm.RuntimeError{Err: err}
+	rt := p.rt
 	if rt.info.Arch == ArchPPC64LE {
 		pc -= 4 // the stub's bl: LR is its address + 4
 	}
+	if p.position(e, pc) {
+		return e // p.code and p.block stay valid: no lock needed
+	}
 	rt.progMu.Lock()
 	defer rt.progMu.Unlock()
-	for p := range rt.progs {
-		if pc < p.block.RX || pc >= p.block.RX+uintptr(len(p.block.RW)) {
-			continue
+	for q := range rt.progs {
+		if q != p && q.position(e, pc) {
+			break
 		}
-		if l, ok := p.code.LineAt(int(pc - p.block.RX)); ok {
-			e.Func, e.Pos = p.code.Program.Funcs[l.Func].Name, p.code.Pos(l)
-		}
-		break
 	}
 	return e
+}
+
+// position reports whether pc lies in p's block and, if so, sets e's
+// function and position from p's line table.
+func (p *Program) position(e *jasm.RuntimeError, pc uintptr) bool {
+	if pc < p.block.RX || pc >= p.block.RX+uintptr(len(p.block.RW)) {
+		return false
+	}
+	if l, ok := p.code.LineAt(int(pc - p.block.RX)); ok {
+		e.Func, e.Pos = p.code.Program.Funcs[l.Func].Name, p.code.Pos(l)
+	}
+	return true
 }
