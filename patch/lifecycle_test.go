@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -485,4 +486,99 @@ func TestBarrierAsValue(t *testing.T) {
 	p, err = New(rt, Options{Strategy: None{}})
 	require.NoError(t, err)
 	assert.Contains(t, p.Reason(), "not core-serialising")
+}
+
+// gate is a barrier whose Sync blocks until the test releases it: a slow
+// barrier held open for as long as a test needs.
+type gate struct {
+	entered chan int      // receives the number of each Sync as it begins
+	release chan struct{} // closed: every Sync returns
+	n       int
+}
+
+func newGate() *gate { return &gate{entered: make(chan int, maxPhases), release: make(chan struct{})} }
+
+func (*gate) Name() string      { return "gate" }
+func (*gate) Serialising() bool { return true }
+func (g *gate) Sync() error {
+	g.n++
+	g.entered <- g.n
+	<-g.release
+	return nil
+}
+
+// TestParkedDuringASlowBarrier: Site.Parked does not wait for a commit,
+// which holds the writer lock through its barriers. (Before, it took the
+// lock and blocked until the barrier returned.)
+func TestParkedDuringASlowBarrier(t *testing.T) {
+	prog, p := setup(t, jit.Options{PConst: codeConsts()}, Options{})
+	k, err := p.Site(prog, "k")
+	require.NoError(t, err)
+	g := newGate()
+	p.barrier = g
+	var commitErr error
+	done := make(chan struct{})
+	go func() { commitErr = k.SetConst(0x2222222222222222); close(done) }()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(g.release)
+		}
+	}
+	defer func() { release(); <-done }()
+	require.Equal(t, 1, <-g.entered, "the commit waits in its first barrier")
+	parked := make(chan bool, 1)
+	go func() { parked <- k.Parked() }()
+	select {
+	case v := <-parked:
+		assert.False(t, v, "no commit has stopped at a failed barrier")
+	case <-time.After(5 * time.Second):
+		t.Fatal("Parked waited for the commit's barrier")
+	}
+	assert.EqualValues(t, 7, k.Value(), "the change has not completed")
+	release()
+	<-done
+	require.NoError(t, commitErr)
+	assert.False(t, k.Parked())
+	assert.EqualValues(t, int64(0x2222222222222222), call(t, prog, "konst"))
+}
+
+// TestParkedFromAHandshakeParticipant: a participant that asks whether a
+// site is parked before it reaches its safepoint does not stall the
+// commit whose handshake waits for it. (Before, Parked waited for the
+// writer lock, which the commit held until its handshake timed out: the
+// commit failed with ErrBarrierFailed.)
+func TestParkedFromAHandshakeParticipant(t *testing.T) {
+	h := NewHandshake()
+	h.Timeout = 10 * time.Second
+	prog, p := setup(t, jit.Options{PConst: codeConsts()}, Options{Strategy: h})
+	k, err := p.Site(prog, "k")
+	require.NoError(t, err)
+	var stop atomic.Bool
+	joined := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		part := h.Join()
+		defer part.Leave()
+		close(joined)
+		for !stop.Load() {
+			_ = k.Parked() // before every safepoint
+			part.Safepoint()
+			runtime.Gosched()
+		}
+	}()
+	<-joined
+	start := time.Now()
+	for i := range 3 {
+		require.NoError(t, k.SetConst(int64(i+1)))
+	}
+	stop.Store(true)
+	wg.Wait()
+	assert.Less(t, time.Since(start), h.Timeout, "no commit waited for the handshake's timeout")
+	assert.EqualValues(t, 3, call(t, prog, "konst"))
 }

@@ -122,14 +122,18 @@ type cell struct {
 	state  atomic.Int64             // pconst: value; pcall: callee index in its program; guard: 1 armed
 	target atomic.Pointer[jit.Func] // pcall: the function called
 
+	// parked: a multi-phase protocol stopped at a failed barrier. Written
+	// under the runtime's writer lock, read without it (Site.Parked must
+	// not wait for a commit, which holds the lock through its barriers).
+	parked atomic.Bool
+
 	// Guarded by the runtime's writer lock:
-	mark   uint64 // commitGen of the last commit that planned an op here
-	pos    int    // that op's index in the commit
-	parked bool   // a multi-phase protocol stopped at a failed barrier
-	head   [8]byte
-	hlen   int            // while parked: the head bytes that belong in place of the park
-	ref    *jit.Program   // pcall into another program: the reference held on it
-	drop   []*jit.Program // references to drop once a barrier completes
+	mark uint64 // commitGen of the last commit that planned an op here
+	pos  int    // that op's index in the commit
+	head [8]byte
+	hlen int            // while parked: the head bytes that belong in place of the park
+	ref  *jit.Program   // pcall into another program: the reference held on it
+	drop []*jit.Program // references to drop once a barrier completes
 }
 
 type cellsKey struct{}
@@ -270,12 +274,11 @@ func (s *Site) Program() *jit.Program { return s.prog }
 
 // Parked reports whether a multi-phase change of the site stopped at a
 // failed barrier: threads that reach it wait at its park (a polling stub,
-// or a guard's label) until a later change completes.
-func (s *Site) Parked() bool {
-	s.p.rt.LockWrites()
-	defer s.p.rt.UnlockWrites()
-	return s.cell.parked
-}
+// or a guard's label) until a later change completes. It is one atomic
+// load: it does not wait for a commit in progress (whose barrier may be
+// waiting for the caller, a handshake participant), and reports the state
+// that the last finished commit left.
+func (s *Site) Parked() bool { return s.cell.parked.Load() }
 
 // SetConst changes a pconst site to v; see the package doc for what holds
 // when it returns.
@@ -653,13 +656,14 @@ func (p *Patcher) commit(ops []op) error {
 		if failed >= 0 && multi && failed < maxPhases-1 {
 			// Parked: the head that belongs there is kept for the next
 			// change, which must not take the park for the site's bytes.
-			c.parked, c.head, c.hlen = true, o.head, o.hlen
+			c.head, c.hlen = o.head, o.hlen
+			c.parked.Store(true)
 			if o.ref != nil {
 				c.drop = append(c.drop, o.ref) // may be in the tail already
 			}
 			continue
 		}
-		c.parked = false
+		c.parked.Store(false)
 		c.state.Store(o.state)
 		if o.kind == opCall {
 			c.target.Store(o.fn)
@@ -705,7 +709,7 @@ func dropRefs(ops []op) {
 func (s *Site) bytes(dst []byte) []byte {
 	c := s.code.Site
 	dst = append(dst, s.prog.Block().RW[c.Offset:c.Offset+c.Size]...)
-	if s.cell.parked {
+	if s.cell.parked.Load() {
 		copy(dst[len(dst)-c.Size:], s.cell.head[:s.cell.hlen])
 	}
 	return dst
