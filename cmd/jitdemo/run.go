@@ -148,22 +148,7 @@ func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Wri
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt)
 	defer signal.Stop(sigs)
-	go func() {
-		var first time.Time
-		for range sigs {
-			switch {
-			case first.IsZero():
-				first = time.Now()
-				cancel()
-			case time.Since(first) < 300*time.Millisecond:
-				// The same ^C delivered twice: timeout(1) signals the
-				// command and then its process group, and a terminal
-				// signals the whole foreground group.
-			default:
-				os.Exit(130)
-			}
-		}
-	}()
+	go interruptLoop(sigs, cancel, os.Exit, time.Now)
 	var v int64
 	if ro.interp {
 		it, err := jasm.NewInterp(prog)
@@ -198,6 +183,33 @@ func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Wri
 		fmt.Fprintln(stdout, v)
 	}
 	return 0
+}
+
+// sameInterrupt is how close a second SIGINT may follow the first and still
+// be the same ^C, delivered twice: timeout(1) signals the command and then
+// its process group, and a terminal signals the whole foreground group.
+const sameInterrupt = 300 * time.Millisecond
+
+// interruptLoop handles run's SIGINTs, read from sigs until it is closed:
+// the first calls cancel (the call stops at its next poll of the interrupt
+// word); one that follows it within sameInterrupt is the same ^C delivered
+// twice and changes nothing; a later one calls exit(130) (a shell's status
+// for SIGINT) and ends the loop. now is the clock.
+func interruptLoop(sigs <-chan os.Signal, cancel func(), exit func(int), now func() time.Time) {
+	var first time.Time
+	seen := false
+	for range sigs {
+		switch {
+		case !seen:
+			seen, first = true, now()
+			cancel()
+		case now().Sub(first) < sameInterrupt:
+			// the same ^C, delivered twice
+		default:
+			exit(130)
+			return
+		}
+	}
 }
 
 // runValue is what run --json prints for a result (docs/schema/run.json).

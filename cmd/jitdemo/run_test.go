@@ -102,7 +102,9 @@ func TestRunInterrupted(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // into the loop, most likely; either way the call sees the interrupt
 	// Twice at once, as timeout(1) or a terminal delivers one ^C to the
 	// process and again to its group: still one interruption, not the
-	// second ^C that exits at once.
+	// second ^C that exits at once. (Whether the two arrive within the
+	// window depends on the scheduler; TestInterruptLoop checks the window
+	// and the exit on a fake clock.)
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
 	rest, _ := io.ReadAll(r)
@@ -111,6 +113,46 @@ func TestRunInterrupted(t *testing.T) {
 	require.ErrorAs(t, err, &ee, "stderr: %s", rest)
 	assert.Equal(t, 1, ee.ExitCode(), string(rest))
 	assert.Equal(t, want+"context canceled)\n", string(rest))
+}
+
+// TestInterruptLoop: run's SIGINT handling, on a fake clock. The first ^C
+// cancels the call; a second within 300 ms is the same ^C delivered twice
+// (timeout(1), a terminal's process group) and changes nothing; a second
+// ^C after that exits at once with status 130.
+func TestInterruptLoop(t *testing.T) {
+	tests := []struct {
+		name    string
+		at      []time.Duration // when each SIGINT arrives, after the first
+		cancels int
+		exits   []int
+	}{
+		{"one ^C", []time.Duration{0}, 1, nil},
+		{"one ^C delivered twice", []time.Duration{0, 0}, 1, nil},
+		{"one ^C delivered twice, 299ms apart", []time.Duration{0, 299 * time.Millisecond}, 1, nil},
+		{"a second ^C 300ms later", []time.Duration{0, 300 * time.Millisecond}, 1, []int{130}},
+		{"a second ^C 2s later", []time.Duration{0, 2 * time.Second}, 1, []int{130}},
+		{"twice, then a second ^C", []time.Duration{0, 10 * time.Millisecond, 500 * time.Millisecond}, 1, []int{130}},
+		{"a second ^C exits, once", []time.Duration{0, 400 * time.Millisecond, 450 * time.Millisecond}, 1, []int{130}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Every signal is queued before the loop runs, in this
+			// goroutine; the fake clock reads the time of the signal
+			// being handled from how many are still queued.
+			sigs := make(chan os.Signal, len(tc.at))
+			for range tc.at {
+				sigs <- os.Interrupt
+			}
+			close(sigs)
+			start := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+			now := func() time.Time { return start.Add(tc.at[len(tc.at)-1-len(sigs)]) }
+			cancels := 0
+			var exits []int
+			interruptLoop(sigs, func() { cancels++ }, func(code int) { exits = append(exits, code) }, now)
+			assert.Equal(t, tc.cancels, cancels, "cancels")
+			assert.Equal(t, tc.exits, exits, "exit statuses")
+		})
+	}
 }
 
 // TestRunJSON: run --json prints the value, or the runtime error with its
