@@ -412,3 +412,58 @@ func TestCloseWhileCallsYield(t *testing.T) {
 		assert.ErrorIs(t, err, jasm.ErrInterrupted)
 	}
 }
+
+// TestCloseContextWhileAnotherCloseWaits: a Close held up by a call inside
+// does not hold up a CloseContext of the same program past its deadline,
+// nor Reclaimed.
+func TestCloseContextWhileAnotherCloseWaits(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	prog, err := rt.Load(mustParse(t, spin))
+	require.NoError(t, err)
+	st, err := rt.stacks.get()
+	require.NoError(t, err)
+	defer rt.stacks.put(st)
+	rt.readers.enter(st.mark, prog.id) // a call is inside
+	defer leave(st.mark)               // lets the first Close end if the test fails
+
+	first := make(chan error, 1)
+	go func() { first <- prog.Close() }()
+	for deadline := time.Now().Add(10 * time.Second); !prog.Closed(); time.Sleep(100 * time.Microsecond) {
+		require.True(t, time.Now().Before(deadline), "the first Close never began")
+	}
+
+	second := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		second <- prog.CloseContext(ctx)
+	}()
+	select {
+	case err := <-second:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, time.Since(start), 2*time.Second)
+	case <-time.After(2 * time.Second):
+		t.Fatal("CloseContext waited for the other Close past its deadline")
+	}
+	reclaimed := make(chan bool, 1)
+	go func() { reclaimed <- prog.Reclaimed() }()
+	select {
+	case r := <-reclaimed:
+		assert.False(t, r)
+	case <-time.After(2 * time.Second):
+		t.Fatal("Reclaimed waited for the Close")
+	}
+	select {
+	case err := <-first:
+		t.Fatalf("the first Close returned (%v) while a call was inside", err)
+	default:
+	}
+
+	leave(st.mark)
+	require.NoError(t, <-first)
+	assert.True(t, prog.Reclaimed())
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.NoError(t, prog.CloseContext(done), "a reclaimed program: nil, whatever the context")
+}

@@ -224,7 +224,7 @@ func (rt *Runtime) load(code *Code) (*Program, error) {
 			return nil, fmt.Errorf("jit: barrier after loading: %w", err)
 		}
 	}
-	prog := &Program{rt: rt, code: code, block: blk, id: programIDs.Add(1) & idMask}
+	prog := &Program{rt: rt, code: code, block: blk, id: programIDs.Add(1) & idMask, closing: make(chan struct{}, 1)}
 	rt.progMu.Lock()
 	if rt.progs == nil {
 		rt.progs = map[*Program]struct{}{}
@@ -252,8 +252,10 @@ type Program struct {
 	closed atomic.Bool
 	id     uint64 // the marks of calls entering here carry it (reclaim.go)
 
-	closeMu sync.Mutex // serialises Close
-	freed   bool       // the block went back to the heap (guarded by closeMu)
+	// closing is a semaphore (one slot) that serialises Close; a
+	// CloseContext waits for it only until its context is done.
+	closing chan struct{}
+	freed   atomic.Bool // the block went back to the heap
 
 	mu      sync.Mutex        // guards the fields below
 	inRefs  int               // call sites of other programs that call into p
@@ -290,14 +292,27 @@ func (p *Program) Close() error { return p.CloseContext(context.Background()) }
 //
 // When ctx is done first, CloseContext returns its error: the program stays
 // closed to new calls and its code stays in place; a later Close tries
-// again. Closing a closed program returns nil. A program that call sites of
+// again. Closes of one program run one at a time: a CloseContext that finds
+// another under way waits for it only until ctx is done. Closing a
+// reclaimed program returns nil. A program that call sites of
 // other programs still call into (a Retarget across programs) is not
 // closed: the error matches ErrInUse.
 func (p *Program) CloseContext(ctx context.Context) error {
-	p.closeMu.Lock()
-	defer p.closeMu.Unlock()
-	if p.freed {
+	if p.freed.Load() {
 		return nil
+	}
+	select {
+	case p.closing <- struct{}{}:
+	default:
+		select { // another Close runs: wait for it, or for ctx
+		case p.closing <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("jit: close: waiting for another Close of the program: %w", ctx.Err())
+		}
+	}
+	defer func() { <-p.closing }()
+	if p.freed.Load() {
+		return nil // the other Close reclaimed it
 	}
 	p.mu.Lock()
 	if n := p.inRefs; n > 0 {
@@ -321,7 +336,7 @@ func (p *Program) CloseContext(ctx context.Context) error {
 	rt.LockWrites()
 	err := rt.heap.Free(p.block)
 	rt.UnlockWrites()
-	p.freed = true
+	p.freed.Store(true)
 	p.mu.Lock()
 	out := p.outRefs
 	p.outRefs = nil
@@ -364,11 +379,7 @@ func (p *Program) reachers() []uint64 {
 }
 
 // Reclaimed reports whether the program's code went back to the heap.
-func (p *Program) Reclaimed() bool {
-	p.closeMu.Lock()
-	defer p.closeMu.Unlock()
-	return p.freed
-}
+func (p *Program) Reclaimed() bool { return p.freed.Load() }
 
 // AddRef records that a call site of p now calls into program q (a
 // Retarget across programs): q cannot be closed (ErrInUse) until p drops
