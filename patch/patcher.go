@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -106,9 +105,11 @@ type Patcher struct {
 	reason  string
 	proto   Protocol
 	pause   time.Duration
-	mu      sync.Mutex
-	scratch [maxPhases][]store // stores of the commit in progress (guarded by mu)
-	batches atomic.Uint64      // barriers issued, for reports
+	// scratch holds the stores of the commit in progress. It is guarded by
+	// the runtime's writer lock, which every commit holds from before its
+	// first use to after its last.
+	scratch [maxPhases][]store
+	batches atomic.Uint64 // barriers issued, for reports
 }
 
 // commitGen numbers commits, across runtimes; a site location marked with
@@ -529,8 +530,8 @@ func (b *Batch) Arm(s *Site) *Batch { return b.add(op{s: s, kind: opGuard, arg: 
 func (b *Batch) Disarm(s *Site) *Batch { return b.add(op{s: s, kind: opGuard, arg: 0, state: 0}) }
 
 // newBytes appends to dst the site's new bytes for [Change,
-// Change+ChangeLen) after op o. Commit calls it under the patcher's lock,
-// since it may read the site's current bytes (another Commit may be
+// Change+ChangeLen) after op o. Commit calls it under the runtime's writer
+// lock, since it may read the site's current bytes (another Commit may be
 // changing them).
 func (o *op) newBytes(dst []byte) ([]byte, error) {
 	s := o.s
@@ -563,8 +564,6 @@ var ErrBarrierFailed = errors.New("patch: barrier failed")
 // commit writes ops phase by phase with a barrier after each, holding the
 // runtime's writer lock.
 func (p *Patcher) commit(ops []op) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.rt.LockWrites()
 	defer p.rt.UnlockWrites()
 	// A program closed before we took the lock may have been reclaimed
@@ -600,8 +599,8 @@ func (p *Patcher) commit(ops []op) error {
 		}
 		o.ref = o.fn.Program()
 	}
-	// The stores go into the patcher's scratch space (guarded by p.mu),
-	// which keeps its capacity from one commit to the next.
+	// The stores go into the patcher's scratch space (guarded by the
+	// writer lock), which keeps its capacity from one commit to the next.
 	phases := p.scratch
 	for i := range phases {
 		phases[i] = phases[i][:0]
