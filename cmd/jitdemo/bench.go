@@ -157,9 +157,9 @@ func defaultBenchConfig(quick bool) benchConfig {
 }
 
 // checkWritableDir reports whether a file can be created in dir, by
-// creating one and removing it.
+// creating one and removing it (bench --plot, run --perf-dir).
 func checkWritableDir(dir string) error {
-	f, err := os.CreateTemp(dir, ".bench-check-*")
+	f, err := os.CreateTemp(dir, ".jitdemo-check-*")
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {

@@ -92,6 +92,8 @@ func TestBenchJSONAndPNG(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")), "PNG magic: % x", data[:min(8, len(data))])
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(png), ".bench-*"))
+	checks, _ := filepath.Glob(filepath.Join(filepath.Dir(png), ".jitdemo-check-*"))
+	leftovers = append(leftovers, checks...)
 	assert.Empty(t, leftovers, "the chart is written through a temporary file that is renamed")
 }
 

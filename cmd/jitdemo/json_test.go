@@ -157,6 +157,10 @@ func TestJSONSchemas(t *testing.T) {
 					"func": "f", "pos": divJasm + ":4:5"}, doc["error"])
 			}},
 		{"run FILE: usage", []string{"run", "--json", divJasm}, "run.json", []int{2}, wantError(errKindUsage)},
+		{"run FILE: unwritable --perf-dir", []string{"run", "--json", "--perf", "--perf-dir", notDir, divJasm, "1"}, "run.json", []int{2},
+			func(t *testing.T, doc map[string]any) {
+				assert.Equal(t, map[string]any{"kind": "usage", "message": "--perf-dir: cannot write in " + notDir + ": not a directory"}, doc["error"])
+			}},
 	}
 	for _, w := range workloadNames() {
 		if w != "tiering" { // the demo runs it

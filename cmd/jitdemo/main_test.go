@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -86,6 +87,10 @@ func TestInfoText(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	dir := t.TempDir()
+	missingDir := filepath.Join(dir, "missing")
+	notDir := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(notDir, nil, 0o644))
 	tests := []struct {
 		name       string
 		args       []string
@@ -109,6 +114,10 @@ func TestUsage(t *testing.T) {
 		{"stress: bad threads", []string{"stress", "--threads", "nope"}, 2, "", `jitdemo stress: invalid value "nope" for flag -threads: parse error`},
 		{"version: extra", []string{"version", "x"}, 2, "", `jitdemo version: unexpected argument "x"`},
 		{"run: negative timeout", []string{"run", "--timeout", "-1s", "f.jasm"}, 2, "", "jitdemo run: --timeout -1s is negative"},
+		{"run: --perf-dir missing", []string{"run", "--perf", "--perf-dir", missingDir, "f.jasm"}, 2, "",
+			"jitdemo run: --perf-dir: cannot write in " + missingDir + ": no such file or directory"},
+		{"run: --perf-dir a file", []string{"run", "--perf", "--perf-dir", notDir, "f.jasm"}, 2, "", // refused even to root
+			"jitdemo run: --perf-dir: cannot write in " + notDir + ": not a directory"},
 		{"unknown flag", []string{"info", "--bogus"}, 2, "", "jitdemo info: flag provided but not defined: -bogus"},
 		{"extra argument", []string{"info", "extra"}, 2, "", `jitdemo info: unexpected argument "extra"`},
 		{"help unknown", []string{"help", "nope"}, 2, "", `jitdemo help: unknown command "nope" (the commands: bench, disasm, info, run, stress, version)`},

@@ -79,6 +79,14 @@ checked (violations must be 0; exit status 1 otherwise). Workloads:
 				if *timeout < 0 {
 					return usageError(stderr, "run", "--timeout %v is negative", *timeout)
 				}
+				if *perf && *perfDir != "" {
+					// Before compiling: the jitdump file is created as the
+					// runtime starts, and a directory it cannot be written
+					// in is the user's mistake, not this machine's.
+					if err := checkWritableDir(*perfDir); err != nil {
+						return usageError(stderr, "run", "--perf-dir: %v", err)
+					}
+				}
 				ro := runOptions{interp: *interp, entry: *entry, timeout: *timeout, json: d.asJSON,
 					jit: jit.Options{JITDump: *perf, JITDumpDir: *perfDir}}
 				return runFile(args[0], args[1:], ro, stdout, stderr)
@@ -162,7 +170,11 @@ func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Wri
 	} else {
 		rt, err := jit.New(ro.jit)
 		if err != nil {
-			return fail("unsupported", 1, err)
+			kind := errKindFailed
+			if errors.Is(err, jit.ErrUnsupported) {
+				kind = "unsupported" // this platform cannot run machine code
+			}
+			return fail(kind, 1, err)
 		}
 		defer rt.Close()
 		if path := rt.Info().JITDump; path != "" {
