@@ -582,3 +582,73 @@ func TestParkedFromAHandshakeParticipant(t *testing.T) {
 	assert.Less(t, time.Since(start), h.Timeout, "no commit waited for the handshake's timeout")
 	assert.EqualValues(t, 3, call(t, prog, "konst"))
 }
+
+// TestLateBarrierFailureReleasesOldCallee: a batch of a constant (three
+// phases where it is a self-loop site) and a retarget to another tier (one
+// phase) whose n-th barrier fails. The retarget is complete once its own
+// barrier, the first, has returned: the old tier can be closed. (Before, a
+// failure at any barrier kept the old tier referenced, and its Close said
+// ErrInUse until the site changed again.) When the first barrier fails,
+// threads may still run the old call: the old tier stays referenced until
+// the site's next change completes.
+func TestLateBarrierFailureReleasesOldCallee(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("barrier%d", n), func(t *testing.T) {
+			prog, p := setup(t, jit.Options{PConst: codeConsts()}, Options{})
+			rt := prog.Runtime()
+			k, err := p.Site(prog, "k")
+			require.NoError(t, err)
+			c, err := p.Site(prog, "c")
+			require.NoError(t, err)
+			tier := func(v int) *jit.Program {
+				tp, err := rt.Compile("tier.jasm", []byte(version(v)))
+				require.NoError(t, err)
+				return tp
+			}
+			old, next := tier(1), tier(2)
+			require.NoError(t, c.RetargetFunc(old.Func("main")))
+			require.ErrorIs(t, old.Close(), jit.ErrInUse)
+
+			fb := &failing{n: n}
+			p.barrier = fb
+			err = p.Batch().SetConst(k, 0x3333333333333333).RetargetFunc(c, next.Func("main")).Commit()
+			barriers := 1
+			if k.Protocol() == SelfLoop {
+				barriers = maxPhases
+			}
+			if n > barriers {
+				require.NoError(t, err, "%d barrier(s): the n-th is never issued", barriers)
+			} else {
+				require.ErrorIs(t, err, ErrBarrierFailed)
+			}
+			assert.Equal(t, min(n, barriers), fb.calls, "nothing after the failed barrier")
+			assert.Same(t, next.Func("main"), c.Target())
+			assert.EqualValues(t, 2, call(t, prog, "call"))
+			if n == 1 {
+				assert.ErrorIs(t, old.Close(), jit.ErrInUse, "the retarget's barrier failed: threads may still call the old tier")
+			} else {
+				require.NoError(t, old.Close(), "the retarget's barrier completed: nothing reaches the old tier through the site")
+			}
+			parked := k.Protocol() == SelfLoop && n < maxPhases
+			assert.Equal(t, parked, k.Parked())
+			if parked {
+				assert.EqualValues(t, 7, k.Value(), "stopped before its last phase")
+			} else {
+				assert.EqualValues(t, int64(0x3333333333333333), k.Value())
+				assert.EqualValues(t, int64(0x3333333333333333), call(t, prog, "konst"))
+			}
+
+			fb.healed = true
+			require.NoError(t, k.SetConst(5))
+			one, _ := prog.Jasm().Func("one")
+			require.NoError(t, c.Retarget(one))
+			assert.False(t, k.Parked())
+			assert.EqualValues(t, 5, call(t, prog, "konst"))
+			assert.EqualValues(t, 1, call(t, prog, "call"))
+			if n == 1 {
+				require.NoError(t, old.Close(), "the site's next change released the old tier")
+			}
+			require.NoError(t, next.Close(), "the site moved on")
+		})
+	}
+}

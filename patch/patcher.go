@@ -555,10 +555,15 @@ func (b *Batch) Commit() error {
 }
 
 // ErrBarrierFailed: a barrier of a commit failed; the commit stopped there.
-// Sites whose protocol has one phase hold their new bytes (other threads
-// may not have caught up); multi-phase sites stay parked (Site.Parked),
-// which is safe: a thread that reaches one waits at a polling stub or takes
-// the guard's jump, and the next change of the site completes it.
+// A site whose last phase came before the failed barrier is changed, as
+// after a commit that returned nil (its barrier completed; a callee it
+// called before is released). A site whose last phase the failed barrier
+// followed holds its new bytes, but other threads may not have caught up
+// (its old callee stays referenced until the site's next change completes).
+// A multi-phase site stopped before its last phase stays parked
+// (Site.Parked), which is safe: a thread that reaches one waits at a
+// polling stub or takes the guard's jump, and the next change of the site
+// completes it.
 var ErrBarrierFailed = errors.New("patch: barrier failed")
 
 // commit writes ops phase by phase with a barrier after each, holding the
@@ -645,14 +650,17 @@ func (p *Patcher) commit(ops []op) error {
 			break
 		}
 	}
+	// An op is complete when the barrier after its last phase returned:
+	// every thread has caught up with all of its bytes, whatever a later
+	// barrier of the batch did.
 	for i := range ops {
 		o := &ops[i]
 		if o.skip {
 			continue
 		}
 		c := o.s.cell
-		multi := o.s.proto == SelfLoop && o.s.code.Present
-		if failed >= 0 && multi && failed < maxPhases-1 {
+		last := o.lastPhase()
+		if failed >= 0 && failed < last {
 			// Parked: the head that belongs there is kept for the next
 			// change, which must not take the park for the site's bytes.
 			c.head, c.hlen = o.head, o.hlen
@@ -669,9 +677,10 @@ func (p *Patcher) commit(ops []op) error {
 		}
 		old := c.ref
 		c.ref = o.ref
-		if failed >= 0 {
-			// The barrier did not complete: threads may still run the old
-			// bytes, so the old callee keeps its reference for now.
+		if failed >= 0 && failed == last {
+			// The barrier after the op's last phase failed: threads may
+			// still run the old bytes, so the old callee keeps its
+			// reference for now.
 			if old != nil {
 				c.drop = append(c.drop, old)
 			}
@@ -690,6 +699,18 @@ func (p *Patcher) commit(ops []op) error {
 	}
 	p.scratch = phases
 	return berr
+}
+
+// lastPhase is the index of the last phase in which op o writes (a barrier
+// follows each), or -1 when it writes nothing (a site in unreachable code).
+func (o *op) lastPhase() int {
+	switch {
+	case !o.s.code.Present:
+		return -1
+	case o.s.proto == SelfLoop:
+		return maxPhases - 1 // plan writes the final head in the last phase
+	}
+	return 0
 }
 
 // dropRefs undoes the references ops took before anything was written.
