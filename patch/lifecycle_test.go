@@ -2,6 +2,7 @@ package patch
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -651,4 +652,70 @@ func TestLateBarrierFailureReleasesOldCallee(t *testing.T) {
 			require.NoError(t, next.Close(), "the site moved on")
 		})
 	}
+}
+
+// TestParkedHeadIsTheOneThatBelongs: a self-loop change stopped by a failed
+// barrier records the head that belongs in place of its park, from which
+// the next change starts (Site.bytes): the old head when the first barrier
+// failed (the tail was never written), the new one when the second did (the
+// tail was). (Before, it was always the new head: after a phase-1 failure
+// the site's bytes read as the new head over the old tail, and a parked
+// guard read as armed while Value said disarmed.)
+func TestParkedHeadIsTheOneThatBelongs(t *testing.T) {
+	if host() != jit.ArchAMD64 {
+		t.Skip("no multi-phase protocol on " + string(host()))
+	}
+	bytesOf := func(s *Site) []byte {
+		s.p.rt.LockWrites()
+		defer s.p.rt.UnlockWrites()
+		return s.bytes(nil)
+	}
+	movabs := func(head []byte, v int64) []byte { // REX.W B8+r, imm64
+		return binary.LittleEndian.AppendUint64(append([]byte(nil), head[:2]...), uint64(v))
+	}
+	for _, n := range []int{1, 2} {
+		t.Run(fmt.Sprintf("const/barrier%d", n), func(t *testing.T) {
+			prog, p := setup(t, jit.Options{PConst: jit.PConstCode}, Options{})
+			k, err := p.Site(prog, "k")
+			require.NoError(t, err)
+			require.Equal(t, SelfLoop, k.Protocol())
+			before := bytesOf(k)
+			require.Equal(t, movabs(before, 7), before, "precondition: the site is a movabs of 7")
+			fb := &failing{n: n}
+			p.barrier = fb
+			require.ErrorIs(t, k.SetConst(0x4444444444444444), ErrBarrierFailed)
+			require.True(t, k.Parked())
+			assert.EqualValues(t, 7, k.Value())
+			if n == 1 {
+				assert.Equal(t, before, bytesOf(k), "the tail was never written: the old bytes belong there")
+			} else {
+				assert.Equal(t, movabs(before, 0x4444444444444444), bytesOf(k), "the tail was written: the new bytes belong there")
+			}
+			fb.healed = true
+			require.NoError(t, k.SetConst(6))
+			assert.False(t, k.Parked())
+			assert.EqualValues(t, 6, k.Value())
+			assert.EqualValues(t, 6, call(t, prog, "konst"))
+			assert.Equal(t, movabs(before, 6), bytesOf(k))
+		})
+	}
+	t.Run("guard/barrier1", func(t *testing.T) {
+		prog, p := setup(t, jit.Options{}, Options{Protocol: SelfLoop})
+		g, err := p.Site(prog, "g")
+		require.NoError(t, err)
+		require.Equal(t, SelfLoop, g.Protocol())
+		disarmed := bytesOf(g)
+		fb := &failing{n: 1}
+		p.barrier = fb
+		require.ErrorIs(t, g.Arm(), ErrBarrierFailed)
+		require.True(t, g.Parked())
+		assert.EqualValues(t, 0, g.Value())
+		assert.Equal(t, disarmed, bytesOf(g), "the site's bytes are the disarmed ones, as its Value says")
+		assert.EqualValues(t, 20, call(t, prog, "guarded"), "the park takes the guard's jump")
+		fb.healed = true
+		require.NoError(t, g.Disarm())
+		assert.False(t, g.Parked())
+		assert.Equal(t, disarmed, bytesOf(g))
+		assert.EqualValues(t, 10, call(t, prog, "guarded"))
+	})
 }

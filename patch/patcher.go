@@ -433,7 +433,8 @@ type op struct {
 	skip  bool         // replaced by a later op on the same site
 	ref   *jit.Program // opCall into another program: the reference taken
 	head  [8]byte      // SelfLoop: the final head bytes
-	hlen  int
+	prev  [8]byte      // SelfLoop: the head bytes before the commit
+	hlen  int          // of head and prev
 }
 
 // Batch collects changes that Commit applies together: each protocol phase
@@ -663,7 +664,12 @@ func (p *Patcher) commit(ops []op) error {
 		if failed >= 0 && failed < last {
 			// Parked: the head that belongs there is kept for the next
 			// change, which must not take the park for the site's bytes.
+			// Until the tail is written (the first barrier failed) that is
+			// the head from before the commit; once it is, the new one.
 			c.head, c.hlen = o.head, o.hlen
+			if failed == 0 {
+				c.head = o.prev
+			}
 			c.parked.Store(true)
 			if o.ref != nil {
 				c.drop = append(c.drop, o.ref) // may be in the tail already

@@ -109,6 +109,7 @@ func (o *op) plan(phases [maxPhases][]store, nb []byte) [maxPhases][]store {
 		h := len(head)
 		var fb [16]byte
 		final := s.bytes(fb[:0])
+		copy(o.prev[:], final[:h]) // the head before the commit
 		copy(final[c.Change:], nb)
 		o.hlen = copy(o.head[:], final[:h])
 		// 1: park arriving threads; 2: write everything behind the parked
