@@ -56,7 +56,7 @@ func demoMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var d demoFlags
 	d.declare(fs, 5*time.Second)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(stderr, "", "%v", err)
 	}
 	if fs.NArg() > 0 {

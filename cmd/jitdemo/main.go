@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/syncore/syncore/patch/stress"
@@ -49,8 +50,9 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// jsonMode is set when the command line asks for --json: mistakes are then
-// reported as JSON on jsonOut (stdout), with the same exit statuses.
+// jsonMode is set when the command's own flags ask for --json (see
+// parseFlags): mistakes are then reported as JSON on jsonOut (stdout), with
+// the same exit statuses.
 var (
 	jsonMode bool
 	jsonOut  io.Writer = os.Stdout
@@ -59,14 +61,6 @@ var (
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	jsonMode, jsonOut = false, stdout
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "--json" || a == "-json" || a == "--json=true" || a == "-json=true" {
-			jsonMode = true
-		}
-	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
 		return demoMain(args, stdout, stderr) // the default demo, with its flags
 	}
@@ -91,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("jitdemo "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	runFn := c.flags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			commandUsage(stdout, c, fs)
 			return 0
@@ -99,6 +93,65 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, c.name, "%v", err)
 	}
 	return runFn(fs.Args(), stdout, stderr)
+}
+
+// parseFlags parses args with fs, a command's flag set, and sets jsonMode
+// from the command's own json flag: its value when the flags parse; when
+// they do not, whether it is set among the flags before the parse stopped
+// (jsonRequested). A command without a json flag (version, disasm) never
+// reports in JSON, and an argument after the flags is never the flag.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	jsonMode = false
+	if f := fs.Lookup("json"); f != nil {
+		if err == nil {
+			g, ok := f.Value.(flag.Getter)
+			on, _ := g.Get().(bool)
+			jsonMode = ok && on
+		} else {
+			jsonMode = jsonRequested(fs, args)
+		}
+	}
+	return err
+}
+
+// jsonRequested reads args as fs.Parse does, up to the first non-flag
+// argument or "--", and reports whether they set the json flag true, in any
+// form the flag package accepts (-json, --json, -json=true, --json=1, …; the
+// last one counts). A flag fs does not define, or one written wrongly
+// (---x), is taken to have no separate value.
+func jsonRequested(fs *flag.FlagSet, args []string) bool {
+	on := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if len(a) < 2 || a[0] != '-' {
+			break // the first non-flag argument ("-" is one)
+		}
+		name := a[1:]
+		if name[0] == '-' {
+			if name = name[1:]; name == "" {
+				break // "--" ends the flags
+			}
+		}
+		name, value, hasValue := strings.Cut(name, "=")
+		if name == "json" {
+			if !hasValue {
+				on = true
+			} else if b, err := strconv.ParseBool(value); err == nil {
+				on = b
+			}
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil || hasValue {
+			continue
+		}
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		i++ // the flag's value is the next argument
+	}
+	return on
 }
 
 // commandNames lists the commands, sorted.

@@ -144,3 +144,63 @@ func TestUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONMode: a mistake is reported in JSON only when the command's own
+// flags set --json, in any form the flag package accepts, before the first
+// argument that is not a flag; otherwise as a line on stderr.
+func TestJSONMode(t *testing.T) {
+	fib := "../../examples/fib.jasm"
+	tests := []struct {
+		name    string
+		args    []string
+		asJSON  bool
+		message string // the error document's message, or stderr's first line without "jitdemo …: "
+	}{
+		{"version has no --json", []string{"version", "--json"}, false, "flag provided but not defined: -json"},
+		{"disasm has no --json", []string{"disasm", "--json", fib}, false, "flag provided but not defined: -json"},
+		{"a program's argument is not the flag", []string{"run", fib, "--json"}, false, `argument 1: "--json" is not a 64-bit integer`},
+		{"after --", []string{"run", "--", "--json", "1"}, false, "open --json: no such file or directory"},
+		{"after an argument", []string{"stress", "extra", "--json"}, false, `unexpected argument "extra"`},
+		{"the value of another flag", []string{"stress", "--threads", "--json"}, false, `invalid value "--json" for flag -threads: parse error`},
+		{"no command", []string{"frobnicate", "--json"}, false, `unknown command "frobnicate" (the commands: bench, disasm, info, run, stress, version)`},
+		{"help", []string{"help", "nope", "--json"}, false, `unknown command "nope" (the commands: bench, disasm, info, run, stress, version)`},
+		{"--json", []string{"info", "--json", "extra"}, true, `unexpected argument "extra"`},
+		{"-json", []string{"info", "-json", "extra"}, true, `unexpected argument "extra"`},
+		{"--json=1", []string{"info", "--json=1", "extra"}, true, `unexpected argument "extra"`},
+		{"-json=true", []string{"info", "-json=true", "extra"}, true, `unexpected argument "extra"`},
+		{"--json=false", []string{"info", "--json=false", "extra"}, false, `unexpected argument "extra"`},
+		{"the last --json counts", []string{"info", "--json", "--json=0", "extra"}, false, `unexpected argument "extra"`},
+		{"a bad --json value", []string{"info", "--json=maybe"}, false, `invalid boolean value "maybe" for -json: parse error`},
+		// The flags do not parse: --json counts where it comes before the
+		// first non-flag argument, before or after the mistake.
+		{"parse error after --json", []string{"stress", "--json", "--threads", "x"}, true, `invalid value "x" for flag -threads: parse error`},
+		{"parse error before --json", []string{"stress", "--threads", "x", "--json"}, true, `invalid value "x" for flag -threads: parse error`},
+		{"unknown flag before --json", []string{"stress", "--bogus", "--json"}, true, "flag provided but not defined: -bogus"},
+		{"unknown flag after --json=1", []string{"stress", "--json=1", "--bogus"}, true, "flag provided but not defined: -bogus"},
+		{"a bool flag takes no value", []string{"run", "--interp", "--json", "--timeout", "x", fib}, true, `invalid value "x" for flag -timeout: parse error`},
+		{"parse error, --json after the arguments", []string{"run", "--timeout", "x", fib, "--json"}, false, `invalid value "x" for flag -timeout: parse error`},
+		{"parse error, --json=false", []string{"stress", "--json=false", "--bogus"}, false, "flag provided but not defined: -bogus"},
+		{"demo: --json", []string{"--json", "--bogus"}, true, "flag provided but not defined: -bogus"},
+		{"demo: --json after the mistake", []string{"--bogus", "--json"}, true, "flag provided but not defined: -bogus"},
+		{"demo: --json=0", []string{"--json=0", "--bogus"}, false, "flag provided but not defined: -bogus"},
+		{"demo: a command after the flags", []string{"--duration", "1s", "extra", "--json"}, false, `unknown command "extra" (the commands: bench, disasm, info, run, stress, version)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, &stdout, &stderr)
+			assert.Equal(t, 2, code)
+			if tc.asJSON {
+				assert.Empty(t, stderr.String())
+				var doc jsonErrorDoc
+				require.NoError(t, json.Unmarshal(stdout.Bytes(), &doc), stdout.String())
+				assert.Equal(t, jsonErrorDoc{SchemaVersion: 1, Error: jsonError{Kind: errKindUsage, Message: tc.message}}, doc)
+				return
+			}
+			assert.Empty(t, stdout.String())
+			first, _, _ := strings.Cut(stderr.String(), "\n")
+			_, msg, _ := strings.Cut(first, ": ")
+			assert.Equal(t, tc.message, msg, "stderr: %s", stderr.String())
+		})
+	}
+}
