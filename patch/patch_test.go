@@ -185,3 +185,25 @@ func TestSitesOfAClosedProgram(t *testing.T) {
 	assert.ErrorIs(t, k.SetConst(1), jit.ErrClosed)
 	assert.ErrorIs(t, p.Batch().SetConst(k, 1).Commit(), jit.ErrClosed)
 }
+
+// TestInitialState: a fresh site's Value is its initial state: the pconst
+// value, the pcall callee's index, and 0 for a guard (disarmed), whose jasm
+// Init is its label's instruction index, not a state.
+func TestInitialState(t *testing.T) {
+	prog, p := setup(t, jit.Options{}, Options{})
+	sites := map[string]*Site{}
+	for _, name := range []string{"k", "c", "g"} {
+		s, err := p.Site(prog, name)
+		require.NoError(t, err)
+		sites[name] = s
+	}
+	gi, _ := prog.Jasm().Site("g")
+	require.NotZero(t, prog.Jasm().Sites[gi].Init, "precondition: the guard's Init is not 0")
+	one, _ := prog.Jasm().Func("one")
+	assert.EqualValues(t, 7, sites["k"].Value())
+	assert.EqualValues(t, one, sites["c"].Value())
+	assert.Same(t, prog.Func("one"), sites["c"].Target())
+	assert.EqualValues(t, 0, sites["g"].Value(), "a guard starts disarmed")
+	assert.Nil(t, sites["k"].Target())
+	assert.Nil(t, sites["g"].Target())
+}

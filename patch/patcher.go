@@ -145,14 +145,12 @@ func cellOf(prog *jit.Program, i int) *cell {
 		sites := prog.Jasm().Sites
 		cs := make([]cell, len(sites))
 		for j, js := range sites {
-			switch js.Kind {
-			case jasm.SiteGuard:
-				cs[j].state.Store(0)
-			case jasm.SiteCall:
-				cs[j].state.Store(js.Init)
+			if js.Kind == jasm.SiteGuard {
+				continue // disarmed: state 0 (its Init is its label's instruction, not a state)
+			}
+			cs[j].state.Store(js.Init)
+			if js.Kind == jasm.SiteCall {
 				cs[j].target.Store(prog.FuncAt(int(js.Init)))
-			default:
-				cs[j].state.Store(js.Init)
 			}
 		}
 		return cs
@@ -353,7 +351,16 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 	natural := NaturalProtocol(s.code.Site)
 	allowed := map[Protocol]bool{Unsafe: true, natural: true}
 	switch natural {
-	case DataSlot, SelfLoop:
+	case SelfLoop:
+		if s.code.Site.Kind == codegen.SiteBranch {
+			// A call site claiming MultiWord (an assembled blob's): its
+			// park would jump to the callee, a tail call that returns
+			// past the caller (see parkHead), and a multi-phase change
+			// of a call could leave it parked with a callee referenced.
+			return 0, fmt.Errorf("%w: call site %s claims %v: no protocol can patch a call wider than a qword", ErrProtocol, s.js.Name, g)
+		}
+		allowed[Straddle] = true
+	case DataSlot:
 		allowed[Straddle] = true
 	case PatchClass:
 		allowed[AtomicSlot] = true
@@ -672,7 +679,8 @@ func (p *Patcher) commit(ops []op) error {
 			}
 			c.parked.Store(true)
 			if o.ref != nil {
-				c.drop = append(c.drop, o.ref) // may be in the tail already
+				// protocolFor gives call sites one-phase protocols only.
+				panic(fmt.Sprintf("BUG: call site %s parked by a multi-phase protocol", o.s.js.Name))
 			}
 			continue
 		}
