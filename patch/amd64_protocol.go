@@ -1,6 +1,8 @@
 package patch
 
 import (
+	"fmt"
+
 	"github.com/syncore/syncore/codegen"
 	x86 "github.com/syncore/syncore/codegen/amd64"
 )
@@ -9,6 +11,7 @@ import (
 //
 //	pcall   0f 1f 00 | e8 rel32        one aligned qword; AtomicSlot rewrites the call
 //	guard   0f 1f 44 00 00 ↔ e9 rel32  inside one aligned qword; AtomicSlot
+//	        (or 66 90 ↔ eb rel8, a 2-byte guard)
 //	pconst  48 b8+r imm64              10 bytes from an aligned qword: SelfLoop
 //	        (or an aligned data slot the code loads: DataSlot)
 //
@@ -41,7 +44,9 @@ func (s *Site) amd64CallBytes(dst []byte, to uintptr) ([]byte, error) {
 // amd64Nop5 is the canonical 5-byte nop (nopl 0x0(%rax,%rax,1)).
 var amd64Nop5 = [5]byte{0x0f, 0x1f, 0x44, 0x00, 0x00}
 
-// amd64GuardBytes: jmp rel32 to the label when armed, the 5-byte nop when not.
+// amd64GuardBytes: when armed, a jmp to the label of the guard's size (EB
+// rel8 for a 2-byte guard, E9 rel32 for a 5-byte one: codegen/amd64 Guard);
+// the canonical nop of that size when not.
 func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error) {
 	c := s.code.Site
 	if !armed {
@@ -51,8 +56,22 @@ func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error
 		nop, err := x86.NopBytes(c.ChangeLen)
 		return append(dst, nop...), err
 	}
-	b, err := x86.EncodeJmpRel32(s.rx(c.Offset), to)
-	return append(dst, b[:]...), err
+	from := s.rx(c.Offset + c.Change)
+	switch c.ChangeLen {
+	case 2:
+		b, err := x86.EncodeJmpRel8(from, to)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, b[:]...), nil
+	case 5:
+		b, err := x86.EncodeJmpRel32(from, to)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, b[:]...), nil
+	}
+	return dst, fmt.Errorf("%w: a %d-byte guard: a jmp is 2 (rel8) or 5 (rel32) bytes", ErrSiteKind, c.ChangeLen)
 }
 
 // parkHead is what the self-loop protocol writes over the head of an amd64
@@ -61,10 +80,12 @@ func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error
 //   - a multi-word pconst site (movabs): jmp rel32 to the site's park stub,
 //     which polls and jumps back, so a parked thread can still yield to the
 //     Go runtime's stop-the-world;
-//   - a guard: jmp rel32 to the guard's label, the armed behaviour. A guard
-//     only switches between falling through and that jump, so a thread that
-//     arrives mid-patch runs the complete old or the complete new behaviour,
-//     and never spins;
+//   - a guard of 5 bytes or more: jmp rel32 to the guard's label, the armed
+//     behaviour. A guard only switches between falling through and that
+//     jump, so a thread that arrives mid-patch runs the complete old or the
+//     complete new behaviour, and never spins (Patcher.protocolFor refuses
+//     the self-loop on a 2-byte guard: the park would overwrite the code
+//     after it);
 //   - otherwise HotSpot's jmp $-2 (EB FE), on which an arriving thread spins
 //     until the new head is written. Patcher.protocolFor allows SelfLoop only
 //     on the sites above: in a Go process a thread spinning there while the

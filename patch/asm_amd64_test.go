@@ -64,3 +64,109 @@ func TestMultiWordCallSiteIsRefused(t *testing.T) {
 		assert.ErrorIs(t, err, ErrProtocol, "%v", proto)
 	}
 }
+
+// guards assembles f2 and f5, each a guard of that many bytes that returns
+// 10 (f5: 30) when disarmed and 20 (f5: 40) when armed.
+func guards(t *testing.T) *jit.Program {
+	t.Helper()
+	a := amd64.New()
+	f2, slow2, f5, slow5 := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
+	a.Bind(f2)
+	a.Guard("g2", slow2, 2)
+	a.MovRI(amd64.RAX, 10)
+	a.Ret()
+	a.Bind(slow2)
+	a.MovRI(amd64.RAX, 20)
+	a.Ret()
+	a.Bind(f5)
+	a.Guard("g5", slow5, 5)
+	a.MovRI(amd64.RAX, 30)
+	a.Ret()
+	a.Bind(slow5)
+	a.MovRI(amd64.RAX, 40)
+	a.Ret()
+	return loadAsm(t, a, map[string]codegen.Label{"f2": f2, "f5": f5}, nil)
+}
+
+// TestTwoByteGuard: a 2-byte guard (codegen/amd64 Guard(name, l, 2)) is
+// armed with jmp rel8 (EB rel8), the size of its nop (66 90). (Before, Arm
+// encoded a 5-byte jmp rel32 and panicked: "BUG: 5 new bytes for a site
+// that changes 2".) The self-loop protocol, whose park is a 5-byte jmp, is
+// refused on it, and still allowed on a 5-byte guard.
+func TestTwoByteGuard(t *testing.T) {
+	prog := guards(t)
+	rt := prog.Runtime()
+	call := func(fn string) int64 {
+		t.Helper()
+		v, err := prog.Func(fn).Call()
+		require.NoError(t, err)
+		return v
+	}
+	bytesOf := func(s *Site) []byte {
+		rt.LockWrites()
+		defer rt.UnlockWrites()
+		return s.bytes(nil)
+	}
+	assert.EqualValues(t, 10, call("f2"))
+	assert.EqualValues(t, 30, call("f5"))
+	for _, proto := range []Protocol{Auto, Unsafe} {
+		t.Run(proto.String(), func(t *testing.T) {
+			p, err := New(rt, Options{Protocol: proto})
+			require.NoError(t, err)
+			g, err := p.Site(prog, "g2")
+			require.NoError(t, err)
+			require.Equal(t, 2, g.Code().Site.Size)
+			if proto == Auto {
+				assert.Equal(t, AtomicSlot, g.Protocol())
+			}
+			for range 3 {
+				require.NoError(t, g.Arm())
+				assert.EqualValues(t, 1, g.Value())
+				assert.EqualValues(t, 20, call("f2"))
+				b := bytesOf(g)
+				assert.Equal(t, byte(0xEB), b[0], "jmp rel8: % x", b)
+				require.NoError(t, g.Disarm())
+				assert.EqualValues(t, 0, g.Value())
+				assert.EqualValues(t, 10, call("f2"))
+				assert.Equal(t, []byte{0x66, 0x90}, bytesOf(g))
+			}
+			require.NoError(t, p.Batch().Arm(g).Commit())
+			assert.EqualValues(t, 20, call("f2"))
+			require.NoError(t, p.Batch().Disarm(g).Commit())
+			assert.EqualValues(t, 10, call("f2"))
+		})
+	}
+	t.Run("selfloop", func(t *testing.T) {
+		p, err := New(rt, Options{Protocol: SelfLoop})
+		require.NoError(t, err)
+		_, err = p.Site(prog, "g2")
+		assert.ErrorIs(t, err, ErrProtocol, "a 2-byte guard has no room for the 5-byte park")
+		g5, err := p.Site(prog, "g5")
+		require.NoError(t, err)
+		require.Equal(t, SelfLoop, g5.Protocol())
+		require.NoError(t, g5.Arm())
+		assert.EqualValues(t, 40, call("f5"))
+		require.NoError(t, g5.Disarm())
+		assert.EqualValues(t, 30, call("f5"))
+		assert.EqualValues(t, 10, call("f2"), "the 5-byte guard's changes left the other alone")
+	})
+	t.Run("encoding", func(t *testing.T) {
+		p, err := New(rt, Options{})
+		require.NoError(t, err)
+		g, err := p.Site(prog, "g2")
+		require.NoError(t, err)
+		at := g.rx(g.Code().Site.Offset)
+		b, err := g.amd64GuardBytes(nil, true, at+2+127)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{0xEB, 0x7F}, b, "the farthest forward target")
+		b, err = g.amd64GuardBytes(nil, true, at+2-128)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{0xEB, 0x80}, b, "the farthest backward target")
+		_, err = g.amd64GuardBytes(nil, true, at+2+128)
+		assert.ErrorIs(t, err, codegen.ErrOutOfRange, "out of rel8 reach")
+		odd := *g
+		odd.code.Site.Size, odd.code.Site.ChangeLen = 3, 3
+		_, err = odd.amd64GuardBytes(nil, true, at)
+		assert.ErrorIs(t, err, ErrSiteKind, "no 3-byte jmp")
+	})
+}

@@ -369,8 +369,9 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 		// still reach a poll point (see parkHead): a guard jumps to its
 		// label. A call slot has no such place, and a thread spinning on
 		// jmp $-2 while the patching goroutine is stopped for a GC would
-		// deadlock the process.
-		if s.code.Site.Kind == codegen.SiteGuard {
+		// deadlock the process. The park is a 5-byte jmp: a 2-byte guard
+		// has no room for it.
+		if s.code.Site.Kind == codegen.SiteGuard && s.code.Site.Size >= 5 {
 			allowed[SelfLoop] = true
 		}
 	default:
