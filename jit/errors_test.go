@@ -181,15 +181,15 @@ func TestErrorsOfAClosedProgramNameIt(t *testing.T) {
 				var err error
 				switch i % 3 {
 				case 0:
-					_, err = f.Call(300_000_000)
+					_, err = f.Call(endless)
 				case 1:
 					ctx, cancel := context.WithCancel(context.Background())
 					defer cancel()
-					_, err = f.CallContext(ctx, 300_000_000)
+					_, err = f.CallContext(ctx, endless)
 				default:
 					var c *Caller
 					if c, err = f.NewCaller(); err == nil {
-						_, err = c.Call(300_000_000)
+						_, err = c.Call(endless)
 						c.Close()
 					}
 				}

@@ -28,6 +28,14 @@ var longSum = func() string {
 	return string(src)
 }()
 
+// endless is an argument of longSum that makes a call that only ends when
+// it is interrupted (2⁶² iterations). Tests that close a program while
+// calls run in it use it: a call that could finish on its own (3·10⁸
+// iterations did) may do so while the test goroutine waits for a P on a
+// two-CPU machine where a GC loop keeps the other one busy, and the test
+// then never sees it inside, or sees it end without ErrClosed.
+const endless = 1 << 62
+
 // inside counts the call contexts of rt marked as running JIT code.
 func inside(rt *Runtime) int {
 	rt.readers.mu.Lock()
@@ -62,11 +70,11 @@ func TestCloseWhileCallsRun(t *testing.T) {
 		name string
 		call func(f *Func) (int64, error)
 	}{
-		{"Call", func(f *Func) (int64, error) { return f.Call(300_000_000) }},
+		{"Call", func(f *Func) (int64, error) { return f.Call(endless) }},
 		{"CallContext", func(f *Func) (int64, error) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			return f.CallContext(ctx, 300_000_000)
+			return f.CallContext(ctx, endless)
 		}},
 		{"Caller", func(f *Func) (int64, error) {
 			c, err := f.NewCaller()
@@ -74,7 +82,7 @@ func TestCloseWhileCallsRun(t *testing.T) {
 				return 0, err
 			}
 			defer c.Close()
-			return c.Call(300_000_000)
+			return c.Call(endless)
 		}},
 	}
 	for _, w := range ways {
@@ -348,7 +356,7 @@ func TestReclaimFallbacks(t *testing.T) {
 			prog, err := rt.Load(mustParse(t, longSum))
 			require.NoError(t, err)
 			done := make(chan error, 1)
-			go func() { _, err := prog.Func("main").Call(300_000_000); done <- err }()
+			go func() { _, err := prog.Func("main").Call(endless); done <- err }()
 			waitInside(t, rt, 1)
 			require.NoError(t, prog.Close())
 			assert.ErrorIs(t, <-done, ErrClosed)
@@ -368,7 +376,7 @@ func TestConcurrentCloses(t *testing.T) {
 		require.NoError(t, err)
 		done := make(chan error, 2)
 		for range 2 {
-			go func() { _, err := prog.Func("main").Call(300_000_000); done <- err }()
+			go func() { _, err := prog.Func("main").Call(endless); done <- err }()
 		}
 		waitInside(t, rt, 2)
 		var wg sync.WaitGroup
@@ -403,7 +411,7 @@ func TestCloseWhileCallsYield(t *testing.T) {
 		prog, err := rt.Load(mustParse(t, longSum))
 		require.NoError(t, err)
 		done := make(chan error, 1)
-		go func() { _, err := prog.Func("main").Call(300_000_000); done <- err }()
+		go func() { _, err := prog.Func("main").Call(endless); done <- err }()
 		waitInside(t, rt, 1)
 		time.Sleep(time.Millisecond)
 		require.NoError(t, prog.Close())
