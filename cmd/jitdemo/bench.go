@@ -65,12 +65,7 @@ For scripts:  jitdemo bench --json > bench.json`,
 					// Before measuring: a chart that cannot be written
 					// would throw the whole run away at the end.
 					if err := checkWritableDir(filepath.Dir(cfg.Plot)); err != nil {
-						msg := fmt.Sprintf("--plot %s: %v", cfg.Plot, err)
-						if *asJSON {
-							return jsonFail(stdout, 2, jsonError{Kind: errKindUsage, Message: msg})
-						}
-						fmt.Fprintf(stderr, "jitdemo bench: %s\n", msg)
-						return 2
+						return usageError(stderr, "bench", "--plot %s: %v", cfg.Plot, err)
 					}
 				}
 				if *samples < 0 {

@@ -202,8 +202,8 @@ func TestFmtNanos(t *testing.T) {
 }
 
 // TestBenchPlotUnwritable: a chart that cannot be written is a mistake
-// found before anything is measured (a full run takes minutes): one line,
-// exit status 2, and as a JSON error with --json.
+// found before anything is measured (a full run takes minutes): one line
+// naming it, then the hint, exit status 2, and as a JSON error with --json.
 func TestBenchPlotUnwritable(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
@@ -220,8 +220,8 @@ func TestBenchPlotUnwritable(t *testing.T) {
 		assert.Empty(t, stdout.String())
 		msg, ok := strings.CutPrefix(stderr.String(), "jitdemo bench: ")
 		require.True(t, ok, stderr.String())
-		msg, ok = strings.CutSuffix(msg, "\n")
-		require.True(t, ok && !strings.Contains(msg, "\n"), "one line: %q", stderr.String())
+		msg, ok = strings.CutSuffix(msg, "\nrun 'jitdemo help bench' for usage\n")
+		require.True(t, ok && !strings.Contains(msg, "\n"), "one line naming the mistake, then the hint: %q", stderr.String())
 		assert.Regexp(t, `^--plot `+regexp.QuoteMeta(plot)+`: cannot write in `+regexp.QuoteMeta(filepath.Dir(plot))+`: \S`, msg)
 
 		stdout.Reset()

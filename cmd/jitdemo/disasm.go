@@ -48,8 +48,7 @@ protocol that patches it (see docs/protocols.md).`,
 				}
 				src, err := os.ReadFile(args[0])
 				if err != nil {
-					fmt.Fprintf(stderr, "jitdemo disasm: %v\n", err)
-					return 2
+					return usageError(stderr, "disasm", "%v", err)
 				}
 				prog, err := jasm.Parse(args[0], src)
 				if err != nil {

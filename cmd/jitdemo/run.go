@@ -123,7 +123,7 @@ func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Wri
 	}
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return fail("usage", 2, err)
+		return usageError(stderr, "run", "%v", err)
 	}
 	prog, err := jasm.Parse(file, src)
 	if err != nil {
