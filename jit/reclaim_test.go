@@ -475,3 +475,99 @@ func TestCloseContextWhileAnotherCloseWaits(t *testing.T) {
 	cancel()
 	assert.NoError(t, prog.CloseContext(done), "a reclaimed program: nil, whatever the context")
 }
+
+// TestAddRefFromAClosedProgram: a closed program takes no new reference
+// (its Close released its references, or will not see this one): the
+// callee stays closable.
+func TestAddRefFromAClosedProgram(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	a, err := rt.Load(mustParse(t, spin))
+	require.NoError(t, err)
+	b, err := rt.Load(mustParse(t, spin))
+	require.NoError(t, err)
+	require.NoError(t, a.Close())
+	require.ErrorIs(t, a.AddRef(b), ErrClosed)
+	b.mu.Lock()
+	assert.Zero(t, b.inRefs)
+	assert.NotContains(t, b.callers, a)
+	b.mu.Unlock()
+	require.NoError(t, b.Close(), "the refused reference holds nothing")
+	assert.True(t, b.Reclaimed())
+
+	// Closed but not yet reclaimed (a call inside holds it): refused too.
+	c, err := rt.Load(mustParse(t, spin))
+	require.NoError(t, err)
+	d, err := rt.Load(mustParse(t, spin))
+	require.NoError(t, err)
+	st, err := rt.stacks.get()
+	require.NoError(t, err)
+	defer rt.stacks.put(st)
+	rt.readers.enter(st.mark, c.id)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, c.CloseContext(ctx), context.DeadlineExceeded)
+	require.ErrorIs(t, c.AddRef(d), ErrClosed)
+	leave(st.mark)
+	require.NoError(t, c.Close())
+	require.NoError(t, d.Close())
+}
+
+// TestCallerEdgesArePruned: a long-lived callee that short-lived programs
+// called into (and a long-lived dispatcher that called into short-lived
+// callees) does not keep them: an edge goes once the other program's Close
+// has waited out its calls, not before.
+func TestCallerEdgesArePruned(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	load := func() *Program {
+		prog, err := rt.Load(mustParse(t, spin))
+		require.NoError(t, err)
+		return prog
+	}
+	edges := func(p *Program) (callers, callees int) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.callers), len(p.callees)
+	}
+	callee, dispatcher := load(), load()
+	for i := range 100 {
+		d := load()
+		require.NoError(t, d.AddRef(callee))
+		if i%2 == 0 {
+			d.DropRef(callee) // retargeted away before the Close; or still calling in
+		}
+		require.NoError(t, d.Close())
+		n, _ := edges(callee)
+		require.Zero(t, n, "round %d: a reclaimed caller is still a caller", i)
+
+		c := load()
+		require.NoError(t, dispatcher.AddRef(c))
+		dispatcher.DropRef(c)
+		require.NoError(t, c.Close())
+		_, n = edges(dispatcher)
+		require.Zero(t, n, "round %d: a reclaimed callee is still a callee", i)
+	}
+
+	// Not before the caller's grace period: a call that entered it may be
+	// in the callee, and the callee's Close must wait for it.
+	d := load()
+	require.NoError(t, d.AddRef(callee))
+	d.DropRef(callee)
+	st, err := rt.stacks.get()
+	require.NoError(t, err)
+	defer rt.stacks.put(st)
+	rt.readers.enter(st.mark, d.id)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, d.CloseContext(ctx), context.DeadlineExceeded)
+	n, _ := edges(callee)
+	require.Equal(t, 1, n, "kept while a call that entered the caller may be inside")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	require.ErrorIs(t, callee.CloseContext(ctx2), context.DeadlineExceeded, "that call may be in the callee")
+	leave(st.mark)
+	require.NoError(t, d.Close())
+	n, _ = edges(callee)
+	require.Zero(t, n)
+	require.NoError(t, callee.Close())
+	require.NoError(t, dispatcher.Close())
+}

@@ -257,11 +257,16 @@ type Program struct {
 	closing chan struct{}
 	freed   atomic.Bool // the block went back to the heap
 
-	mu      sync.Mutex        // guards the fields below
-	inRefs  int               // call sites of other programs that call into p
-	outRefs map[*Program]int  // programs that p's call sites call into
-	callers map[*Program]bool // programs whose call sites ever called into p
-	ext     map[any]any       // Extension
+	mu      sync.Mutex       // guards the fields below
+	inRefs  int              // call sites of other programs that call into p
+	outRefs map[*Program]int // programs that p's call sites call into
+	// callers are the programs whose call sites called into p (AddRef), each
+	// kept until its Close has waited out the calls that entered it (one of
+	// them may still be in p); callees are the reverse edges: the programs
+	// whose callers hold p. Neither keeps a reclaimed program.
+	callers map[*Program]struct{}
+	callees map[*Program]struct{}
+	ext     map[any]any // Extension
 }
 
 // programIDs numbers programs (modulo 1<<idBits).
@@ -338,13 +343,26 @@ func (p *Program) CloseContext(ctx context.Context) error {
 	rt.UnlockWrites()
 	p.freed.Store(true)
 	p.mu.Lock()
-	out := p.outRefs
-	p.outRefs = nil
+	out, callees, callers := p.outRefs, p.callees, p.callers
+	p.outRefs, p.callees, p.callers = nil, nil, nil
 	p.mu.Unlock()
 	for q, n := range out {
 		q.mu.Lock()
 		q.inRefs -= n
 		q.mu.Unlock()
+	}
+	// After the grace period no call that entered p is inside: the programs
+	// p called into need not wait for p's calls any more, and a program
+	// whose call sites called into p need not remember p.
+	for q := range callees {
+		q.mu.Lock()
+		delete(q.callers, p)
+		q.mu.Unlock()
+	}
+	for c := range callers {
+		c.mu.Lock()
+		delete(c.callees, p)
+		c.mu.Unlock()
 	}
 	return err
 }
@@ -384,7 +402,9 @@ func (p *Program) Reclaimed() bool { return p.freed.Load() }
 // AddRef records that a call site of p now calls into program q (a
 // Retarget across programs): q cannot be closed (ErrInUse) until p drops
 // the reference or is closed and reclaimed itself. It fails with ErrClosed
-// when q is closed. Package patch calls it before it writes such a call.
+// when q or p is closed (a closed program's Close has released, or will
+// never see, its references). Package patch calls it before it writes such
+// a call.
 func (p *Program) AddRef(q *Program) error {
 	if p == q {
 		return nil
@@ -399,15 +419,35 @@ func (p *Program) AddRef(q *Program) error {
 	}
 	q.inRefs++
 	if q.callers == nil {
-		q.callers = map[*Program]bool{}
+		q.callers = map[*Program]struct{}{}
 	}
-	q.callers[p] = true // for good: a call that entered p before a retarget may still be in q
+	// Kept after a DropRef (a call that entered p before a retarget may
+	// still be in q), until p's Close has waited for p's calls.
+	q.callers[p] = struct{}{}
 	q.mu.Unlock()
 	p.mu.Lock()
+	if p.closed.Load() {
+		// p's Close sets closed under p.mu and takes outRefs later: this
+		// reference would never be released. Undo it; q forgets p unless
+		// an earlier reference of p's (whose calls may be in q) holds it.
+		_, held := p.callees[q]
+		p.mu.Unlock()
+		q.mu.Lock()
+		q.inRefs--
+		if !held {
+			delete(q.callers, p)
+		}
+		q.mu.Unlock()
+		return fmt.Errorf("jit: reference from a closed program: %w", ErrClosed)
+	}
 	if p.outRefs == nil {
 		p.outRefs = map[*Program]int{}
 	}
 	p.outRefs[q]++
+	if p.callees == nil {
+		p.callees = map[*Program]struct{}{}
+	}
+	p.callees[q] = struct{}{}
 	p.mu.Unlock()
 	return nil
 }
