@@ -170,3 +170,40 @@ func TestTwoByteGuard(t *testing.T) {
 		assert.ErrorIs(t, err, ErrSiteKind, "no 3-byte jmp")
 	})
 }
+
+// TestBatchThatCannotEncodeLetsGoOfItsReferences: a batch that retargets a
+// call slot to another program and sets a 32-bit immediate out of its range
+// fails before it writes anything (ErrSiteKind); the reference it had taken
+// on the other program is dropped, so that program can be closed.
+func TestBatchThatCannotEncodeLetsGoOfItsReferences(t *testing.T) {
+	a := amd64.New()
+	one, main, imm := a.NewLabel(), a.NewLabel(), a.NewLabel()
+	a.Bind(one)
+	a.MovRI(amd64.RAX, 1)
+	a.Ret()
+	a.Bind(main)
+	a.CallSlot("c", one)
+	a.Ret()
+	a.Bind(imm)
+	a.MovImm32Site("i", amd64.RAX, 5)
+	a.Ret()
+	prog := loadAsm(t, a, map[string]codegen.Label{"one": one, "main": main, "imm": imm}, nil)
+	rt := prog.Runtime()
+	p, err := New(rt, Options{})
+	require.NoError(t, err)
+	c, err := p.Site(prog, "c")
+	require.NoError(t, err)
+	i, err := p.Site(prog, "i")
+	require.NoError(t, err)
+	other, err := rt.Compile("v.jasm", []byte(version(9)))
+	require.NoError(t, err)
+	err = p.Batch().RetargetFunc(c, other.Func("main")).SetConst(i, 1<<40).Commit()
+	require.ErrorIs(t, err, ErrSiteKind)
+	assert.Same(t, prog.Func("one"), c.Target(), "nothing changed")
+	for fn, want := range map[string]int64{"main": 1, "imm": 5} {
+		v, err := prog.Func(fn).Call()
+		require.NoError(t, err)
+		assert.Equal(t, want, v, fn)
+	}
+	require.NoError(t, other.Close(), "the failed batch dropped its reference")
+}

@@ -719,3 +719,70 @@ func TestParkedHeadIsTheOneThatBelongs(t *testing.T) {
 		assert.EqualValues(t, 10, call(t, prog, "guarded"))
 	})
 }
+
+const twoCalls = `
+func tier0 0
+    push 0
+    ret
+end
+func first 0
+    pcall s1 tier0
+    ret
+end
+func second 0
+    pcall s2 tier0
+    ret
+end
+func main 0
+    push 0
+    ret
+end
+`
+
+// TestFailedBatchLetsGoOfItsReferences: a batch that retargets one site to
+// an open program A and another to a closed program B fails with
+// jit.ErrClosed and writes nothing; the reference it had taken on A is
+// dropped, so A can be closed.
+func TestFailedBatchLetsGoOfItsReferences(t *testing.T) {
+	rt, err := jit.New(jit.Options{})
+	require.NoError(t, err)
+	defer rt.Close()
+	p, err := New(rt, Options{})
+	require.NoError(t, err)
+	disp, err := rt.Compile("two.jasm", []byte(twoCalls))
+	require.NoError(t, err)
+	s1, err := p.Site(disp, "s1")
+	require.NoError(t, err)
+	s2, err := p.Site(disp, "s2")
+	require.NoError(t, err)
+	compile := func(v int) *jit.Program {
+		prog, err := rt.Compile("v.jasm", []byte(version(v)))
+		require.NoError(t, err)
+		return prog
+	}
+	for _, aFirst := range []bool{true, false} {
+		a, b := compile(1), compile(2)
+		require.NoError(t, b.Close())
+		batch := p.Batch()
+		if aFirst {
+			batch.RetargetFunc(s1, a.Func("main")).RetargetFunc(s2, b.Func("main"))
+		} else {
+			batch.RetargetFunc(s2, b.Func("main")).RetargetFunc(s1, a.Func("main"))
+		}
+		require.NoError(t, batch.Err())
+		require.ErrorIs(t, batch.Commit(), jit.ErrClosed, "A first: %v", aFirst)
+		assert.Same(t, disp.Func("tier0"), s1.Target(), "nothing changed")
+		assert.Same(t, disp.Func("tier0"), s2.Target())
+		assert.EqualValues(t, 0, call(t, disp, "first"))
+		assert.EqualValues(t, 0, call(t, disp, "second"))
+		require.NoError(t, a.Close(), "the failed batch dropped its reference on A (A first: %v)", aFirst)
+	}
+	// And a batch that succeeds holds its references.
+	a := compile(3)
+	require.NoError(t, p.Batch().RetargetFunc(s1, a.Func("main")).RetargetFunc(s2, a.Func("main")).Commit())
+	assert.EqualValues(t, 3, call(t, disp, "first"))
+	assert.EqualValues(t, 3, call(t, disp, "second"))
+	assert.ErrorIs(t, a.Close(), jit.ErrInUse)
+	require.NoError(t, p.Batch().Retarget(s1, 0).Retarget(s2, 0).Commit())
+	require.NoError(t, a.Close())
+}
