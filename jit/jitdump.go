@@ -49,7 +49,10 @@ const (
 	jitDebugEntry0 = 8 + 4 + 4 // code_addr, line, discrim, then the file name
 )
 
-// jitDump writes one process's jitdump file.
+// jitDump writes one process's jitdump file in one directory. Every
+// runtime of the process that profiles into that directory shares it
+// (acquireJITDump): the file name is jit-PID.dump whichever runtime opens
+// it, and perf expects one writer and one code_index sequence per file.
 type jitDump struct {
 	mu    sync.Mutex
 	f     *os.File
@@ -58,22 +61,68 @@ type jitDump struct {
 	index uint64 // code_index of the next load
 	path  string
 	err   error // the first write error; the file is abandoned after it
+
+	key  string // in dumps.open
+	refs int    // runtimes using the file (guarded by dumps.mu)
+}
+
+// dumps holds the process's open jitdump files by absolute path.
+var dumps struct {
+	mu   sync.Mutex
+	open map[string]*jitDump
+}
+
+// acquireJITDump returns the jitdump writer for dir (see openJITDump),
+// opening the file for the first runtime that profiles there; each call
+// must be paired with a release.
+func acquireJITDump(dir string, arch Arch) (*jitDump, error) {
+	if dir == "" || dir == "1" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, fmt.Sprintf("jit-%d.dump", os.Getpid()))
+	key := path
+	if abs, err := filepath.Abs(path); err == nil {
+		key = abs
+	}
+	dumps.mu.Lock()
+	defer dumps.mu.Unlock()
+	if d := dumps.open[key]; d != nil {
+		d.refs++
+		return d, nil
+	}
+	d, err := openJITDump(path, arch)
+	if err != nil {
+		return nil, err
+	}
+	d.key, d.refs = key, 1
+	if dumps.open == nil {
+		dumps.open = map[string]*jitDump{}
+	}
+	dumps.open[key] = d
+	return d, nil
+}
+
+// release ends one runtime's use of the file; the last one closes it.
+func (d *jitDump) release() error {
+	dumps.mu.Lock()
+	defer dumps.mu.Unlock()
+	if d.refs--; d.refs > 0 {
+		return nil
+	}
+	delete(dumps.open, d.key)
+	return d.close()
 }
 
 // monotonic returns CLOCK_MONOTONIC in nanoseconds, as perf -k 1 records.
 func monotonic() uint64 { return uint64(monoNow()) }
 
-// openJITDump creates dir/jit-PID.dump, writes its header and maps it
+// openJITDump creates the jitdump file path, writes its header and maps it
 // executable once, which is what makes perf record notice it.
-func openJITDump(dir string, arch Arch) (*jitDump, error) {
-	if dir == "" || dir == "1" {
-		dir = os.TempDir()
-	}
+func openJITDump(path string, arch Arch) (*jitDump, error) {
 	mach := uint32(elfMachX86_64)
 	if arch == ArchPPC64LE {
 		mach = elfMachPPC64
 	}
-	path := filepath.Join(dir, fmt.Sprintf("jit-%d.dump", os.Getpid()))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("jit: jitdump: %w", err)
@@ -112,6 +161,7 @@ func (d *jitDump) load(p *Program) {
 	}
 	c := p.code
 	tid := uint32(gettid())
+	abs := map[string]string{} // file name -> absolute path, for this load (the working directory may change between loads)
 	for i, f := range c.Program.Funcs {
 		start := c.Entries[i]
 		end := len(c.Blob.Code)
@@ -121,7 +171,7 @@ func (d *jitDump) load(p *Program) {
 			}
 		}
 		addr := uint64(p.block.Addr(start))
-		d.debugInfo(c, i, start, end, addr)
+		d.debugInfo(c, i, start, end, addr, abs)
 		name := f.Name
 		if c.Program.Funcs[i].Pos.File != "" {
 			name += " [" + filepath.Base(c.Program.Funcs[i].Pos.File) + "]"
@@ -147,7 +197,8 @@ func (d *jitDump) load(p *Program) {
 
 // debugInfo writes the JIT_CODE_DEBUG_INFO of function fn (code
 // [start, end) at addr): one entry per line of Code.Lines in the range.
-func (d *jitDump) debugInfo(c *Code, fn, start, end int, addr uint64) {
+// abs caches the absolute path of each file name.
+func (d *jitDump) debugInfo(c *Code, fn, start, end int, addr uint64, abs map[string]string) {
 	type entry struct {
 		addr uint64
 		line uint32
@@ -162,9 +213,13 @@ func (d *jitDump) debugInfo(c *Code, fn, start, end int, addr uint64) {
 		if !pos.IsValid() {
 			continue
 		}
-		file := pos.File
-		if abs, err := filepath.Abs(file); err == nil {
-			file = abs
+		file, ok := abs[pos.File]
+		if !ok {
+			file = pos.File
+			if a, err := filepath.Abs(file); err == nil {
+				file = a
+			}
+			abs[pos.File] = file
 		}
 		es = append(es, entry{addr + uint64(l.Offset-start), uint32(pos.Line), file})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -164,4 +165,66 @@ func TestJITDump(t *testing.T) {
 	bad[0] ^= 1
 	_, _, err = parseJITDump(bad)
 	assert.Error(t, err, "bad magic")
+}
+
+// TestJITDumpTwoRuntimes: runtimes of one process that profile into one
+// directory share its file (one writer, one code_index sequence), which
+// stays open until the last of them closes. Two writers of jit-PID.dump,
+// each truncating it and writing at its own offset, left perf a corrupt
+// file.
+func TestJITDumpTwoRuntimes(t *testing.T) {
+	dir := t.TempDir()
+	rts := []*Runtime{
+		newTestRuntime(t, Options{JITDump: true, JITDumpDir: dir}),
+		newTestRuntime(t, Options{JITDump: true, JITDumpDir: dir}),
+	}
+	path := rts[0].Info().JITDump
+	require.Equal(t, path, rts[1].Info().JITDump)
+	src := "func sq 1\n    arg 0\n    arg 0\n    mul\n    ret\nend\nfunc main 1\n    arg 0\n    call sq\n    ret\nend\n"
+	const rounds = 10
+	want := map[string]int{}
+	var wg sync.WaitGroup
+	for i, rt := range rts {
+		file := fmt.Sprintf("/tmp/rt%d.jasm", i)
+		want["sq ["+filepath.Base(file)+"]"] = rounds
+		want["main ["+filepath.Base(file)+"]"] = rounds
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				p, err := rt.Compile(file, []byte(src))
+				if !assert.NoError(t, err) {
+					return
+				}
+				assert.NoError(t, p.Close())
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, rts[0].Close())
+	// The file is still open for the other runtime.
+	p, err := rts[1].Compile("/tmp/late.jasm", []byte(src))
+	require.NoError(t, err)
+	want["sq [late.jasm]"], want["main [late.jasm]"] = 1, 1
+	require.NoError(t, p.Close())
+	require.NoError(t, rts[1].Close())
+
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, recs, err := parseJITDump(raw)
+	require.NoError(t, err)
+	got := map[string]int{}
+	var index uint64
+	for i, r := range recs {
+		switch r.id {
+		case jitCodeLoad:
+			got[r.name]++
+			assert.Equal(t, index, r.index, "one code_index sequence")
+			index++
+		case jitCodeClose:
+			assert.Equal(t, len(recs)-1, i, "one JIT_CODE_CLOSE, the last record")
+		}
+	}
+	assert.Equal(t, want, got, "every load of both runtimes")
+	assert.Equal(t, uint32(jitCodeClose), recs[len(recs)-1].id)
 }

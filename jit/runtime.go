@@ -27,7 +27,9 @@ type Options struct {
 	// JITDump writes a jitdump file (jit-PID.dump in JITDumpDir, default
 	// os.TempDir()) that names every loaded function and its jasm lines for
 	// perf (see jitdump.go). The environment variable SYNCORE_JITDUMP
-	// (JITDumpEnv) turns it on too, for programs that embed syncore.
+	// (JITDumpEnv) turns it on too, for programs that embed syncore. The
+	// runtimes of a process that write into one directory share one file,
+	// closed with the last of them.
 	JITDump    bool
 	JITDumpDir string
 
@@ -74,7 +76,8 @@ type Runtime struct {
 	serialize func() error
 	// reuseBarriers counts the barriers Load issued for reused memory.
 	reuseBarriers atomic.Uint64
-	dump          *jitDump // nil unless profiling (Options.JITDump)
+	dump          *jitDump  // nil unless profiling (Options.JITDump); shared by the process's runtimes
+	dumpDone      sync.Once // releases dump once, however often Close is called
 }
 
 // New creates a runtime: it registers the process for membarrier
@@ -137,7 +140,7 @@ func New(opts Options) (*Runtime, error) {
 		return nil, fmt.Errorf("jit: unknown heap mode %v", opts.Heap.Mode)
 	}
 	if dir, on := jitDumpDir(opts); on && rt.info.CanExecute {
-		d, err := openJITDump(dir, rt.info.Arch)
+		d, err := acquireJITDump(dir, rt.info.Arch)
 		if err != nil {
 			rt.heap.Close()
 			return nil, err
@@ -155,12 +158,13 @@ func (rt *Runtime) Info() Info { return rt.info }
 // Heap returns the runtime's code heap.
 func (rt *Runtime) Heap() *Heap { return rt.heap }
 
-// Close unmaps the code heap (and finishes the jitdump file). No function
-// of the runtime may run or be called afterwards.
+// Close unmaps the code heap (and finishes the jitdump file, once no other
+// runtime of the process writes to it). No function of the runtime may run
+// or be called afterwards.
 func (rt *Runtime) Close() error {
 	err := rt.heap.Close()
 	if rt.dump != nil {
-		err = errors.Join(err, rt.dump.close())
+		rt.dumpDone.Do(func() { err = errors.Join(err, rt.dump.release()) })
 	}
 	return err
 }
