@@ -278,6 +278,7 @@ func TestJSONSchemasRejectMistakes(t *testing.T) {
 		{"run.json", errDoc, []mistake{
 			{name: "an unknown kind", path: "error.kind", value: "segfault", set: true},
 			{name: "an empty message", path: "error.message", value: "", set: true},
+			{name: "a message of two lines", path: "error.message", value: "f.jasm:3:2: expected a label after jz\nf.jasm:4:2: unknown instruction", set: true},
 			{name: "a pos without line and column", path: "error.pos", value: "f.jasm", set: true},
 			{name: "exit status inside", path: "error", add: map[string]any{"code": 1}},
 		}},

@@ -128,7 +128,7 @@ func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Wri
 	prog, err := jasm.Parse(file, src)
 	if err != nil {
 		if ro.json {
-			return fail("parse", 2, err)
+			return jsonFail(stdout, 2, jsonError{Kind: "parse", Message: parseMessage(err)})
 		}
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -195,6 +195,21 @@ func runFile(file string, argText []string, ro runOptions, stdout, stderr io.Wri
 		fmt.Fprintln(stdout, v)
 	}
 	return 0
+}
+
+// parseMessage is the one-line message of the errors jasm.Parse returned:
+// the first, and how many more there are.
+func parseMessage(err error) string {
+	var list jasm.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		msg := list[0].Error()
+		if len(list) > 1 {
+			msg += " (and " + plural(len(list)-1, "more error") + ")"
+		}
+		return msg
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }
 
 // sameInterrupt is how close a second SIGINT may follow the first and still

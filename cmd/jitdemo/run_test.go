@@ -178,6 +178,24 @@ func TestRunJSON(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Equal(t, map[string]any{"schema_version": 1.0, "error": map[string]any{"kind": "usage",
 		"message": `invalid value "nope" for flag -timeout: parse error`}}, decode(out))
+
+	// A program that does not parse: the first error, and how many more,
+	// in one line (the text output lists them all, one a line).
+	bad1 := writeFile(t, "bad1.jasm", "func main 0\n push 1\n jz\n ret\nend\n")
+	bad3 := writeFile(t, "bad3.jasm", "func main 0\n push 1\n jz\n bogus\n jmp\n ret\nend\n")
+	for _, tc := range []struct{ file, message string }{
+		{bad1, bad1 + ":3:2: expected a label after jz"},
+		{bad3, bad3 + ":3:2: expected a label after jz (and 2 more errors)"},
+	} {
+		out, errOut, code = jitdemo(t, "run", "--json", tc.file)
+		assert.Equal(t, 2, code, errOut)
+		assert.Empty(t, errOut)
+		assert.Equal(t, map[string]any{"schema_version": 1.0, "error": map[string]any{"kind": "parse", "message": tc.message}}, decode(out))
+	}
+	out, errOut, code = jitdemo(t, "run", bad3)
+	assert.Equal(t, 2, code)
+	assert.Empty(t, out)
+	assert.Equal(t, bad3+":3:2: expected a label after jz\n"+bad3+`:4:2: unknown instruction "bogus"`+"\n"+bad3+":5:2: expected a label after jmp\n", errOut)
 }
 
 func TestVersion(t *testing.T) {
