@@ -39,8 +39,10 @@
 // ErrClosed, calls in flight are interrupted at their next poll point (an
 // error matching ErrClosed and jasm.ErrInterrupted) or finish, and Close
 // waits for a grace period. Every entry into machine code marks its call
-// context with a plain store (no fence, no atomic read-modify-write); Close
-// orders those marks with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
+// context with a plain store (on amd64 no fence and no atomic
+// read-modify-write; on ppc64le Go's atomic loads around it issue SYNCs,
+// see reclaim.go); Close orders those marks with
+// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
 // registered in New, and waits for every call that may have entered before
 // it — the scheme of liburcu's membarrier flavour. Only then are traps
 // written and the block reused (after a SYNC_CORE barrier, or membarrier

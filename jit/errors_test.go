@@ -163,7 +163,7 @@ func TestErrorsOfAClosedProgramNameIt(t *testing.T) {
 	old, err := jasm.Parse("old.jasm", []byte(longSum))
 	require.NoError(t, err)
 	// The same code (so the same block fits it) under other names.
-	decoy, err := jasm.Parse("new.jasm", []byte("entry decoy\n" + strings.Replace(longSum, "func main", "func decoy", 1)))
+	decoy, err := jasm.Parse("new.jasm", []byte("entry decoy\n"+strings.Replace(longSum, "func main", "func decoy", 1)))
 	require.NoError(t, err)
 	rounds := 60
 	if testing.Short() {

@@ -20,7 +20,8 @@ import (
 // A program's block may be freed (filled with traps, then reused by later
 // programs) only when no thread can be running in it. syncore finds that
 // moment without stopping the world, the way liburcu's membarrier flavour
-// (urcu-memb) lets RCU readers run without fences:
+// (urcu-memb) lets RCU readers run without fences of their own (on amd64;
+// for what ppc64le pays, see the costs below):
 //
 //   - Every call context (the JIT stack a call runs on: a Caller's, or one
 //     of the runtime's pooled stacks for Func.Call and CallContext) has a
@@ -36,8 +37,9 @@ import (
 //     entering after it sees closed and leaves without running anything.
 //   - The reclaimer then reads every mark once. A context whose mark is 0 is
 //     outside; one whose mark is the new phase entered after closed was set
-//     (the phase is loaded before closed, in order: TSO on amd64, an acquire
-//     load on ppc64le). A context that entered through a program that can
+//     (the phase is loaded before closed, in order: on amd64 by TSO, which
+//     keeps loads in order; on ppc64le by the SYNC that Go's atomic load of
+//     closed begins with). A context that entered through a program that can
 //     never reach the block (neither the program closed nor one whose call
 //     sites ever called into it, directly or through others) is not waited
 //     for either: busy callers of unrelated code do not hold up a Close.
@@ -46,13 +48,29 @@ import (
 //   - Only then are traps written (under the runtime's writer lock) and the
 //     block handed back to the heap.
 //
-// The entry costs one load and one plain store more than a call without
-// marks; no atomic read-modify-write and no fence. Where membarrier
-// PRIVATE_EXPEDITED cannot be used, the reclaimer falls back to SYNC_CORE
-// (which is also a full barrier), then GLOBAL (an RCU grace period,
-// milliseconds), and last to fenced marks: each entry then stores its mark
-// with an atomic exchange, which orders it without any help. Info.Reclaim
-// says which mechanism is in use.
+// What the marks cost depends on the ISA, because Go's sync/atomic loads
+// and stores are sequentially consistent:
+//
+//   - amd64: an atomic load is a plain MOV and an atomic store an XCHG. The
+//     entry costs one load (the phase) and one plain store (the mark) more
+//     than a call without marks, the return one plain store: no atomic
+//     read-modify-write and no fence. TSO may still perform the closed load
+//     before the mark store is visible; the membarrier is what orders them.
+//   - ppc64le: an atomic load is SYNC; ld; cmp; bne; isync, an atomic store
+//     SYNC; st. The entry costs the phase load's SYNC on top of the plain
+//     mark store, and leave's atomic store another SYNC. The SYNC that the
+//     closed load begins with is a full barrier between the mark store and
+//     that load, so on ppc64le the entry is ordered without the membarrier;
+//     it is kept, one mechanism for both ISAs (it costs the reclaimer, not
+//     the calls).
+//
+// Where membarrier PRIVATE_EXPEDITED cannot be used, the reclaimer falls
+// back to SYNC_CORE (which is also a full barrier), then GLOBAL (an RCU
+// grace period, milliseconds), and last to fenced marks: each entry then
+// stores its mark with an atomic store (amd64: XCHG, a full barrier;
+// ppc64le: SYNC then the store, with the closed load's SYNC after it),
+// which orders it without any help. Info.Reclaim says which mechanism is
+// in use.
 
 // ReclaimMode says how Program.Close frees code.
 type ReclaimMode int
@@ -108,8 +126,8 @@ const markStride = 128
 type readers struct {
 	phase atomic.Uint64 // starts at 1; Close increments it
 
-	// fence: entries store their marks with an atomic exchange (no
-	// membarrier can order plain stores here).
+	// fence: entries store their marks with an atomic store (amd64: XCHG)
+	// because no membarrier can order plain stores here.
 	fence   bool
 	barrier func() error // orders the marks before the reclaimer reads them; nil with fence
 	mech    string       // the mechanism, in words (Info.Reclaim)
@@ -153,7 +171,7 @@ func (r *readers) choose(syncCore error) {
 		return
 	}
 	r.fence = true
-	r.mech = "fenced entry marks, an atomic exchange per call (no usable membarrier: " + why + ")"
+	r.mech = "fenced entry marks, an atomic store per call (no usable membarrier: " + why + ")"
 }
 
 // mark returns a zeroed mark word for a new call context.
@@ -192,10 +210,11 @@ func (r *readers) release(m *uint64) {
 
 // enter marks a call context as inside JIT code entered through the
 // program whose id is id: a plain store of the current phase and the id (an
-// atomic exchange where no membarrier orders it). The caller loads the
-// closed flag of the program it calls afterwards.
+// atomic store where no membarrier orders it). The caller loads the closed
+// flag of the program it calls afterwards.
 func (r *readers) enter(m *uint64, id uint64) {
-	v := r.phase.Load()<<idBits | id // a plain load on amd64; an acquire load on ppc64le; id < 1<<idBits
+	// amd64: a plain MOV; ppc64le: SYNC, ld, cmp; bne; isync. id < 1<<idBits.
+	v := r.phase.Load()<<idBits | id
 	if r.fence {
 		atomic.StoreUint64(m, v)
 		return
@@ -204,9 +223,11 @@ func (r *readers) enter(m *uint64, id uint64) {
 }
 
 // leave marks a call context as outside JIT code. On amd64 a plain store
-// (TSO keeps it after every load the call made); elsewhere a release store,
+// (TSO keeps it after every load the call made); elsewhere an atomic store,
 // so that no load from the code being reclaimed (a data slot) is performed
-// after the reclaimer can see the 0.
+// after the reclaimer can see the 0: on ppc64le Go compiles it to SYNC then
+// the store, a full barrier where a release (lwsync) would do, but
+// sync/atomic offers no release-only store.
 func leave(m *uint64) {
 	if runtime.GOARCH == "amd64" {
 		*m = 0
