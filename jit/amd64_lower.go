@@ -115,7 +115,7 @@ func (l *amd64Lowerer) exitIf(cc x86.Cond, exit codegen.Label) {
 // emitExitStub is exitIf's stub: lea rbx,[rip+stub]; jmp exit.
 func (l *amd64Lowerer) emitExitStub(st exitStub) {
 	l.a.Bind(st.l)
-	l.lines = append(l.lines, lineMark{st.l, st.at})
+	l.mark(st.l)
 	l.a.LeaRIP(x86.RBX, st.l)
 	l.a.Jmp(st.exit)
 }

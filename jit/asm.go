@@ -70,6 +70,7 @@ func (rt *Runtime) LoadAsm(name string, blob *codegen.Blob, entries []Entry) (*P
 		return nil, fmt.Errorf("%w: %s: %d relocation(s) (%s first): LoadAsm takes position-independent code", ErrAsm, name, len(blob.Relocs), blob.Relocs[0].Sym)
 	}
 	p := &jasm.Program{}
+	code := &Code{Arch: arch, Program: p, Blob: blob, Entries: make([]int, len(entries))}
 	byOffset := map[int]int{}
 	for i, e := range entries {
 		switch {
@@ -84,11 +85,8 @@ func (rt *Runtime) LoadAsm(name string, blob *codegen.Blob, entries []Entry) (*P
 			return nil, fmt.Errorf("%w: %s: two entries called %s", ErrAsm, name, e.Name)
 		}
 		p.Funcs = append(p.Funcs, &jasm.Func{Name: e.Name, Params: e.Params})
-		byOffset[e.Offset] = i
-	}
-	code := &Code{Arch: arch, Program: p, Blob: blob, Entries: make([]int, len(entries))}
-	for i, e := range entries {
 		code.Entries[i] = e.Offset
+		byOffset[e.Offset] = i
 	}
 	for _, s := range blob.Sites {
 		js, err := asmSite(arch, blob, s, byOffset)

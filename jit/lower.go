@@ -179,7 +179,7 @@ type lowerState struct {
 	deferred []func()   // out-of-line code of the current function
 	exits    []exitStub // out-of-line exit stubs of the current function
 	// emitExit emits one exit stub (per ISA): bind its label, record its
-	// line, leave through its exit stub.
+	// line (s.at is the stub's instruction), leave through its exit stub.
 	emitExit func(exitStub)
 }
 
@@ -209,9 +209,12 @@ func (s *lowerState) flushDeferred() {
 		s.deferred[i]()
 	}
 	s.deferred = s.deferred[:0]
+	saved := s.at
 	for _, st := range s.exits {
+		s.at = st.at // the stub reports its check's instruction (s.mark)
 		s.emitExit(st)
 	}
+	s.at = saved
 	s.exits = s.exits[:0]
 }
 

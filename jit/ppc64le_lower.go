@@ -109,7 +109,7 @@ func (l *ppc64Lowerer) exitIf(cond ppc.Cond, exit codegen.Label) {
 // emitExitStub is exitIf's stub: bl exit.
 func (l *ppc64Lowerer) emitExitStub(st exitStub) {
 	l.a.Bind(st.l)
-	l.lines = append(l.lines, lineMark{st.l, st.at})
+	l.mark(st.l)
 	l.a.Bl(st.exit)
 }
 

@@ -147,11 +147,12 @@ var registerFn = membarrier.Register
 // queryFn reports the membarrier commands; a variable for tests.
 var queryFn = membarrier.Query
 
-// chooseReclaim picks how marks are ordered: PRIVATE_EXPEDITED, else
-// SYNC_CORE (registered already when syncCore is nil), else GLOBAL, else
-// fenced marks. It registers PRIVATE_EXPEDITED (once, at start-up: a
-// registration waits for an RCU grace period).
-func (r *readers) choose(syncCore error) {
+// choose picks how marks are ordered: PRIVATE_EXPEDITED, else SYNC_CORE
+// (registered already when syncCore is nil), else GLOBAL (global: the
+// kernel offers it, as New found), else fenced marks. It registers
+// PRIVATE_EXPEDITED (once, at start-up: a registration waits for an RCU
+// grace period).
+func (r *readers) choose(syncCore error, global bool) {
 	r.phase.Store(1)
 	err := registerFn(membarrier.CmdRegisterPrivateExpedited)
 	if err == nil {
@@ -165,7 +166,7 @@ func (r *readers) choose(syncCore error) {
 		r.mech = "membarrier PRIVATE_EXPEDITED_SYNC_CORE (" + why + ")"
 		return
 	}
-	if set, qerr := queryFn(); qerr == nil && set.Has(membarrier.CmdGlobal) {
+	if global {
 		r.barrier = func() error { return membarrier.Barrier(membarrier.CmdGlobal) }
 		r.mech = "membarrier GLOBAL, an RCU grace period per reclamation (" + why + "; SYNC_CORE: " + syncCore.Error() + ")"
 		return

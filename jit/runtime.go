@@ -99,19 +99,22 @@ func New(opts Options) (*Runtime, error) {
 	rt.stacks = stackPool{budget: opts.StackBytes, rd: &rt.readers}
 	rt.info.Arch, rt.info.CanExecute = HostArch()
 	rt.info.SyncCore = registerFn(membarrier.CmdRegisterPrivateExpeditedSyncCore)
-	rt.readers.choose(rt.info.SyncCore)
+	global := false // membarrier GLOBAL, needed only without SYNC_CORE
+	if rt.info.SyncCore != nil {
+		set, err := queryFn()
+		global = err == nil && set.Has(membarrier.CmdGlobal)
+	}
+	rt.readers.choose(rt.info.SyncCore, global)
 	rt.info.Reclaim, rt.info.ReclaimMode = rt.readers.mech, opts.Reclaim
 	switch {
 	case rt.info.SyncCore == nil:
 		rt.serialize = membarrier.SyncCore
 		rt.info.Reuse = "freed code is reused after a SYNC_CORE barrier"
+	case global:
+		rt.serialize = func() error { return membarrier.Barrier(membarrier.CmdGlobal) }
+		rt.info.Reuse = "freed code is reused after a membarrier GLOBAL (SYNC_CORE unavailable)"
 	default:
-		if set, err := queryFn(); err == nil && set.Has(membarrier.CmdGlobal) {
-			rt.serialize = func() error { return membarrier.Barrier(membarrier.CmdGlobal) }
-			rt.info.Reuse = "freed code is reused after a membarrier GLOBAL (SYNC_CORE unavailable)"
-		} else {
-			rt.info.Reuse = "freed code is never reused: no serialising barrier (SYNC_CORE and GLOBAL unavailable)"
-		}
+		rt.info.Reuse = "freed code is never reused: no serialising barrier (SYNC_CORE and GLOBAL unavailable)"
 	}
 
 	switch opts.Heap.Mode {
@@ -331,7 +334,7 @@ func (p *Program) CloseContext(ctx context.Context) error {
 	p.closed.Store(true)
 	p.mu.Unlock()
 	for _, f := range p.funcs {
-		f.stopAll() // the program never runs again: no fresh word needed
+		f.stop(f.intr.Load()) // the program never runs again: no fresh word needed
 	}
 	rt := p.rt
 	if rt.opts.Reclaim != ReclaimUnsafe {
@@ -601,19 +604,12 @@ func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 // Interrupt stops every call of f running now: each returns
 // jasm.ErrInterrupted at its next back-edge or call. Calls that start after
 // Interrupt returns run normally.
-func (f *Func) Interrupt() {
-	old := f.intr.Swap(new(uint64))
-	atomic.StoreUint64(old, 1)
-	f.mu.Lock()
-	for w := range f.active {
-		atomic.StoreUint64(w, 1)
-	}
-	f.mu.Unlock()
-}
+func (f *Func) Interrupt() { f.stop(f.intr.Swap(new(uint64))) }
 
-// stopAll sets the interrupt word of every call of f running now.
-func (f *Func) stopAll() {
-	atomic.StoreUint64(f.intr.Load(), 1)
+// stop sets word (the interrupt word of f's Call and Caller calls that
+// loaded it) and the word of every CallContext call of f running now.
+func (f *Func) stop(word *uint64) {
+	atomic.StoreUint64(word, 1)
 	f.mu.Lock()
 	for w := range f.active {
 		atomic.StoreUint64(w, 1)
