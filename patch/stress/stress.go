@@ -18,7 +18,9 @@
 // A run also collects evidence that it tested something: workers count
 // their entries into and exits from each site's code, and a patch
 // **overlapped** a call when a worker was inside that code as the commit
-// began or entered it during the commit. The verdict (Report.Verdict) is
+// began or entered it during the commit (the retire kind's patch is its
+// retarget and the old version's Close; compiling the next version comes
+// before it and is no part of it). The verdict (Report.Verdict) is
 // "fail" with any violation, "pass" only with no violation, some calls and
 // at least Config.MinOverlap overlapping patches, and "inconclusive"
 // otherwise: a run in which nothing ran while the code changed proves
@@ -180,10 +182,9 @@ type siteKind struct {
 	// and returns a result that encodes the site's version. The program
 	// also has functions t0…t3 (target j returns j+1) and main.
 	worker func(i int) string
-	// patcher returns the function that moves a site of prog to version v
-	// (called once per run, after compiling); retired counts the programs
-	// it closed.
-	patcher func(prog *jit.Program, retired *atomic.Uint64) (func(s *patch.Site, v uint64) error, error)
+	// patcher returns how the sites of prog move to versions (called once
+	// per run, after compiling); retired counts the programs it closed.
+	patcher func(prog *jit.Program, retired *atomic.Uint64) (mover, error)
 	// period: versions v and v+period give the same result.
 	period uint64
 	// decode returns the residue (mod period) of the versions that give
@@ -191,13 +192,25 @@ type siteKind struct {
 	decode func(r int64) (residue uint64, ok bool)
 }
 
+// mover moves the sites of a run to versions, one patcher per site.
+type mover struct {
+	// prepare, when not nil, does what version v of site s needs before
+	// its patch and is not part of it (the retire kind compiles the
+	// version). Run calls it before the patch starts (before it reads the
+	// counters that tell whether the patch overlapped a call), and does
+	// not count it in the patch's latency.
+	prepare func(s *patch.Site, v uint64) error
+	// patch moves site s to version v (after prepare, when there is one).
+	patch func(s *patch.Site, v uint64) error
+}
+
 // kinds are the site kinds, in the order SiteKinds lists them.
 var kinds = []*siteKind{
 	{
 		name:   "const",
 		worker: func(i int) string { return fmt.Sprintf("func w%d 0\n    pconst s%d 0\n    ret\nend\n", i, i) },
-		patcher: func(*jit.Program, *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
-			return func(s *patch.Site, v uint64) error { return s.SetConst(constValue(v)) }, nil
+		patcher: func(*jit.Program, *atomic.Uint64) (mover, error) {
+			return mover{patch: func(s *patch.Site, v uint64) error { return s.SetConst(constValue(v)) }}, nil
 		},
 		period: 256,
 		decode: func(r int64) (uint64, bool) { b := uint64(byte(r)); return b, r == constValue(b) },
@@ -205,15 +218,15 @@ var kinds = []*siteKind{
 	{
 		name:   "call",
 		worker: func(i int) string { return fmt.Sprintf("func w%d 0\n    pcall s%d t0\n    ret\nend\n", i, i) },
-		patcher: func(prog *jit.Program, _ *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
+		patcher: func(prog *jit.Program, _ *atomic.Uint64) (mover, error) {
 			var idx [targets]int
 			for j := range targets {
 				var ok bool
 				if idx[j], ok = prog.Jasm().Func(fmt.Sprintf("t%d", j)); !ok {
-					return nil, fmt.Errorf("no function t%d", j)
+					return mover{}, fmt.Errorf("no function t%d", j)
 				}
 			}
-			return func(s *patch.Site, v uint64) error { return s.Retarget(idx[v%targets]) }, nil
+			return mover{patch: func(s *patch.Site, v uint64) error { return s.Retarget(idx[v%targets]) }}, nil
 		},
 		period: targets,
 		decode: func(r int64) (uint64, bool) { return uint64(r - 1), r >= 1 && r <= targets },
@@ -223,23 +236,23 @@ var kinds = []*siteKind{
 		worker: func(i int) string {
 			return fmt.Sprintf("func w%d 0\n    guard s%d armed\n    push 1\n    ret\narmed:\n    push 2\n    ret\nend\n", i, i)
 		},
-		patcher: func(*jit.Program, *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
-			return func(s *patch.Site, v uint64) error {
+		patcher: func(*jit.Program, *atomic.Uint64) (mover, error) {
+			return mover{patch: func(s *patch.Site, v uint64) error {
 				if v%2 == 1 {
 					return s.Arm()
 				}
 				return s.Disarm()
-			}, nil
+			}}, nil
 		},
 		period: 2,
 		decode: func(r int64) (uint64, bool) { return uint64(r - 1), r == 1 || r == 2 },
 	},
 	{
 		// retire: the call site's target is a program of its own, replaced
-		// for every version: compile version v, retarget the site to it,
-		// close the version it replaces while workers keep calling (the
-		// tiering pattern). A result from a version older than the one
-		// published before the call ran retired code.
+		// for every version: compile version v (prepare), retarget the site
+		// to it and close the version it replaces while workers keep
+		// calling (the patch: the tiering pattern). A result from a version
+		// older than the one published before the call ran retired code.
 		name:    "retire",
 		worker:  func(i int) string { return fmt.Sprintf("func w%d 0\n    pcall s%d t0\n    ret\nend\n", i, i) },
 		patcher: retirePatcher,
@@ -254,19 +267,35 @@ func retireSource(v uint64) string {
 	return fmt.Sprintf("func main 0\n    locals 1\n    push 32\n    store 0\nloop:\n    load 0\n    push 1\n    sub\n    store 0\n    load 0\n    jnz loop\n    push %d\n    ret\nend\n", v+1)
 }
 
-// retirePatcher moves a retire site to version v: compile it, retarget the
-// site to it (its barrier returns before Close begins), close the version
-// it replaces.
-func retirePatcher(prog *jit.Program, retired *atomic.Uint64) (func(*patch.Site, uint64) error, error) {
+// retirePatcher moves a retire site to version v: prepare compiles it;
+// patch retargets the site to it (its barrier returns before Close begins)
+// and closes the version it replaces.
+func retirePatcher(prog *jit.Program, retired *atomic.Uint64) (mover, error) {
 	var mu sync.Mutex
-	live := map[*patch.Site]*jit.Program{} // the version each site calls now
-	return func(s *patch.Site, v uint64) error {
+	live := map[*patch.Site]*jit.Program{}    // the version each site calls now
+	pending := map[*patch.Site]*jit.Program{} // the version prepared for it
+	prepare := func(s *patch.Site, v uint64) error {
 		next, err := prog.Runtime().Compile(fmt.Sprintf("v%d.jasm", v), []byte(retireSource(v)))
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		pending[s] = next
+		mu.Unlock()
+		return nil
+	}
+	move := func(s *patch.Site, v uint64) error {
+		mu.Lock()
+		next := pending[s]
+		delete(pending, s)
+		mu.Unlock()
+		if next == nil {
+			return fmt.Errorf("stress: BUG: version %d of site %s was not prepared", v, s.Name())
+		}
 		if err := s.RetargetFunc(next.Func("main")); err != nil {
-			next.Close()
+			if cerr := next.Close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("closing the version it was to call: %w", cerr))
+			}
 			return err
 		}
 		mu.Lock()
@@ -281,7 +310,8 @@ func retirePatcher(prog *jit.Program, retired *atomic.Uint64) (func(*patch.Site,
 		}
 		retired.Add(1)
 		return nil
-	}, nil
+	}
+	return mover{prepare: prepare, patch: move}, nil
 }
 
 // SiteKinds are the values of Config.Site.
@@ -346,7 +376,9 @@ func (c *Config) defaults() error {
 	return nil
 }
 
-// Latency summarises patch latencies (write + barriers).
+// Latency summarises patch latencies: write and barriers (the retire kind:
+// the retarget and the old version's Close with its grace period, not the
+// compile of the new version).
 type Latency struct {
 	P50 time.Duration `json:"p50_ns"`
 	P99 time.Duration `json:"p99_ns"`
@@ -396,7 +428,8 @@ type Report struct {
 	// Overlap counts the patches committed while at least one worker was
 	// inside a call of the patched site's function: one had entered it and
 	// not returned when the commit began, or one entered it during the
-	// commit. Only these patches can catch a protocol out.
+	// commit (for the retire kind: during the retarget or the old
+	// version's Close). Only these patches can catch a protocol out.
 	Overlap uint64 `json:"overlap"`
 	// Retired counts the programs closed (the retire kind); HeapInUse is
 	// the code heap's bytes in use at the end, which stays flat when
@@ -529,7 +562,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("stress: BUG: generated program: %w", err)
 	}
 	var retired atomic.Uint64
-	setVersion, err := kind.patcher(prog, &retired)
+	move, err := kind.patcher(prog, &retired)
 	if err != nil {
 		return nil, fmt.Errorf("stress: BUG: generated program: %w", err)
 	}
@@ -664,17 +697,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				i := mine[r.IntN(len(mine))]
 				st := &state[i]
 				v := st.published.Load() + 1 // this patcher alone writes site i
+				if move.prepare != nil {
+					if err := move.prepare(sites[i], v); err != nil {
+						patchErr.Store(&err)
+						halt()
+						break
+					}
+				}
 				st.started.Store(v)
 				if cfg.PublishEarly {
 					st.published.Store(v) // the lie the workers must catch
 					spin(earlyWindow)
 				}
-				// Entries are read before exits: e0 > x0 means a call that
-				// began before e0 was read had not returned when x0 was.
+				// Entries are read before exits (see overlapped).
 				e0 := st.entries.Load()
 				x0 := st.exits.Load()
 				t0 := time.Now()
-				err := setVersion(sites[i], v)
+				err := move.patch(sites[i], v)
 				lat[pi] = append(lat[pi], time.Since(t0))
 				e1 := st.entries.Load()
 				if err != nil {
@@ -682,7 +721,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					halt()
 					break
 				}
-				if int64(e0-x0) > 0 || e1 != e0 {
+				if overlapped(e0, x0, e1) {
 					overlap.Add(1)
 				}
 				st.published.Store(v)
@@ -757,6 +796,16 @@ wait:
 	}
 	rep.judge()
 	return rep, nil
+}
+
+// overlapped reports whether a patch overlapped a call of its site's
+// function, from the site's entry count e0 and then its exit count x0, read
+// just before the patch began, and its entry count e1, read when the patch
+// returned: a call was inside the function as the patch began (e0 > x0: a
+// call that entered before e0 was read had not returned when x0 was), or
+// one entered it meanwhile (e1 != e0).
+func overlapped(e0, x0, e1 uint64) bool {
+	return int64(e0-x0) > 0 || e1 != e0
 }
 
 // spin waits d without sleeping (a sleep would give the core away and

@@ -2,6 +2,7 @@ package stress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -180,6 +181,20 @@ func TestCheck(t *testing.T) {
 		{"guard", 1, 5, 4, true, false},     // hi below before is read as before
 		{"guard", 3, 0, 0, false, true},
 		{"guard", 0, 0, 5, false, true},
+		// Retire: version v's program returns v+1; versions never repeat.
+		{"retire", 6, 5, 5, false, false},
+		{"retire", 7, 5, 6, false, false},        // a retarget to 6 in flight
+		{"retire", 7, 5, 5, true, false},         // version 6 had not started
+		{"retire", 5, 5, 5, true, false},         // version 4 was retired
+		{"retire", 5, 5, 9, true, false},         // older than before, whatever hi is
+		{"retire", 1, 5, 9, true, false},         // version 0, t0 in the program itself
+		{"retire", 1, 0, 0, false, false},        //
+		{"retire", 1000, 5, 9, true, false},      // far above hi: no patch had begun it
+		{"retire", 1 << 61, 5, 9, true, false},   // far above hi, still a version
+		{"retire", 0, 5, 9, false, true},         // no version returns 0
+		{"retire", -3, 5, 9, false, true},        //
+		{"retire", 1<<62 + 1, 5, 9, false, true}, // beyond every version
+		{"retire", math.MaxInt64, 0, 0, false, true},
 	}
 	for _, tc := range tests {
 		k := kindOf(tc.kind)
@@ -190,6 +205,29 @@ func TestCheck(t *testing.T) {
 	}
 	for _, name := range SiteKinds {
 		assert.NotNil(t, kindOf(name), name)
+	}
+}
+
+// TestOverlapped: a patch overlapped a call when one was inside the site's
+// function as it began, or one entered it before it returned.
+func TestOverlapped(t *testing.T) {
+	tests := []struct {
+		name       string
+		e0, x0, e1 uint64
+		want       bool
+	}{
+		{"nothing ran", 0, 0, 0, false},
+		{"calls before, none in flight, none during", 5, 5, 5, false},
+		{"one in flight as the patch began", 6, 5, 6, true},
+		{"several in flight", 9, 5, 9, true},
+		{"one entered during the patch", 5, 5, 6, true},
+		{"in flight and entered during", 6, 5, 8, true},
+		{"one entered and returned between the reads of e0 and x0", 5, 6, 6, true},
+		{"counters past 2^63", 1<<63 + 2, 1<<63 + 1, 1<<63 + 2, true},
+		{"counters past 2^63, idle", 1<<63 + 2, 1<<63 + 2, 1<<63 + 2, false},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, overlapped(tc.e0, tc.x0, tc.e1), tc.name)
 	}
 }
 
@@ -316,4 +354,74 @@ func TestChildThatHangsIsReported(t *testing.T) {
 	assert.Contains(t, rep.Crash, "stopped answering")
 	assert.Equal(t, VerdictFail, rep.Verdict, "a hang is a violation, whatever the evidence")
 	assert.Less(t, time.Since(start), 10*time.Second)
+}
+
+// flaky is a barrier that fails while fail is set.
+type flaky struct{ fail bool }
+
+func (*flaky) Name() string      { return "flaky" }
+func (*flaky) Serialising() bool { return true }
+func (f *flaky) Sync() error {
+	if f.fail {
+		return errors.New("barrier failed (test)")
+	}
+	return patch.SyncCore{}.Sync()
+}
+
+// TestRetireMover: the retire kind compiles a version in its prepare step,
+// which leaves the site alone; its patch retargets the site and closes the
+// version replaced. A retarget that fails closes the prepared version, and
+// reports that Close's error too.
+func TestRetireMover(t *testing.T) {
+	rt, err := jit.New(jit.Options{})
+	require.NoError(t, err)
+	defer rt.Close()
+	k := kindOf("retire")
+	prog, err := rt.Compile("stress.jasm", []byte(program(k, 1)))
+	require.NoError(t, err)
+	var retired atomic.Uint64
+	move, err := k.patcher(prog, &retired)
+	require.NoError(t, err)
+	require.NotNil(t, move.prepare)
+	b := &flaky{}
+	pt, err := patch.New(rt, patch.Options{Strategy: b})
+	require.NoError(t, err)
+	s, err := pt.Site(prog, "s0")
+	require.NoError(t, err)
+	w0 := func() int64 {
+		v, err := prog.Func("w0").Call()
+		require.NoError(t, err)
+		return v
+	}
+	require.EqualValues(t, 1, w0())
+	for v := uint64(1); v <= 3; v++ {
+		require.NoError(t, move.prepare(s, v))
+		assert.EqualValues(t, v, w0(), "prepare leaves the site alone")
+		require.NoError(t, move.patch(s, v))
+		assert.EqualValues(t, v+1, w0())
+		assert.Equal(t, v-1, retired.Load(), "version 0 is t0, in the program itself")
+	}
+	assert.ErrorContains(t, move.patch(s, 4), "not prepared")
+
+	// The retarget's barrier fails: the site may call the prepared version
+	// already, so closing it fails too (jit.ErrInUse), and both are said.
+	inUse := rt.Heap().Stats().InUse
+	require.NoError(t, move.prepare(s, 4))
+	assert.Greater(t, rt.Heap().Stats().InUse, inUse, "the version is compiled")
+	b.fail = true
+	err = move.patch(s, 4)
+	assert.ErrorIs(t, err, patch.ErrBarrierFailed)
+	assert.ErrorIs(t, err, jit.ErrInUse, "%v", err)
+	assert.EqualValues(t, 2, retired.Load())
+
+	// The retarget fails before it writes anything: the prepared version
+	// is closed, and its code freed.
+	b.fail = false
+	require.NoError(t, prog.Close())
+	inUse = rt.Heap().Stats().InUse
+	require.NoError(t, move.prepare(s, 5))
+	err = move.patch(s, 5)
+	assert.ErrorIs(t, err, jit.ErrClosed)
+	assert.NotErrorIs(t, err, jit.ErrInUse)
+	assert.Equal(t, inUse, rt.Heap().Stats().InUse, "the prepared version was closed")
 }
