@@ -22,7 +22,7 @@ import (
 // Entry names one function of an assembled blob for LoadAsm.
 type Entry struct {
 	Name   string
-	Offset int // of the function's first instruction in the blob (Blob.Offset of its label)
+	Offset int // of the function's first instruction in the blob (Blob.Offset of its label); one entry per offset
 	Params int // arguments, 0..8, passed in the JIT calling convention's registers
 }
 
@@ -83,6 +83,10 @@ func (rt *Runtime) LoadAsm(name string, blob *codegen.Blob, entries []Entry) (*P
 		}
 		if _, dup := p.Func(e.Name); dup {
 			return nil, fmt.Errorf("%w: %s: two entries called %s", ErrAsm, name, e.Name)
+		}
+		if j, dup := byOffset[e.Offset]; dup {
+			// A call slot aimed there would take the arity of whichever won.
+			return nil, fmt.Errorf("%w: %s: two entries at offset %d (%s and %s)", ErrAsm, name, e.Offset, entries[j].Name, e.Name)
 		}
 		p.Funcs = append(p.Funcs, &jasm.Func{Name: e.Name, Params: e.Params})
 		code.Entries[i] = e.Offset

@@ -51,7 +51,8 @@ func TestLoadAsmErrors(t *testing.T) {
 		{"unnamed entry", blob, []jit.Entry{{Offset: 0}}, "has no name"},
 		{"entry outside", blob, []jit.Entry{{Name: "f", Offset: len(blob.Code)}}, "outside"},
 		{"too many params", blob, []jit.Entry{{Name: "f", Params: 9}}, "parameters"},
-		{"two entries, one name", blob, []jit.Entry{{Name: "f"}, {Name: "f", Offset: entries[1].Offset}}, "two entries"},
+		{"two entries, one name", blob, []jit.Entry{{Name: "f"}, {Name: "f", Offset: entries[1].Offset}}, "two entries called f"},
+		{"two entries, one offset", blob, append(entries[:len(entries):len(entries)], jit.Entry{Name: "alias", Offset: entries[0].Offset, Params: entries[0].Params + 1}), "two entries at offset"},
 		{"call target not an entry", blob, entries[1:], "not an entry"},
 	}
 	for _, tc := range cases {
