@@ -8,6 +8,7 @@ import (
 
 	"github.com/syncore/syncore/codegen"
 	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/patch/internal/spin"
 )
 
 // store is one write of a protocol: replace the bytes that mask selects in
@@ -31,7 +32,7 @@ var storeHook func(st store)
 
 func (st store) apply(pause time.Duration) {
 	if st.pause {
-		spin(pause)
+		spin.For(pause)
 	}
 	blk := st.s.prog.Block()
 	p := unsafe.Pointer(&blk.RW[st.off])
@@ -57,12 +58,6 @@ func (st store) apply(pause time.Duration) {
 	}
 	if st.code {
 		jit.SyncICache(blk, int(st.off), int(st.size))
-	}
-}
-
-// spin waits d without sleeping (a sleep would let the window close).
-func spin(d time.Duration) {
-	for t := time.Now(); time.Since(t) < d; {
 	}
 }
 

@@ -57,6 +57,7 @@ import (
 
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/patch"
+	"github.com/syncore/syncore/patch/internal/spin"
 )
 
 // Config describes a stress run. Zero fields take the defaults.
@@ -707,7 +708,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				st.started.Store(v)
 				if cfg.PublishEarly {
 					st.published.Store(v) // the lie the workers must catch
-					spin(earlyWindow)
+					spin.For(earlyWindow)
 				}
 				// Entries are read before exits (see overlapped).
 				e0 := st.entries.Load()
@@ -806,13 +807,6 @@ wait:
 // one entered it meanwhile (e1 != e0).
 func overlapped(e0, x0, e1 uint64) bool {
 	return int64(e0-x0) > 0 || e1 != e0
-}
-
-// spin waits d without sleeping (a sleep would give the core away and
-// close the window it keeps open).
-func spin(d time.Duration) {
-	for t := time.Now(); time.Since(t) < d; {
-	}
 }
 
 // childEnv carries the configuration of a child run (JSON).
