@@ -143,14 +143,27 @@ func TestCallContextErrorsMatchTheContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, err, jasm.ErrInterrupted)
 
-	// Interrupt is not the context: no context error.
+	// Interrupt is not the context: no context error. The context can be
+	// cancelled (context.Background's nil Done would take Call's path), so
+	// the call polls a word of its own in f.active, which Interrupt sets.
+	live, stop := context.WithCancel(context.Background())
+	defer stop()
 	done := make(chan error, 1)
-	go func() { _, err := f.CallContext(context.Background(), 1<<40); done <- err }()
+	go func() { _, err := f.CallContext(live, 1<<40); done <- err }()
 	waitInside(t, rt, 1)
+	f.mu.Lock()
+	assert.Len(t, f.active, 1, "the call's own interrupt word")
+	f.mu.Unlock()
 	f.Interrupt()
-	err = <-done
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		stop() // lets the call end
+		t.Fatal("Interrupt did not reach a CallContext call")
+	}
 	assert.ErrorIs(t, err, jasm.ErrInterrupted)
 	assert.NotErrorIs(t, err, context.Canceled)
+	assert.NoError(t, live.Err(), "the context was not cancelled")
 }
 
 // TestErrorsOfAClosedProgramNameIt: a call interrupted because its program
