@@ -571,3 +571,35 @@ func TestCallerEdgesArePruned(t *testing.T) {
 	require.NoError(t, callee.Close())
 	require.NoError(t, dispatcher.Close())
 }
+
+// TestCloseBarrierFailure: a grace period whose barrier fails ends the
+// Close with the barrier's error: the program stays closed to new calls
+// and its code in place, unreclaimed; a later Close with a working barrier
+// reclaims it.
+func TestCloseBarrierFailure(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	prog, err := rt.Load(mustParse(t, spin))
+	require.NoError(t, err)
+	code := append([]byte(nil), prog.Block().RW...)
+	failed := errors.New("barrier failed by the test")
+	working := rt.readers.barrier
+	rt.readers.barrier = func() error { return failed }
+	graces := rt.GracePeriods()
+
+	err = prog.Close()
+	require.ErrorIs(t, err, failed)
+	assert.ErrorContains(t, err, "grace period")
+	assert.True(t, prog.Closed(), "no new call enters")
+	assert.False(t, prog.Reclaimed())
+	assert.Equal(t, code, prog.Block().RW, "no traps: a call may still run the code")
+	assert.Equal(t, graces, rt.GracePeriods(), "no grace period completed")
+	_, err = prog.Func("main").Call()
+	assert.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, prog.Close(), failed, "still failing: still not reclaimed")
+	assert.False(t, prog.Reclaimed())
+
+	rt.readers.barrier = working
+	require.NoError(t, prog.Close())
+	assert.True(t, prog.Reclaimed())
+	assert.Equal(t, graces+1, rt.GracePeriods())
+}
