@@ -564,13 +564,13 @@ func (b *Batch) Commit() error {
 }
 
 // ErrBarrierFailed: a barrier of a commit failed; the commit stopped there.
-// A site whose last phase came before the failed barrier is changed, as
-// after a commit that returned nil (its barrier completed; a callee it
-// called before is released). A site whose last phase the failed barrier
-// followed holds its new bytes, but other threads may not have caught up
-// (its old callee stays referenced until the site's next change completes).
-// A multi-phase site stopped before its last phase stays parked
-// (Site.Parked), which is safe: a thread that reaches one waits at a
+// A site of the batch whose last phase was followed by a barrier that
+// completed is changed, as after a commit that returned nil (a callee it
+// called before is released). A site whose last phase was followed by the
+// failed barrier holds its new bytes, but other threads may not have caught
+// up (its old callee stays referenced until the site's next change
+// completes). A multi-phase site whose last phase was not written stays
+// parked (Site.Parked), which is safe: a thread that reaches one waits at a
 // polling stub or takes the guard's jump, and the next change of the site
 // completes it.
 var ErrBarrierFailed = errors.New("patch: barrier failed")
