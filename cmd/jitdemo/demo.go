@@ -33,8 +33,8 @@ func (d *demoFlags) check() error {
 	if d.duration <= 0 {
 		return fmt.Errorf("--duration must be positive")
 	}
-	if d.threads < 0 || d.threads > 1024 {
-		return fmt.Errorf("--threads must be between 1 and 1024")
+	if d.threads < 0 || d.threads > maxStressThreads {
+		return fmt.Errorf("--threads %d is out of range: want %s", d.threads, rangeText(0, maxStressThreads, "0: max(2, CPUs)"))
 	}
 	if d.threads == 0 {
 		d.threads = max(2, runtime.NumCPU())

@@ -157,6 +157,10 @@ func TestJSONSchemas(t *testing.T) {
 					"func": "f", "pos": divJasm + ":4:5"}, doc["error"])
 			}},
 		{"run FILE: usage", []string{"run", "--json", divJasm}, "run.json", []int{2}, wantError(errKindUsage)},
+		{"run FILE: missing", []string{"run", "--json", "nope.jasm"}, "run.json", []int{2},
+			func(t *testing.T, doc map[string]any) {
+				assert.Equal(t, map[string]any{"kind": "usage", "message": "open nope.jasm: no such file or directory"}, doc["error"])
+			}},
 		{"run FILE: unwritable --perf-dir", []string{"run", "--json", "--perf", "--perf-dir", notDir, divJasm, "1"}, "run.json", []int{2},
 			func(t *testing.T, doc map[string]any) {
 				assert.Equal(t, map[string]any{"kind": "usage", "message": "--perf-dir: cannot write in " + notDir + ": not a directory"}, doc["error"])

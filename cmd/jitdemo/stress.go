@@ -88,8 +88,23 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none
 				if *reclaim != "grace" && *site != "retire" {
 					return usageError(stderr, "stress", "--reclaim %s applies to --site retire only", *reclaim)
 				}
-				if *threads < 0 || *patchers < 1 || *sites < 1 || *patches < 0 || *duration <= 0 || *minOverlap < 1 {
-					return usageError(stderr, "stress", "--threads, --patchers, --sites, --patches, --duration and --min-overlap must be positive")
+				for _, r := range []struct {
+					flag      string
+					v, lo, hi int // hi < 0: no upper bound
+					zero      string
+				}{
+					{"threads", *threads, 0, maxStressThreads, "0: max(2, CPUs)"},
+					{"patchers", *patchers, 1, maxStressPatchers, ""},
+					{"sites", *sites, 1, maxStressSites, ""},
+					{"patches", *patches, 0, -1, "0: no limit, run for --duration"},
+					{"min-overlap", *minOverlap, 1, -1, ""},
+				} {
+					if r.v < r.lo || r.hi >= 0 && r.v > r.hi {
+						return usageError(stderr, "stress", "--%s %d is out of range: want %s", r.flag, r.v, rangeText(r.lo, r.hi, r.zero))
+					}
+				}
+				if *duration <= 0 {
+					return usageError(stderr, "stress", "--duration must be positive")
 				}
 				cfg := stress.Config{Site: *site, Protocol: p, Barrier: b, Threads: *threads, Patchers: *patchers,
 					Sites: *sites, Duration: *duration, Patches: *patches, Seed: *seed, MinOverlap: *minOverlap, Reclaim: *reclaim}
@@ -99,13 +114,25 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none
 	})
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// The bounds patch/stress puts on a run (its configuration check refuses
+// more), checked here first so that the usage error names the flag.
+const (
+	maxStressThreads  = 1024
+	maxStressPatchers = 1024
+	maxStressSites    = 4096
+)
+
+// rangeText is "1 to 4096", "1 or more" (hi < 0), with what 0 means when
+// zero says it: "0 to 1024 (0: max(2, CPUs))".
+func rangeText(lo, hi int, zero string) string {
+	s := fmt.Sprintf("%d or more", lo)
+	if hi >= 0 {
+		s = fmt.Sprintf("%d to %d", lo, hi)
 	}
-	return false
+	if zero != "" {
+		s += " (" + zero + ")"
+	}
+	return s
 }
 
 func runStress(cfg stress.Config, asJSON, quiet bool, stdout, stderr io.Writer) int {
@@ -225,4 +252,13 @@ func human(n uint64) string {
 		return fmt.Sprintf("%.1fk", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
