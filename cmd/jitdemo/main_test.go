@@ -139,6 +139,7 @@ func TestUsage(t *testing.T) {
 				assert.Contains(t, stdout.String(), tc.stdout)
 			}
 			if tc.stderrLine != "" {
+				assert.Empty(t, stdout.String(), "a mistake goes to stderr alone")
 				first, rest, _ := strings.Cut(stderr.String(), "\n")
 				assert.Equal(t, tc.stderrLine, first)
 				help := "jitdemo help"
