@@ -17,7 +17,7 @@ func init() {
 	register(&command{
 		name:    "bench",
 		summary: "measure patch latency per barrier strategy, busy workers and batch size",
-		usage:   "bench [--quick] [--json] [--plot FILE.png|FILE.svg] [--samples N] [--workers LIST]",
+		usage:   "bench [--quick] [--json] [--quiet] [--plot FILE.png|FILE.svg] [--samples N] [--workers LIST]",
 		details: `
 Measures, in one run, the latency of one patch — a pcall retarget: the write
 and its barrier — for every barrier strategy (synccore, expedited, mprotect,

@@ -45,10 +45,13 @@ func (d *demoFlags) check() error {
 const demoDetails = `
 With no command, jitdemo runs the tiering hot-swap demo for about 5 seconds:
 worker threads (one per core, at least 2) call a function through a pcall
-site; it starts on a baseline version, and an optimiser retargets the site
-live to an optimised version and back a few times. It shows calls/s per
-version, patches, patch latency and the barrier in use, and checks every
-result: violations must stay 0 (exit status 1 otherwise).`
+site; it starts on a baseline tier, and an optimiser swaps the tiers a few
+times: each swap compiles a new tier (optimised, then baseline again),
+retargets the site to it live and closes the tier it replaces while the
+workers keep calling. It shows calls/s per tier, patches, patch latency and
+the barrier in use (progress on stderr when it is a terminal, unless
+--quiet), and checks every result: violations must stay 0 (exit status 1
+otherwise).`
 
 // demoMain runs the default demo with args as its flags.
 func demoMain(args []string, stdout, stderr io.Writer) int {

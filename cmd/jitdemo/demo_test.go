@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDefaultDemo: jitdemo with no command runs the tiering demo; when
-// stdout is not a terminal it prints plain lines, then the summary, with no
-// violations.
+// TestDefaultDemo: jitdemo with no command runs the tiering demo; with
+// stderr not a terminal it shows no progress, and stdout gets the summary
+// alone, with no violations.
 func TestDefaultDemo(t *testing.T) {
 	out, errOut, code := jitdemo(t, "--duration", "2s", "--threads", "2")
 	require.Equal(t, 0, code, "stderr: %s\n%s", errOut, out)

@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	jitdemo [--duration D] [--threads N] [--json]
+//	jitdemo [--duration D] [--threads N] [--json] [--quiet]
 //	jitdemo <command> [flags]
 //	jitdemo help [command]
 //	jitdemo version
@@ -170,7 +170,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `jitdemo — live machine-code patching with core-serialising membarrier
 
 Usage:
-  jitdemo [--duration D] [--threads N] [--json]   the default demo (tiering hot-swap)
+  jitdemo [--duration D] [--threads N] [--json] [--quiet]   the default demo (tiering hot-swap)
   jitdemo <command> [flags]
   jitdemo help <command>
 `+demoDetails+`

@@ -20,7 +20,7 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "compile a jasm program and run it (or interpret it with --interp)",
-		usage:   "run [--interp] [--entry NAME] [--timeout D] [--perf] [--json] FILE [ARGS...]  |  run --workload NAME [--duration D] [--threads N] [--json]",
+		usage:   "run [--interp] [--entry NAME] [--timeout D] [--perf [--perf-dir DIR]] [--json] FILE [ARGS...]  |  run --workload NAME [--duration D] [--threads N] [--json] [--quiet]",
 		details: `
 Runs the entry function (main unless --entry names another, or the program
 sets one) with ARGS as signed 64-bit integers (decimal or 0x hex) and prints
