@@ -88,7 +88,8 @@ func errorKind(doc map[string]any) string {
 
 // TestJSONSchemas runs every command with --json, briefly, and validates
 // what it prints against its schema: results, runtime failures and usage
-// mistakes alike.
+// mistakes alike. The report of every workload (run --workload) is
+// validated by TestWorkloads, which runs them all; here the demo's.
 func TestJSONSchemas(t *testing.T) {
 	schemas := jsonSchemas(t)
 	dir := t.TempDir()
@@ -165,12 +166,6 @@ func TestJSONSchemas(t *testing.T) {
 			func(t *testing.T, doc map[string]any) {
 				assert.Equal(t, map[string]any{"kind": "usage", "message": "--perf-dir: cannot write in " + notDir + ": not a directory"}, doc["error"])
 			}},
-	}
-	for _, w := range workloadNames() {
-		if w != "tiering" { // the demo runs it
-			tests = append(tests, tc{"workload " + w, []string{"run", "--workload", w, "--duration", short, "--threads", "2", "--json"},
-				"workload.json", []int{0}, wantWorkload(w)})
-		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
