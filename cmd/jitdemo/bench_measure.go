@@ -125,12 +125,8 @@ func batchBenchProgram(n int) string {
 }
 
 func benchMachineInfo() benchMachine {
-	m := benchMachine{GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), KernelArch: jit.KernelArch(), Emulated: jit.Emulated()}
-	var machine string
-	m.Kernel, machine = uname()
-	if m.KernelArch == "" {
-		m.KernelArch = machine
-	}
+	m := benchMachine{GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), Emulated: jit.Emulated()}
+	m.Kernel, _, m.KernelArch = hostKernel()
 	return m
 }
 

@@ -6,5 +6,5 @@ package main
 // --interp); everything that runs machine code reports jit.ErrUnsupported.
 // The reports (info, bench) then have no kernel to name.
 
-// uname knows nothing off Linux.
-func uname() (release, machine string) { return "", "" }
+// hostKernel knows nothing off Linux.
+func hostKernel() (release, machine, arch string) { return "", "", "" }

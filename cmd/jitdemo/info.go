@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -102,12 +101,8 @@ const syncCoreSamples = 101
 
 func gatherInfo() *infoReport {
 	r := &infoReport{SchemaVersion: schemaVersion, GOARCH: runtime.GOARCH, GOOS: runtime.GOOS, CPUs: runtime.NumCPU()}
-	r.Kernel, r.Machine = uname()
-	// qemu-user rewrites uname's machine; /proc/sys/kernel/arch is the kernel's own.
-	r.KernelArch = jit.KernelArch()
-	if r.KernelArch == "" {
-		r.KernelArch = r.Machine
-	}
+	// qemu-user rewrites uname's machine; KernelArch is the kernel's own.
+	r.Kernel, r.Machine, r.KernelArch = hostKernel()
 	r.Emulated = jit.Emulated()
 
 	sup, err := membarrier.Query()
@@ -141,9 +136,8 @@ func gatherInfo() *infoReport {
 		samples = append(samples, time.Since(t0))
 	}
 	if r.SyncCoreErr == "" {
-		slices.Sort(samples)
 		r.SyncCoreReady = true
-		r.SyncCoreNanos = samples[len(samples)/2].Nanoseconds()
+		r.SyncCoreNanos = median(samples).Nanoseconds()
 	}
 	// What the runtime and the patcher make of this machine.
 	rt, err := jit.New(jit.Options{})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,10 +77,10 @@ Caught unsafe:  jitdemo stress --protocol unsafe --barrier none
 				b := *barrier
 				if b == "auto" {
 					b = ""
-				} else if !contains(patch.BarrierNames, b) {
+				} else if !slices.Contains(patch.BarrierNames, b) {
 					return usageError(stderr, "stress", "unknown barrier %q (want auto or one of %s)", b, strings.Join(patch.BarrierNames, ", "))
 				}
-				if !contains(stress.SiteKinds, *site) {
+				if !slices.Contains(stress.SiteKinds, *site) {
 					return usageError(stderr, "stress", "unknown site kind %q (want %s)", *site, strings.Join(stress.SiteKinds, ", "))
 				}
 				if _, err := jit.ParseReclaimMode(*reclaim); err != nil {
@@ -252,13 +253,4 @@ func human(n uint64) string {
 		return fmt.Sprintf("%.1fk", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
