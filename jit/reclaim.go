@@ -41,8 +41,9 @@ import (
 //     keeps loads in order; on ppc64le by the SYNC that Go's atomic load of
 //     closed begins with). A context that entered through a program that can
 //     never reach the block (neither the program closed nor one whose call
-//     sites ever called into it, directly or through others) is not waited
-//     for either: busy callers of unrelated code do not hold up a Close.
+//     sites called into it, directly or through others, and whose own Close
+//     has not yet waited out its calls) is not waited for either: busy
+//     callers of unrelated code do not hold up a Close.
 //     Any other context may be running in the block: the reclaimer waits
 //     until that mark changes, i.e. that call has returned.
 //   - Only then are traps written (under the runtime's writer lock) and the

@@ -375,8 +375,9 @@ func (p *Program) CloseContext(ctx context.Context) error {
 }
 
 // reachers returns the ids of the programs through which a call may have
-// reached p's code: p, and every program whose call sites ever called into
-// one of those.
+// reached p's code: p, and every program whose call sites called into one
+// of those (until that program's Close has waited out its calls: see
+// Program.callers).
 func (p *Program) reachers() []uint64 {
 	p.mu.Lock()
 	n := len(p.callers)
