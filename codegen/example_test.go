@@ -19,7 +19,7 @@ func Example() {
 	a.Jmp(near) // in reach of rel8: stays 2 bytes
 	a.Jmp(far)  // 200 bytes away: grows to 5 bytes (E9 rel32)
 	a.Bind(near)
-	a.CallSlot("hot", callee) // a patch site: an aligned qword
+	a.CallSite("hot", callee) // a patch site: an aligned qword
 	a.Emit(bytes.Repeat([]byte{0x90}, 200)...)
 	a.Bind(far)
 	a.Bind(callee)

@@ -281,7 +281,7 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 		if in.Op == jasm.OpCall {
 			a.Call(l.funcLabels[in.Arg])
 		} else {
-			a.CallSlot(l.siteName(in.Site), l.funcLabels[in.Arg])
+			a.CallSite(l.siteName(in.Site), l.funcLabels[in.Arg])
 		}
 	case jasm.OpRet:
 		a.MovRR(x86.RSP, x86.RBP)
@@ -319,7 +319,7 @@ func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 			})
 			target = stub
 		}
-		a.Guard(l.siteName(in.Site), target, 5)
+		a.GuardSite(l.siteName(in.Site), target)
 	default:
 		panic("BUG: amd64 lowering of " + in.Op.String())
 	}
@@ -435,7 +435,7 @@ func (l *amd64Lowerer) end() {
 	a.Ret()
 	for i, s := range l.slots {
 		if s != 0 {
-			a.DataSlotAt(s, l.siteName(int32(i)), uint64(l.p.Sites[i].Init))
+			a.BindDataSlot(s, l.siteName(int32(i)), uint64(l.p.Sites[i].Init))
 		}
 	}
 }

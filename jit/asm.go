@@ -44,11 +44,11 @@ var ErrAsm = errors.New("jit: cannot load assembled code")
 // cannot stop it (Close waits for it in its grace period).
 //
 // Patch sites: every codegen site of the blob becomes a jasm.Site of the
-// Program (Program.Jasm().Sites, in blob order): a call slot (amd64
-// CallSlot, ppc64 CallSite) a pcall site, whose initial target must be an
-// entry (its arity is the entry's); a guard a guard site; a data slot or an
-// amd64 movabs or mov-imm32 immediate a pconst site. Jump slots (amd64
-// JumpSlot, ppc64 BranchSite) are refused: package patch retargets calls.
+// Program (Program.Jasm().Sites, in blob order): a call site (CallSite)
+// a pcall site, whose initial target must be an entry (its arity is the
+// entry's); a guard a guard site; a data slot or an amd64 movabs or
+// mov-imm32 immediate a pconst site. Jump sites (JumpSite) are refused:
+// package patch retargets calls.
 // Each site's guarantee is checked against its offsets (the heap places
 // blobs on FuncAlign boundaries, so blob alignment is memory alignment).
 // Relocations are refused: the blob must be position-independent.

@@ -22,7 +22,7 @@ func assembleDispatch() (*codegen.Blob, []jit.Entry, error) {
 	a.MovRI(amd64.RAX, 2)
 	a.Ret()
 	a.Bind(main)
-	a.CallSlot("op", one) // call one, in an aligned qword: patch retargets it atomically
+	a.CallSite("op", one) // call one, in an aligned qword: patch retargets it atomically
 	a.Ret()
 	blob, err := a.Finish()
 	if err != nil {

@@ -33,13 +33,13 @@ func TestLoadAsmSites(t *testing.T) {
 	a.Bind(park)
 	a.Jmp(site)
 	a.Bind(guarded) // guarded() = 10, or 20 once armed
-	a.Guard("g", slow, 5)
+	a.GuardSite("g", slow)
 	a.MovRI(amd64.RAX, 10)
 	a.Ret()
 	a.Bind(slow)
 	a.MovRI(amd64.RAX, 20)
 	a.Ret()
-	a.DataSlotAt(slot, "d", 7) // after the code
+	a.BindDataSlot(slot, "d", 7) // after the code
 	blob, err := a.Finish()
 	require.NoError(t, err)
 	rt, err := jit.New(jit.Options{})
@@ -90,7 +90,7 @@ func TestLoadAsmRefusesJumpSlots(t *testing.T) {
 	a := amd64.New()
 	f, g := a.NewLabel(), a.NewLabel()
 	a.Bind(f)
-	a.JumpSlot("j", g)
+	a.JumpSite("j", g)
 	a.Bind(g)
 	a.Ret()
 	blob, err := a.Finish()

@@ -48,7 +48,7 @@ func assemble() (blob *codegen.Blob, one, two, main codegen.Label, err error) {
 	one, two, main = a.NewLabel(), a.NewLabel(), a.NewLabel()
 	a.Bind(one); a.MovRI(amd64.RAX, 1); a.Ret()
 	a.Bind(two); a.MovRI(amd64.RAX, 2); a.Ret()
-	a.Bind(main); a.CallSlot("op", one); a.Ret()
+	a.Bind(main); a.CallSite("op", one); a.Ret()
 	blob, err = a.Finish()
 	return
 }

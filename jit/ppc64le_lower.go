@@ -301,7 +301,7 @@ func (l *ppc64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
 			})
 			target = stub
 		}
-		a.Guard(l.siteName(in.Site), target)
+		a.GuardSite(l.siteName(in.Site), target)
 	default:
 		panic("BUG: ppc64le lowering of " + in.Op.String())
 	}

@@ -45,8 +45,8 @@ func (s *Site) amd64CallBytes(dst []byte, to uintptr) ([]byte, error) {
 var amd64Nop5 = [5]byte{0x0f, 0x1f, 0x44, 0x00, 0x00}
 
 // amd64GuardBytes: when armed, a jmp to the label of the guard's size (EB
-// rel8 for a 2-byte guard, E9 rel32 for a 5-byte one: codegen/amd64 Guard);
-// the canonical nop of that size when not.
+// rel8 for a 2-byte guard, codegen/amd64 GuardSite8; E9 rel32 for a 5-byte
+// one, GuardSite); the canonical nop of that size when not.
 func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error) {
 	c := s.code.Site
 	if !armed {

@@ -48,7 +48,7 @@ func TestMultiWordCallSiteIsRefused(t *testing.T) {
 	a.MovRI(amd64.RAX, 1)
 	a.Ret()
 	a.Bind(main)
-	a.CallSlot("c", one)
+	a.CallSite("c", one)
 	a.Ret()
 	prog := loadAsm(t, a, map[string]codegen.Label{"one": one, "main": main}, func(b *codegen.Blob) {
 		require.Equal(t, codegen.SiteBranch, b.Sites[0].Kind)
@@ -72,14 +72,14 @@ func guards(t *testing.T) *jit.Program {
 	a := amd64.New()
 	f2, slow2, f5, slow5 := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
 	a.Bind(f2)
-	a.Guard("g2", slow2, 2)
+	a.GuardSite8("g2", slow2)
 	a.MovRI(amd64.RAX, 10)
 	a.Ret()
 	a.Bind(slow2)
 	a.MovRI(amd64.RAX, 20)
 	a.Ret()
 	a.Bind(f5)
-	a.Guard("g5", slow5, 5)
+	a.GuardSite("g5", slow5)
 	a.MovRI(amd64.RAX, 30)
 	a.Ret()
 	a.Bind(slow5)
@@ -88,7 +88,7 @@ func guards(t *testing.T) *jit.Program {
 	return loadAsm(t, a, map[string]codegen.Label{"f2": f2, "f5": f5}, nil)
 }
 
-// TestTwoByteGuard: a 2-byte guard (codegen/amd64 Guard(name, l, 2)) is
+// TestTwoByteGuard: a 2-byte guard (codegen/amd64 GuardSite8) is
 // armed with jmp rel8 (EB rel8), the size of its nop (66 90). (Before, Arm
 // encoded a 5-byte jmp rel32 and panicked: "BUG: 5 new bytes for a site
 // that changes 2".) The self-loop protocol, whose park is a 5-byte jmp, is
@@ -182,7 +182,7 @@ func TestBatchThatCannotEncodeLetsGoOfItsReferences(t *testing.T) {
 	a.MovRI(amd64.RAX, 1)
 	a.Ret()
 	a.Bind(main)
-	a.CallSlot("c", one)
+	a.CallSite("c", one)
 	a.Ret()
 	a.Bind(imm)
 	a.MovImm32Site("i", amd64.RAX, 5)

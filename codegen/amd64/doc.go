@@ -26,7 +26,7 @@
 //	}
 //	amd64.WriteListing(os.Stdout, blob, 0x1000)
 //
-// [Asm.CallSlot]'s example shows a patch site and the bytes that retarget it.
+// [Asm.CallSite]'s example shows a patch site and the bytes that retarget it.
 //
 // All integer forms use 64-bit operand size (REX.W) unless the method says
 // otherwise. Memory operands are [Mem] values: [base + index*scale + disp].
@@ -43,10 +43,12 @@
 //
 // # Patch sites
 //
-// [Asm.JumpSlot], [Asm.CallSlot], [Asm.Guard], [Asm.MovImm32Site],
-// [Asm.MovAbsSite] and [Asm.DataSlot] emit code (or data) that a patcher may
-// change while other threads execute it, pad it so the guarantee recorded in
-// its [codegen.Site] holds, and record the site. The rules they rely on:
+// [Asm.JumpSite], [Asm.CallSite], [Asm.GuardSite], [Asm.DataSlot] and
+// [Asm.BindDataSlot] (the [codegen.SiteEmitter] every ISA has), and the
+// amd64-only [Asm.GuardSite8] (2-byte guard), [Asm.MovImm32Site] and
+// [Asm.MovAbsSite], emit code (or data) that a patcher may change while
+// other threads execute it, pad it so the guarantee recorded in its
+// [codegen.Site] holds, and record the site. The rules they rely on:
 //
 //   - Intel SDM Vol. 3 §8.1.1: an aligned 8-byte store is atomic for data
 //     accesses. No manual promises that instruction fetch sees a qword

@@ -405,7 +405,6 @@ func TestBadOperands(t *testing.T) {
 		{"learip reg", func(a *amd64.Asm) { l := a.NewLabel(); a.Bind(l); a.LeaRIP(16, l) }, codegen.ErrBadOperand},
 		{"jmp label 0", func(a *amd64.Asm) { a.Jmp(l0) }, codegen.ErrBadOperand},
 		{"undefined label", func(a *amd64.Asm) { a.Jmp(a.NewLabel()) }, codegen.ErrUndefinedLabel},
-		{"guard size 3", func(a *amd64.Asm) { l := a.NewLabel(); a.Bind(l); a.Guard("g", l, 3) }, codegen.ErrBadOperand},
 		{"movimm32site reg", func(a *amd64.Asm) { a.MovImm32Site("s", 16, 0) }, codegen.ErrBadOperand},
 		{"movabssite reg", func(a *amd64.Asm) { a.MovAbsSite("s", 16, 0, 0) }, codegen.ErrBadOperand},
 	}
@@ -629,7 +628,7 @@ func TestRIPRelative(t *testing.T) {
 		a.LoadRIP(r, slot)
 		a.LeaRIP(r, slot)
 		a.Ret()
-		a.DataSlotAt(slot, "x", 0x1122334455667788)
+		a.BindDataSlot(slot, "x", 0x1122334455667788)
 		bl, err := a.Finish()
 		require.NoError(t, err)
 		off := bl.Offset(slot)

@@ -35,13 +35,13 @@ func Example() {
 	//     1009:  c3                       retq
 }
 
-// A patchable call: CallSlot records a site whose changed bytes lie in one
+// A patchable call: CallSite records a site whose changed bytes lie in one
 // aligned qword, and EncodeCallRel32 computes the bytes a patcher stores there
 // to retarget it (package patch does the store, and the barrier, live).
-func ExampleAsm_CallSlot() {
+func ExampleAsm_CallSite() {
 	a := amd64.New()
 	slow, fast := a.NewLabel(), a.NewLabel()
-	a.CallSlot("hot", slow)
+	a.CallSite("hot", slow)
 	a.Ret()
 	a.Bind(slow)
 	a.MovRI(amd64.RAX, 1)

@@ -8,7 +8,9 @@ import (
 
 // Patch sites. Each primitive pads so that its guarantee holds at every
 // offset, records a [codegen.Site] (final offsets are filled in by Finish)
-// and emits the site's initial bytes. The byte helpers at the end compute,
+// and emits the site's initial bytes. JumpSite, CallSite, GuardSite,
+// DataSlot and BindDataSlot are the [codegen.SiteEmitter] every ISA has;
+// GuardSite8, MovImm32Site and MovAbsSite are amd64's own. The byte helpers at the end compute,
 // at run time, what a patcher writes into a site.
 //
 // Architecture rules relied on:
@@ -37,7 +39,9 @@ import (
 // guard and its neighbours), and the 8-byte store is a read-modify-write of
 // that qword.
 
-// JumpSlot emits a patchable jump to target: E9 rel32 followed by three int3
+var _ codegen.SiteEmitter = (*Asm)(nil)
+
+// JumpSite emits a patchable jump to target: E9 rel32 followed by three int3
 // bytes (never executed: the jmp is unconditional), starting at an 8-byte
 // aligned offset, so the whole 8-byte slot is one naturally aligned qword
 // (padding before it with nops). It records
@@ -46,14 +50,14 @@ import (
 //
 // A patcher retargets it with one 8-byte store of [EncodeJmpRel32] followed
 // by the three padding bytes (V8's x64 jump-table slot).
-func (a *Asm) JumpSlot(name string, target codegen.Label) {
+func (a *Asm) JumpSite(name string, target codegen.Label) {
 	a.Align(8)
 	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteBranch, Size: 8, Change: 0, ChangeLen: 5,
 		Guarantee: codegen.InAlignedQword, Target: target})
 	a.Ref(codegen.Ref{Kind: refJmpSlot, Long: true, Site: true}, target)
 }
 
-// CallSlot emits a patchable call to target: an aligned qword holding a
+// CallSite emits a patchable call to target: an aligned qword holding a
 // 3-byte nop (0F 1F 00) and then E8 rel32, so the call ends exactly at the
 // qword's end. Nothing follows the call inside the slot — the return address
 // is the next instruction after the slot, 8-byte aligned — and the slot
@@ -64,7 +68,7 @@ func (a *Asm) JumpSlot(name string, target codegen.Label) {
 //
 // (Offset is the qword, i.e. the nop; the call is at Offset+3.) New bytes:
 // [EncodeCallRel32] with from = Offset+3.
-func (a *Asm) CallSlot(name string, target codegen.Label) {
+func (a *Asm) CallSite(name string, target codegen.Label) {
 	a.Align(8)
 	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteBranch, Size: 8, Change: 3, ChangeLen: 5,
 		Guarantee: codegen.InAlignedQword, Target: target})
@@ -72,30 +76,30 @@ func (a *Asm) CallSlot(name string, target codegen.Label) {
 	a.Ref(codegen.Ref{Kind: refCall, Long: true, Site: true}, target)
 }
 
-// Guard emits a patchable guard of size 2 or 5 bytes: the canonical nop of
-// that size (66 90, or 0F 1F 44 00 00), placed (with as little nop padding
-// before it as needed) inside one naturally aligned qword. A patcher arms
-// it by writing a jmp of the same size to target (EB rel8, [EncodeJmpRel8],
-// or E9 rel32, [EncodeJmpRel32]) and disarms it by writing the nop back
-// ([NopBytes]). It records
+// GuardSite emits a patchable 5-byte guard: the canonical 5-byte nop
+// (0F 1F 44 00 00), placed (with as little nop padding before it as needed)
+// inside one naturally aligned qword. A patcher arms it by writing jmp
+// target (E9 rel32, [EncodeJmpRel32]) over it and disarms it by writing the
+// nop back ([NopBytes](5)), each with one aligned 8-byte store. It records
 //
-//	Site{Kind: SiteGuard, Size: size, Change: 0, ChangeLen: size, Guarantee: InAlignedQword, Target: target}
+//	Site{Kind: SiteGuard, Size: 5, Change: 0, ChangeLen: 5, Guarantee: InAlignedQword, Target: target}
 //
-// Finish fails with [codegen.ErrOutOfRange] when a 2-byte guard's target is
-// not within rel8 reach of it (so the armed form is always encodable), and
-// with [codegen.ErrUndefinedLabel] when target is never bound. Other sizes
-// are [codegen.ErrBadOperand].
-func (a *Asm) Guard(name string, target codegen.Label, size int) {
-	var kind codegen.RefKind
-	switch size {
-	case 2:
-		kind = refGuard2
-	case 5:
-		kind = refGuard5
-	default:
-		a.Failf("guard", codegen.ErrBadOperand, "guard size %d is not 2 or 5", size)
-		return
-	}
+// Finish fails with [codegen.ErrOutOfRange] when target is not within rel32
+// reach (so the armed form is always encodable) and with
+// [codegen.ErrUndefinedLabel] when target is never bound.
+func (a *Asm) GuardSite(name string, target codegen.Label) { a.guard(name, target, 5, refGuard5) }
+
+// GuardSite8 is [Asm.GuardSite] in the 2-byte form (amd64 only): the nop
+// 66 90, armed as jmp rel8 (EB rel8, [EncodeJmpRel8]) and disarmed with
+// [NopBytes](2). It records
+//
+//	Site{Kind: SiteGuard, Size: 2, Change: 0, ChangeLen: 2, Guarantee: InAlignedQword, Target: target}
+//
+// Finish fails with [codegen.ErrOutOfRange] when target is not within rel8
+// reach of the guard (−128…+127 from its end).
+func (a *Asm) GuardSite8(name string, target codegen.Label) { a.guard(name, target, 2, refGuard2) }
+
+func (a *Asm) guard(name string, target codegen.Label, size int, kind codegen.RefKind) {
 	a.AlignWindow(0, size, 8)
 	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteGuard, Size: size, Change: 0, ChangeLen: size,
 		Guarantee: codegen.InAlignedQword, Target: target})
@@ -148,7 +152,7 @@ func (a *Asm) MovAbsSite(name string, dst Reg, imm int64, park codegen.Label) {
 // offset (nop padding before it) and returns a new label bound to it, for
 // [Asm.LoadRIP]. Emit it where it is never executed (after the function's
 // code); to load it from code emitted earlier, make the label first and use
-// [Asm.DataSlotAt]. It records
+// [Asm.BindDataSlot]. It records
 //
 //	Site{Kind: SiteData, Size: 8, Change: 0, ChangeLen: 8, Guarantee: DataAligned8}
 //
@@ -156,13 +160,13 @@ func (a *Asm) MovAbsSite(name string, dst Reg, imm int64, park codegen.Label) {
 // store (atomic by Intel SDM Vol. 3A §8.1.1) is seen whole by the next load.
 func (a *Asm) DataSlot(name string, init uint64) codegen.Label {
 	l := a.NewLabel()
-	a.DataSlotAt(l, name, init)
+	a.BindDataSlot(l, name, init)
 	return l
 }
 
-// DataSlotAt is [Asm.DataSlot] binding the caller's label l (typically
+// BindDataSlot is [Asm.DataSlot] binding the caller's label l (typically
 // already used by a [Asm.LoadRIP] earlier in the code) to the slot.
-func (a *Asm) DataSlotAt(l codegen.Label, name string, init uint64) {
+func (a *Asm) BindDataSlot(l codegen.Label, name string, init uint64) {
 	a.Align(8)
 	a.Bind(l)
 	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteData, Size: 8, Change: 0, ChangeLen: 8,

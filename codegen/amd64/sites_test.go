@@ -39,31 +39,31 @@ func cat(ps ...[]byte) []byte {
 
 var siteCases = []siteCase{
 	{
-		name: "JumpSlot",
-		emit: func(a *amd64.Asm, l codegen.Label) { a.JumpSlot("slot", l) },
+		name: "JumpSite",
+		emit: func(a *amd64.Asm, l codegen.Label) { a.JumpSite("slot", l) },
 		want: codegen.Site{Name: "slot", Kind: codegen.SiteBranch, Size: 8, Change: 0, ChangeLen: 5, Guarantee: codegen.InAlignedQword},
 		bytes: func(off, target int) []byte {
 			return cat([]byte{0xE9}, rel32(target-(off+5)), []byte{0xCC, 0xCC, 0xCC})
 		},
 	},
 	{
-		name: "CallSlot",
-		emit: func(a *amd64.Asm, l codegen.Label) { a.CallSlot("call", l) },
+		name: "CallSite",
+		emit: func(a *amd64.Asm, l codegen.Label) { a.CallSite("call", l) },
 		want: codegen.Site{Name: "call", Kind: codegen.SiteBranch, Size: 8, Change: 3, ChangeLen: 5, Guarantee: codegen.InAlignedQword},
 		bytes: func(off, target int) []byte {
 			return cat([]byte{0x0F, 0x1F, 0x00, 0xE8}, rel32(target-(off+8)))
 		},
 	},
 	{
-		name:    "Guard2",
-		emit:    func(a *amd64.Asm, l codegen.Label) { a.Guard("g2", l, 2) },
+		name:    "GuardSite8",
+		emit:    func(a *amd64.Asm, l codegen.Label) { a.GuardSite8("g2", l) },
 		want:    codegen.Site{Name: "g2", Kind: codegen.SiteGuard, Size: 2, Change: 0, ChangeLen: 2, Guarantee: codegen.InAlignedQword},
 		bytes:   func(int, int) []byte { return []byte{0x66, 0x90} },
 		minimal: true,
 	},
 	{
-		name:    "Guard5",
-		emit:    func(a *amd64.Asm, l codegen.Label) { a.Guard("g5", l, 5) },
+		name:    "GuardSite",
+		emit:    func(a *amd64.Asm, l codegen.Label) { a.GuardSite("g5", l) },
 		want:    codegen.Site{Name: "g5", Kind: codegen.SiteGuard, Size: 5, Change: 0, ChangeLen: 5, Guarantee: codegen.InAlignedQword},
 		bytes:   func(int, int) []byte { return []byte{0x0F, 0x1F, 0x44, 0x00, 0x00} },
 		minimal: true,
@@ -196,11 +196,11 @@ func TestPatchSimulation(t *testing.T) {
 	a := amd64.New()
 	a.Nop(3)
 	t1, t2 := a.NewLabel(), a.NewLabel()
-	a.JumpSlot("jmp", t1)
+	a.JumpSite("jmp", t1)
 	a.Nop(1)
-	a.CallSlot("call", t1)
-	a.Guard("g2", t2, 2)
-	a.Guard("g5", t2, 5)
+	a.CallSite("call", t1)
+	a.GuardSite8("g2", t2)
+	a.GuardSite("g5", t2)
 	a.MovImm32Site("imm", amd64.R12, 7)
 	a.MovAbsSite("abs", amd64.RAX, 1, 0)
 	a.Bind(t1)
@@ -285,6 +285,13 @@ func TestPatchSimulation(t *testing.T) {
 }
 
 func TestGuardReach(t *testing.T) {
+	guard := func(a *amd64.Asm, size int, l codegen.Label) {
+		if size == 2 {
+			a.GuardSite8("g", l)
+		} else {
+			a.GuardSite("g", l)
+		}
+	}
 	for _, tc := range []struct {
 		size, gap int
 		backward  bool
@@ -301,9 +308,9 @@ func TestGuardReach(t *testing.T) {
 			for range tc.gap {
 				a.Int3()
 			}
-			a.Guard("g", l, tc.size)
+			guard(a, tc.size, l)
 		} else {
-			a.Guard("g", l, tc.size)
+			guard(a, tc.size, l)
 			for range tc.gap {
 				a.Int3()
 			}
@@ -325,7 +332,7 @@ func TestGuardReach(t *testing.T) {
 		require.NoError(t, err, "%+v", tc)
 	}
 	a := amd64.New()
-	a.Guard("g", a.NewLabel(), 5)
+	a.GuardSite("g", a.NewLabel())
 	_, err := a.Finish()
 	require.ErrorIs(t, err, codegen.ErrUndefinedLabel)
 }

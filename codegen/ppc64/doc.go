@@ -25,11 +25,12 @@
 // CMODX defines the result of replacing an instruction that another thread
 // may be executing only when the word is aligned and both the old and the new
 // instruction belong to the patch class: I-form b, ba, bl, bla, and the
-// preferred no-op ori 0,0,0. [Asm.BranchSite], [Asm.CallSite] and
-// [Asm.Guard] emit such words and record them as patch sites; an immediate
-// that must change while code runs lives in a [Asm.DataSlot] (an aligned
-// 8-byte word read with [Asm.LdRel]) because li, addi, lis and ori with
-// non-zero operands are not in the patch class. [EncodeB], [NopWord],
+// preferred no-op ori 0,0,0. [Asm.JumpSite], [Asm.CallSite] and
+// [Asm.GuardSite] emit such words and record them as patch sites; an
+// immediate that must change while code runs lives in a [Asm.DataSlot] or
+// [Asm.BindDataSlot] (an aligned 8-byte word read with [Asm.LdRel]) because
+// li, addi, lis and ori with non-zero operands are not in the patch class.
+// These five methods are the [codegen.SiteEmitter] every ISA has. [EncodeB], [NopWord],
 // [IsPatchClass] and [BranchTarget] are the run-time helpers a patcher uses
 // to build and check replacement words.
 //

@@ -15,7 +15,7 @@ import (
 func Example() {
 	a := ppc64.New()
 	slow := a.NewLabel()
-	a.Guard("deopt", slow) // ori 0,0,0 until armed, then b slow
+	a.GuardSite("deopt", slow) // ori 0,0,0 until armed, then b slow
 	a.Addi(ppc64.R3, ppc64.R3, 1)
 	a.Blr()
 	a.Bind(slow)

@@ -23,19 +23,24 @@ import (
 // Every ppc64 instruction is a 4-byte word at a 4-aligned offset, so a site
 // word is always word-aligned and lies inside one aligned 8-byte word of
 // the blob (given a blob loaded at an 8-aligned address).
+//
+// JumpSite, CallSite, GuardSite, DataSlot and BindDataSlot are the
+// [codegen.SiteEmitter] every ISA has.
+
+var _ codegen.SiteEmitter = (*Asm)(nil)
 
 // siteGuarantee is what every instruction site here provides.
 const siteGuarantee = codegen.WordAligned | codegen.PatchClass | codegen.InAlignedQword
 
-// BranchSite emits b target as a patch site named name: one word-aligned
+// JumpSite emits b target as a patch site named name: one word-aligned
 // I-form branch ([codegen.SiteBranch], Size 4, the whole word changes,
 // guarantee WordAligned|PatchClass|InAlignedQword). A patcher may replace it
 // with another b (see [EncodeB]) or with [NopWord] while other threads run
 // it (CMODX). Its form is fixed: a target beyond ±32 MiB is an
 // [codegen.ErrOutOfRange] at Finish.
-func (a *Asm) BranchSite(name string, target codegen.Label) { a.branchSite(name, target, false) }
+func (a *Asm) JumpSite(name string, target codegen.Label) { a.branchSite(name, target, false) }
 
-// CallSite is [Asm.BranchSite] with bl: a call whose callee a patcher may
+// CallSite is [Asm.JumpSite] with bl: a call whose callee a patcher may
 // change.
 func (a *Asm) CallSite(name string, target codegen.Label) { a.branchSite(name, target, true) }
 
@@ -51,12 +56,12 @@ func (a *Asm) branchSite(name string, target codegen.Label, link bool) {
 	a.Ref(codegen.Ref{Kind: RefB, Aux: aux, Site: true}, target)
 }
 
-// Guard emits a guard site named name: the preferred nop ori 0,0,0
+// GuardSite emits a guard site named name: the preferred nop ori 0,0,0
 // ([codegen.SiteGuard], Size 4, guarantee WordAligned|PatchClass|
 // InAlignedQword) whose armed form is b target. Arming and disarming swap
 // two patch-class words (CMODX). Finish checks that the armed branch would
 // reach target (±32 MiB), so a patcher can always encode it.
-func (a *Asm) Guard(name string, target codegen.Label) {
+func (a *Asm) GuardSite(name string, target codegen.Label) {
 	if !a.siteAligned(name) {
 		return
 	}

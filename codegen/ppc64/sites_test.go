@@ -231,8 +231,8 @@ func TestBranchOutOfRange(t *testing.T) {
 		{"b max", limit - 8, func(a *Asm, l codegen.Label) { a.B(l) }, true},
 		{"b max+4", limit - 4, func(a *Asm, l codegen.Label) { a.B(l) }, false},
 		{"bl max+4", limit - 4, func(a *Asm, l codegen.Label) { a.Bl(l) }, false},
-		{"branch site max+4", limit - 4, func(a *Asm, l codegen.Label) { a.BranchSite("s", l) }, false},
-		{"guard max+4", limit - 4, func(a *Asm, l codegen.Label) { a.Guard("g", l) }, false},
+		{"branch site max+4", limit - 4, func(a *Asm, l codegen.Label) { a.JumpSite("s", l) }, false},
+		{"guard max+4", limit - 4, func(a *Asm, l codegen.Label) { a.GuardSite("g", l) }, false},
 		{"bc long max", limit - 8, func(a *Asm, l codegen.Label) { a.Bc(EQ, l) }, true},
 		{"bc long max+4", limit - 4, func(a *Asm, l codegen.Label) { a.Bc(EQ, l) }, false},
 	}
@@ -263,7 +263,7 @@ func TestUndefinedLabel(t *testing.T) {
 	for _, emit := range []func(a *Asm, l codegen.Label){
 		func(a *Asm, l codegen.Label) { a.B(l) },
 		func(a *Asm, l codegen.Label) { a.Bc(EQ, l) },
-		func(a *Asm, l codegen.Label) { a.Guard("g", l) },
+		func(a *Asm, l codegen.Label) { a.GuardSite("g", l) },
 		func(a *Asm, l codegen.Label) { a.CallSite("c", l) },
 		func(a *Asm, l codegen.Label) { a.LdRel(R3, R4, l, l) },
 	} {
@@ -288,10 +288,10 @@ func TestSiteGuarantees(t *testing.T) {
 					a.Bc(NE, far)
 				}
 				nops(a, pre)
-				a.BranchSite("jump", fn)
+				a.JumpSite("jump", fn)
 				nops(a, pre%3)
 				a.CallSite("call", fn)
-				a.Guard("guard", far)
+				a.GuardSite("guard", far)
 				slot := a.DataSlot("slot", 0x1122334455667788)
 				a.Nop()
 				slot2 := a.DataSlot("slot2", 42)
@@ -353,8 +353,8 @@ func TestSiteGuarantees(t *testing.T) {
 // A site after raw bytes that broke word alignment is refused.
 func TestSiteMisaligned(t *testing.T) {
 	for _, emit := range []func(a *Asm){
-		func(a *Asm) { a.BranchSite("b", a.NewLabel()) },
-		func(a *Asm) { a.Guard("g", a.NewLabel()) },
+		func(a *Asm) { a.JumpSite("b", a.NewLabel()) },
+		func(a *Asm) { a.GuardSite("g", a.NewLabel()) },
 		func(a *Asm) { a.DataSlot("d", 0) },
 	} {
 		a := New()
