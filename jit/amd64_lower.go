@@ -6,24 +6,34 @@ import (
 	"github.com/syncore/syncore/jit/jasm"
 )
 
-// amd64 lowering: a template compiler with the top of the operand stack
-// cached in RAX. At every instruction boundary with depth d > 0 the top value
-// is in RAX and values 0..d-2 are in their frame slots; labels keep the same
-// invariant because the verifier makes depths agree at joins.
+// amd64's part of the lowering driver (lower_driver.go).
 //
 // Frame (FrameSize(f) bytes, jasm's stack-budget model exactly):
 //
 //	[rbp+8]               return address
 //	[rbp]                 caller's rbp
-//	[rbp-8*(1+i)]         parameter i
-//	[rbp-8*(1+P+j)]       local j
-//	[rbp-8*(1+P+L+k)]     operand-stack slot k
+//	[rbp-8*(1+s)]         frame slot s: home s (parameter, then local),
+//	                      then operand-stack entry s-P-L
 //
-// Registers: RDI RSI RDX RCX R8 R9 R10 R11 carry arguments, RAX the result
-// and the cached top, R15 the callCtx, R13 the interrupt word's address,
-// R14 the goroutine (g); RBX, RCX, RDX are scratch between instructions.
+// Registers: the pool is RBX R12 RSI RDI R8 R9 R10 R11; RDI RSI RDX RCX R8
+// R9 R10 R11 carry arguments and RAX the result. RAX (the driver's scratch
+// register), RCX (shift counts, divisors) and RDX (idiv, large immediates,
+// memory operands) are this file's temporaries. R15 holds the callCtx, R13
+// the interrupt word's address and R14 the goroutine (g) for a whole call.
 // (jitcall is ABI0: Go's wrapper restores R14 and X15 afterwards.)
 var amd64ArgRegs = [8]x86.Reg{x86.RDI, x86.RSI, x86.RDX, x86.RCX, x86.R8, x86.R9, x86.R10, x86.R11}
+
+var (
+	amd64Pool = []mreg{mreg(x86.RBX), mreg(x86.R12), mreg(x86.RSI), mreg(x86.RDI),
+		mreg(x86.R8), mreg(x86.R9), mreg(x86.R10), mreg(x86.R11)}
+	amd64Args = func() []mreg {
+		out := make([]mreg, len(amd64ArgRegs))
+		for i, r := range amd64ArgRegs {
+			out[i] = mreg(r)
+		}
+		return out
+	}()
+)
 
 // Registers that hold the same value for a whole call (set by jitcall and
 // jitresume): the callCtx, the interrupt word's address, and g.
@@ -33,123 +43,237 @@ const (
 	amd64G    = x86.R14
 )
 
-type amd64Lowerer struct {
-	lowerState
-	a     *x86.Asm
-	f     *jasm.Func
-	slots []codegen.Label // data slots of pconst sites, by site index
+type amd64Gen struct {
+	s *lowerState
+	a *x86.Asm
 }
 
-func newAMD64Lowerer(p *jasm.Program, opts CompileOptions) *amd64Lowerer {
-	l := &amd64Lowerer{a: x86.New()}
-	l.init(l.a.Buffer, p, opts)
-	l.emitExit = l.emitExitStub
-	l.slots = make([]codegen.Label, len(p.Sites))
-	return l
-}
+func newAMD64Gen() *amd64Gen { return &amd64Gen{a: x86.New()} }
 
-func (l *amd64Lowerer) buffer() *codegen.Buffer { return l.a.Buffer }
+func (g *amd64Gen) attach(s *lowerState) { g.s, s.emitExit = s, g.emitExitStub }
 
-func (l *amd64Lowerer) param(i int) x86.Mem { return x86.BaseDisp(x86.RBP, int32(-8*(1+i))) }
-func (l *amd64Lowerer) local(j int) x86.Mem {
-	return x86.BaseDisp(x86.RBP, int32(-8*(1+l.f.Params+j)))
-}
-func (l *amd64Lowerer) slot(k int) x86.Mem {
-	return x86.BaseDisp(x86.RBP, int32(-8*(1+l.f.Params+l.f.Locals+k)))
-}
+func (g *amd64Gen) buffer() *codegen.Buffer    { return g.a.Buffer }
+func (g *amd64Gen) sites() codegen.SiteEmitter { return g.a }
+func (g *amd64Gen) pool() []mreg               { return amd64Pool }
+func (g *amd64Gen) argRegs() []mreg            { return amd64Args }
+func (g *amd64Gen) result() mreg               { return mreg(x86.RAX) }
+func (g *amd64Gen) scratch() mreg              { return mreg(x86.RAX) }
 
-// spill stores the cached top (RAX) into its slot before RAX is reused by an
-// instruction that pushes; d is the depth before the instruction.
-func (l *amd64Lowerer) spill(d int) {
-	if d > 0 {
-		l.a.Store(l.slot(d-1), x86.RAX)
-	}
-}
+func (g *amd64Gen) slot(s int) x86.Mem { return x86.BaseDisp(x86.RBP, int32(-8*(1+s))) }
 
-// reload makes RAX the top again after the top was consumed, leaving depth d.
-func (l *amd64Lowerer) reload(d int) {
-	if d > 0 {
-		l.a.Load(x86.RAX, l.slot(d-1))
-	}
-}
-
-// poll is a poll point (function entry, loop back-edges). Only RAX (the
-// cached top) is live here. It checks the interrupt word and then the
-// goroutine's preemption request (stackguard0 == stackPreempt, see
-// entry.go); on a request it yields through an out-of-line stub that passes
-// the resume address in RBX:
-//
-//	mov rbx,[r13]; test rbx,rbx; jnz interrupt          (R13: the interrupt word)
-//	mov rbx,[r14+16]; cmp rbx,stackPreempt; je stub     (R14: g)
-//	resume:
-//	...
-//	stub: lea rbx,[rip+resume]; jmp yield
-func (l *amd64Lowerer) poll() {
-	a := l.a
-	a.Load(x86.RBX, x86.BaseDisp(amd64Intr, 0))
-	a.TestRR(x86.RBX, x86.RBX)
-	l.exitIf(x86.CondNE, l.interrupt)
-	a.Load(x86.RBX, x86.BaseDisp(amd64G, gStackguard0))
-	a.CmpRI(x86.RBX, stackPreempt)
-	stub, resume := a.NewLabel(), a.NewLabel()
-	a.Jcc(x86.CondE, stub)
-	a.Bind(resume)
-	l.deferred = append(l.deferred, func() {
-		a.Bind(stub)
-		a.LeaRIP(x86.RBX, resume)
-		a.Jmp(l.yield)
-	})
-}
-
-// exitIf leaves through exit stub exit when cc holds, by way of an
-// out-of-line stub of its own, `lea rbx,[rip+stub]; jmp exit`: the exit
-// stub stores RBX in callCtx.faultPC, and Code.Lines maps the stub to the
-// current instruction (the position a runtime error reports).
-func (l *amd64Lowerer) exitIf(cc x86.Cond, exit codegen.Label) {
-	a := l.a
-	stub := a.NewLabel()
-	a.Jcc(cc, stub)
-	l.exits = append(l.exits, exitStub{stub, exit, l.at})
-}
-
-// emitExitStub is exitIf's stub: lea rbx,[rip+stub]; jmp exit.
-func (l *amd64Lowerer) emitExitStub(st exitStub) {
-	l.a.Bind(st.l)
-	l.mark(st.l)
-	l.a.LeaRIP(x86.RBX, st.l)
-	l.a.Jmp(st.exit)
-}
-
-func (l *amd64Lowerer) begin(fi int, f *jasm.Func) {
-	a := l.a
-	l.flushDeferred()
-	l.f = f
-	l.enter(l.a.Buffer, f)
-	frame := int32(jasm.FrameSize(f))
-	a.Align(16)
-	a.Bind(l.funcLabels[fi])
+func (g *amd64Gen) prologue(frame int) {
+	a := g.a
 	// Stack check: the frame spans [rsp+8-frame, rsp+8) (return address
-	// included); it must stay at or above the limit.
-	a.Lea(x86.RAX, x86.BaseDisp(x86.RSP, 8-frame))
+	// included); it must stay at or above the limit. RAX and RBX hold
+	// nothing yet.
+	a.Lea(x86.RAX, x86.BaseDisp(x86.RSP, int32(8-frame)))
 	a.Load(x86.RBX, x86.BaseDisp(amd64Ctx, ctxStackLimit))
 	a.CmpRR(x86.RAX, x86.RBX)
-	l.exitIf(x86.CondB, l.overflow)
+	g.exitIf(x86.CondB, g.s.overflow)
 	a.Push(x86.RBP)
 	a.MovRR(x86.RBP, x86.RSP)
 	if frame > 16 {
-		a.SubRI(x86.RSP, frame-16)
+		a.SubRI(x86.RSP, int32(frame-16))
 	}
-	for i := range f.Params {
-		a.Store(l.param(i), amd64ArgRegs[i])
+}
+
+func (g *amd64Gen) epilogue() {
+	g.a.MovRR(x86.RSP, x86.RBP)
+	g.a.Pop(x86.RBP)
+	g.a.Ret()
+}
+
+func fitsInt32(c int64) bool { return c == int64(int32(c)) }
+
+func (g *amd64Gen) move(dst, src loc) {
+	a := g.a
+	switch dst.kind {
+	case locReg:
+		r := x86.Reg(dst.r)
+		switch src.kind {
+		case locReg:
+			if src.r != dst.r {
+				a.MovRR(r, x86.Reg(src.r))
+			}
+		case locMem:
+			a.Load(r, g.slot(src.slot))
+		case locImm:
+			a.MovRI(r, src.c)
+		}
+	case locMem:
+		m := g.slot(dst.slot)
+		switch src.kind {
+		case locReg:
+			a.Store(m, x86.Reg(src.r))
+		case locMem:
+			if src.slot != dst.slot {
+				a.Load(x86.RDX, g.slot(src.slot))
+				a.Store(m, x86.RDX)
+			}
+		case locImm:
+			if fitsInt32(src.c) {
+				a.StoreI32(m, int32(src.c))
+			} else {
+				a.MovRI(x86.RDX, src.c)
+				a.Store(m, x86.RDX)
+			}
+		}
+	default:
+		panic("BUG: move to an immediate")
 	}
-	if f.Locals > 0 {
-		a.XorRR(x86.RAX, x86.RAX)
-		for j := range f.Locals {
-			a.Store(l.local(j), x86.RAX)
+}
+
+// reg returns x in a register: its own, or tmp loaded with it.
+func (g *amd64Gen) reg(x loc, tmp x86.Reg) x86.Reg {
+	if x.kind == locReg {
+		return x86.Reg(x.r)
+	}
+	g.move(regLoc(mreg(tmp)), x)
+	return tmp
+}
+
+func commutative(op jasm.Op) bool {
+	switch op {
+	case jasm.OpAdd, jasm.OpMul, jasm.OpAnd, jasm.OpOr, jasm.OpXor:
+		return true
+	}
+	return false
+}
+
+func (g *amd64Gen) alu(op jasm.Op, dst mreg, a, b loc) {
+	if b.isReg(dst) && !a.isReg(dst) {
+		if commutative(op) {
+			a, b = b, a
+		} else { // dst is b's register: compute in RAX (never an operand's)
+			g.alu(op, mreg(x86.RAX), a, b)
+			g.a.MovRR(x86.Reg(dst), x86.RAX)
+			return
 		}
 	}
-	if callsOut(f) {
-		l.poll() // so recursion without loops stays interruptible
+	g.move(regLoc(dst), a)
+	g.apply(op, x86.Reg(dst), b)
+}
+
+// apply computes dst = dst op b.
+func (g *amd64Gen) apply(op jasm.Op, dst x86.Reg, b loc) {
+	a := g.a
+	if op == jasm.OpSub && g.s.opts.hooks.swapSub { // negative control: b - a
+		g.move(regLoc(mreg(x86.RDX)), b)
+		a.SubRR(x86.RDX, dst)
+		a.MovRR(dst, x86.RDX)
+		return
+	}
+	imm := b.kind == locImm && fitsInt32(b.c)
+	switch op {
+	case jasm.OpShl, jasm.OpShr, jasm.OpSar:
+		// The CPU takes 64-bit shift counts mod 64, as jasm does.
+		if b.kind == locImm {
+			n := uint8(b.c & 63)
+			switch op {
+			case jasm.OpShl:
+				a.ShlI(dst, n)
+			case jasm.OpShr:
+				a.ShrI(dst, n)
+			default:
+				a.SarI(dst, n)
+			}
+			return
+		}
+		g.move(regLoc(mreg(x86.RCX)), b)
+		switch op {
+		case jasm.OpShl:
+			a.ShlCL(dst)
+		case jasm.OpShr:
+			a.ShrCL(dst)
+		default:
+			a.SarCL(dst)
+		}
+		return
+	case jasm.OpMul:
+		if imm {
+			a.ImulRRI(dst, dst, int32(b.c))
+		} else {
+			a.Imul(dst, g.reg(b, x86.RDX))
+		}
+		return
+	}
+	if imm {
+		c := int32(b.c)
+		switch op {
+		case jasm.OpAdd:
+			a.AddRI(dst, c)
+		case jasm.OpSub:
+			a.SubRI(dst, c)
+		case jasm.OpAnd:
+			a.AndRI(dst, c)
+		case jasm.OpOr:
+			a.OrRI(dst, c)
+		case jasm.OpXor:
+			a.XorRI(dst, c)
+		default:
+			panic("BUG: amd64 alu " + op.String())
+		}
+		return
+	}
+	r := g.reg(b, x86.RDX)
+	switch op {
+	case jasm.OpAdd:
+		a.AddRR(dst, r)
+	case jasm.OpSub:
+		a.SubRR(dst, r)
+	case jasm.OpAnd:
+		a.AndRR(dst, r)
+	case jasm.OpOr:
+		a.OrRR(dst, r)
+	case jasm.OpXor:
+		a.XorRR(dst, r)
+	default:
+		panic("BUG: amd64 alu " + op.String())
+	}
+}
+
+func (g *amd64Gen) unary(op jasm.Op, dst mreg, x loc) {
+	g.move(regLoc(dst), x)
+	if op == jasm.OpNeg {
+		g.a.Neg(x86.Reg(dst))
+	} else {
+		g.a.Not(x86.Reg(dst))
+	}
+}
+
+// divide: a in RAX, b in RCX; idiv faults on b == 0 (an exit here) and on
+// MinInt64 / -1, which is handled apart: x / -1 is -x (wrapping), x % -1
+// is 0. A constant divisor other than 0 and -1 needs neither check.
+func (g *amd64Gen) divide(op jasm.Op, dst mreg, x, y loc) {
+	a := g.a
+	known := y.kind == locImm && y.c != 0 && y.c != -1
+	g.move(regLoc(mreg(x86.RCX)), y)
+	g.move(regLoc(mreg(x86.RAX)), x)
+	if !known {
+		a.TestRR(x86.RCX, x86.RCX)
+		g.exitIf(x86.CondE, g.s.divZero)
+	}
+	do, done := a.NewLabel(), a.NewLabel()
+	if !known {
+		a.CmpRI(x86.RCX, -1)
+		a.Jcc(x86.CondNE, do)
+		if op == jasm.OpDiv {
+			a.Neg(x86.RAX)
+		} else {
+			a.MovRI(x86.RDX, 0)
+		}
+		a.Jmp(done)
+	}
+	a.Bind(do)
+	a.Cqo()
+	a.Idiv(x86.RCX)
+	a.Bind(done)
+	res := x86.RAX
+	if op == jasm.OpRem {
+		res = x86.RDX
+	}
+	if x86.Reg(dst) != res {
+		a.MovRR(x86.Reg(dst), res)
 	}
 }
 
@@ -158,261 +282,106 @@ var amd64SetCond = map[jasm.Op]x86.Cond{
 	jasm.OpLe: x86.CondLE, jasm.OpGt: x86.CondG, jasm.OpGe: x86.CondGE,
 }
 
-func (l *amd64Lowerer) inst(f *jasm.Func, i int, in jasm.Inst, d int) int {
-	a := l.a
-	if l.instLabels[i] != 0 {
-		a.Bind(l.instLabels[i])
+// cmp sets the flags for a op b and returns the condition that holds when
+// the comparison does.
+func (g *amd64Gen) cmp(op jasm.Op, x, y loc) x86.Cond {
+	a := g.a
+	r := g.reg(x, x86.RAX)
+	if y.kind == locImm && fitsInt32(y.c) {
+		a.CmpRI(r, int32(y.c))
+	} else {
+		a.CmpRR(r, g.reg(y, x86.RDX))
 	}
-	if n, ok := l.fuse(f, i, in, d); ok {
-		return n
-	}
-	switch in.Op {
-	case jasm.OpPush:
-		l.spill(d)
-		a.MovRI(x86.RAX, in.Arg)
-	case jasm.OpPop:
-		l.reload(d - 1)
-	case jasm.OpDup:
-		a.Store(l.slot(d-1), x86.RAX)
-	case jasm.OpSwap:
-		a.Load(x86.RCX, l.slot(d-2))
-		a.Store(l.slot(d-2), x86.RAX)
-		a.MovRR(x86.RAX, x86.RCX)
-	case jasm.OpArg:
-		l.spill(d)
-		a.Load(x86.RAX, l.param(int(in.Arg)))
-	case jasm.OpLoad:
-		l.spill(d)
-		a.Load(x86.RAX, l.local(int(in.Arg)))
-	case jasm.OpStore:
-		a.Store(l.local(int(in.Arg)), x86.RAX)
-		l.reload(d - 1)
-	case jasm.OpNeg:
-		a.Neg(x86.RAX)
-	case jasm.OpNot:
-		a.Not(x86.RAX)
-	case jasm.OpAdd, jasm.OpSub, jasm.OpMul, jasm.OpAnd, jasm.OpOr, jasm.OpXor,
-		jasm.OpShl, jasm.OpShr, jasm.OpSar:
-		// b (top) to RCX, a to RAX, RAX = a op b.
-		a.MovRR(x86.RCX, x86.RAX)
-		a.Load(x86.RAX, l.slot(d-2))
-		switch in.Op {
-		case jasm.OpAdd:
-			a.AddRR(x86.RAX, x86.RCX)
-		case jasm.OpSub:
-			if l.opts.hooks.swapSub {
-				a.SubRR(x86.RCX, x86.RAX)
-				a.MovRR(x86.RAX, x86.RCX)
-				break
-			}
-			a.SubRR(x86.RAX, x86.RCX)
-		case jasm.OpMul:
-			a.Imul(x86.RAX, x86.RCX)
-		case jasm.OpAnd:
-			a.AndRR(x86.RAX, x86.RCX)
-		case jasm.OpOr:
-			a.OrRR(x86.RAX, x86.RCX)
-		case jasm.OpXor:
-			a.XorRR(x86.RAX, x86.RCX)
-		case jasm.OpShl: // the CPU takes 64-bit shift counts mod 64, as jasm does
-			a.ShlCL(x86.RAX)
-		case jasm.OpShr:
-			a.ShrCL(x86.RAX)
-		case jasm.OpSar:
-			a.SarCL(x86.RAX)
-		}
-	case jasm.OpDiv, jasm.OpRem:
-		a.MovRR(x86.RCX, x86.RAX)
-		a.Load(x86.RAX, l.slot(d-2))
-		a.TestRR(x86.RCX, x86.RCX)
-		l.exitIf(x86.CondE, l.divZero)
-		// idiv faults on MinInt64 / -1; x / -1 is -x (wrapping), x % -1 is 0.
-		do, done := a.NewLabel(), a.NewLabel()
-		a.CmpRI(x86.RCX, -1)
-		a.Jcc(x86.CondNE, do)
-		if in.Op == jasm.OpDiv {
-			a.Neg(x86.RAX)
-		} else {
-			a.XorRR(x86.RAX, x86.RAX)
-		}
-		a.Jmp(done)
-		a.Bind(do)
-		a.Cqo()
-		a.Idiv(x86.RCX)
-		if in.Op == jasm.OpRem {
-			a.MovRR(x86.RAX, x86.RDX)
-		}
-		a.Bind(done)
-	case jasm.OpEq, jasm.OpNe, jasm.OpLt, jasm.OpLe, jasm.OpGt, jasm.OpGe:
-		a.MovRR(x86.RCX, x86.RAX)
-		a.Load(x86.RAX, l.slot(d-2))
-		a.CmpRR(x86.RAX, x86.RCX)
-		a.Setcc(amd64SetCond[in.Op], x86.RAX)
-		a.MovzxB(x86.RAX, x86.RAX)
-	case jasm.OpJmp:
-		if in.Arg <= int64(i) {
-			l.poll()
-		}
-		a.Jmp(l.label(a.Buffer, in.Arg))
-	case jasm.OpJz, jasm.OpJnz:
-		if in.Arg <= int64(i) {
-			l.poll()
-		}
-		a.TestRR(x86.RAX, x86.RAX)
-		l.reload(d - 1) // mov keeps the flags
-		cond := x86.CondE
-		if in.Op == jasm.OpJnz {
-			cond = x86.CondNE
-		}
-		a.Jcc(cond, l.label(a.Buffer, in.Arg))
-	case jasm.OpCall, jasm.OpPCall:
-		callee := l.p.Funcs[in.Arg]
-		n := callee.Params
-		if n == 0 {
-			l.spill(d)
-		}
-		for k := range n {
-			if k == n-1 {
-				a.MovRR(amd64ArgRegs[k], x86.RAX)
-			} else {
-				a.Load(amd64ArgRegs[k], l.slot(d-n+k))
-			}
-		}
-		if in.Op == jasm.OpCall {
-			a.Call(l.funcLabels[in.Arg])
-		} else {
-			a.CallSite(l.siteName(in.Site), l.funcLabels[in.Arg])
-		}
-	case jasm.OpRet:
-		a.MovRR(x86.RSP, x86.RBP)
-		a.Pop(x86.RBP)
-		a.Ret()
-	case jasm.OpPConst:
-		l.spill(d)
-		if l.opts.PConst == PConstCode {
-			// A thread that meets the site while the self-loop protocol
-			// has parked it goes round through a stub that polls, so it
-			// can still yield to a stop-the-world or be interrupted.
-			site, park := a.NewLabel(), a.NewLabel()
-			a.Bind(site)
-			a.MovAbsSite(l.siteName(in.Site), x86.RAX, in.Arg, park)
-			l.deferHere(func() {
-				a.Bind(park)
-				l.poll()
-				a.Jmp(site)
-			})
-		} else {
-			s := a.NewLabel()
-			l.slots[in.Site] = s
-			a.LoadRIP(x86.RAX, s)
-		}
-	case jasm.OpGuard:
-		target := l.label(a.Buffer, in.Arg)
-		if in.Arg <= int64(i) {
-			// A backward guard must poll once armed: divert through an
-			// out-of-line poll so the disarmed path stays a 5-byte nop.
-			stub := a.NewLabel()
-			l.deferHere(func() {
-				a.Bind(stub)
-				l.poll()
-				a.Jmp(target)
-			})
-			target = stub
-		}
-		a.GuardSite(l.siteName(in.Site), target)
-	default:
-		panic("BUG: amd64 lowering of " + in.Op.String())
-	}
-	return 0
+	return amd64SetCond[op]
 }
 
-// fuse compiles a few common sequences in fewer instructions, returning how
-// many instructions after in it consumed:
+func (g *amd64Gen) compare(op jasm.Op, dst mreg, x, y loc) {
+	c := g.cmp(op, x, y)
+	g.a.Setcc(c, x86.Reg(dst))
+	g.a.MovzxB(x86.Reg(dst), x86.Reg(dst))
+}
+
+func (g *amd64Gen) branchCmp(op jasm.Op, x, y loc, when bool, target codegen.Label) {
+	c := g.cmp(op, x, y)
+	if !when {
+		c = c.Invert()
+	}
+	g.a.Jcc(c, target)
+}
+
+func (g *amd64Gen) branchZero(x loc, zero bool, target codegen.Label) {
+	r := g.reg(x, x86.RAX)
+	g.a.TestRR(r, r)
+	c := x86.CondNE
+	if zero {
+		c = x86.CondE
+	}
+	g.a.Jcc(c, target)
+}
+
+func (g *amd64Gen) jump(target codegen.Label) { g.a.Jmp(target) }
+
+func (g *amd64Gen) call(site string, target codegen.Label) {
+	if site == "" {
+		g.a.Call(target)
+	} else {
+		g.a.CallSite(site, target)
+	}
+}
+
+func (g *amd64Gen) loadDataSlot(dst mreg, slot codegen.Label) { g.a.LoadRIP(x86.Reg(dst), slot) }
+
+func (g *amd64Gen) constSite(name string, dst mreg, init int64, park codegen.Label) {
+	g.a.MovAbsSite(name, x86.Reg(dst), init, park)
+}
+
+// pollChecks checks the interrupt word and then the goroutine's preemption
+// request (stackguard0 == stackPreempt, see entry.go), in RAX:
 //
-//	push c; op            ->  op rax, c          (add sub and or xor mul shl shr sar; c an int32)
-//	push c; cmp; jz/jnz   ->  cmp rax, c; jcc    (cmp one of eq ne lt le gt ge)
-//	cmp; jz/jnz           ->  cmp; jcc
-//
-// Operands keep the template's places (the top in RAX, the rest in slots),
-// so fused and unfused code meet at every label. The differential tests
-// cover both (random programs contain all of these sequences).
-func (l *amd64Lowerer) fuse(f *jasm.Func, i int, in jasm.Inst, d int) (int, bool) {
-	a := l.a
-	if l.opts.hooks.noFuse {
-		return 0, false
-	}
-	if in.Op == jasm.OpPush && d >= 1 && in.Arg == int64(int32(in.Arg)) && l.fusable(f, i+1) {
-		c := int32(in.Arg)
-		next := f.Code[i+1].Op
-		if cond, ok := amd64SetCond[next]; ok {
-			if l.fusable(f, i+2) && isCondJump(f.Code[i+2].Op) && f.Code[i+2].Arg > int64(i+2) {
-				a.CmpRI(x86.RAX, c)
-				l.reload(d - 1) // the compared value is consumed; mov keeps the flags
-				l.condJump(f.Code[i+2], cond)
-				return 2, true
-			}
-			a.CmpRI(x86.RAX, c)
-			a.Setcc(cond, x86.RAX)
-			a.MovzxB(x86.RAX, x86.RAX)
-			return 1, true
-		}
-		switch next {
-		case jasm.OpAdd:
-			a.AddRI(x86.RAX, c)
-		case jasm.OpSub:
-			if l.opts.hooks.swapSub {
-				return 0, false
-			}
-			a.SubRI(x86.RAX, c)
-		case jasm.OpAnd:
-			a.AndRI(x86.RAX, c)
-		case jasm.OpOr:
-			a.OrRI(x86.RAX, c)
-		case jasm.OpXor:
-			a.XorRI(x86.RAX, c)
-		case jasm.OpMul:
-			a.ImulRRI(x86.RAX, x86.RAX, c)
-		case jasm.OpShl:
-			a.ShlI(x86.RAX, uint8(c&63))
-		case jasm.OpShr:
-			a.ShrI(x86.RAX, uint8(c&63))
-		case jasm.OpSar:
-			a.SarI(x86.RAX, uint8(c&63))
-		default:
-			return 0, false
-		}
-		return 1, true
-	}
-	if cond, ok := amd64SetCond[in.Op]; ok && l.fusable(f, i+1) && isCondJump(f.Code[i+1].Op) && f.Code[i+1].Arg > int64(i+1) {
-		a.MovRR(x86.RCX, x86.RAX)
-		a.Load(x86.RAX, l.slot(d-2))
-		a.CmpRR(x86.RAX, x86.RCX)
-		l.reload(d - 2)
-		l.condJump(f.Code[i+1], cond)
-		return 1, true
-	}
-	return 0, false
+//	mov rax,[r13]; test rax,rax; jnz interrupt       (R13: the interrupt word)
+//	mov rax,[r14+16]; cmp rax,stackPreempt; je slow  (R14: g)
+func (g *amd64Gen) pollChecks(slow codegen.Label) {
+	a := g.a
+	a.Load(x86.RAX, x86.BaseDisp(amd64Intr, 0))
+	a.TestRR(x86.RAX, x86.RAX)
+	g.exitIf(x86.CondNE, g.s.interrupt)
+	a.Load(x86.RAX, x86.BaseDisp(amd64G, gStackguard0))
+	a.CmpRI(x86.RAX, stackPreempt)
+	a.Jcc(x86.CondE, slow)
 }
 
-func isCondJump(op jasm.Op) bool { return op == jasm.OpJz || op == jasm.OpJnz }
-
-// condJump emits the jump of a fused compare-and-branch: jnz jumps when the
-// comparison holds, jz when it does not. (Only forward jumps are fused, so
-// no poll is due.)
-func (l *amd64Lowerer) condJump(j jasm.Inst, cond x86.Cond) {
-	if j.Op == jasm.OpJz {
-		cond = cond.Invert()
-	}
-	l.a.Jcc(cond, l.label(l.a.Buffer, j.Arg))
+// yield passes the resume address in RBX: lea rbx,[rip+back]; jmp yield.
+func (g *amd64Gen) yield() {
+	back := g.a.NewLabel()
+	g.a.LeaRIP(x86.RBX, back)
+	g.a.Jmp(g.s.yield)
+	g.a.Bind(back)
 }
 
-func (l *amd64Lowerer) end() {
-	a := l.a
-	l.flushDeferred()
+// exitIf leaves through exit stub exit when cc holds, by way of an
+// out-of-line stub of its own, `lea rbx,[rip+stub]; jmp exit`: the exit
+// stub stores RBX in callCtx.faultPC, and Code.Lines maps the stub to the
+// current instruction (the position a runtime error reports).
+func (g *amd64Gen) exitIf(cc x86.Cond, exit codegen.Label) {
+	stub := g.a.NewLabel()
+	g.a.Jcc(cc, stub)
+	g.s.exits = append(g.s.exits, exitStub{stub, exit, g.s.at})
+}
+
+// emitExitStub is exitIf's stub: lea rbx,[rip+stub]; jmp exit.
+func (g *amd64Gen) emitExitStub(st exitStub) {
+	g.a.Bind(st.l)
+	g.s.mark(st.l)
+	g.a.LeaRIP(x86.RBX, st.l)
+	g.a.Jmp(st.exit)
+}
+
+func (g *amd64Gen) end() {
+	a := g.a
 	for _, stub := range []struct {
 		l    codegen.Label
 		code int32
-	}{{l.divZero, exitDivideByZero}, {l.overflow, exitStackOverflow}, {l.interrupt, exitInterrupted}} {
+	}{{g.s.divZero, exitDivideByZero}, {g.s.overflow, exitStackOverflow}, {g.s.interrupt, exitInterrupted}} {
 		a.Align(16)
 		a.Bind(stub.l)
 		a.Store(x86.BaseDisp(amd64Ctx, ctxFaultPC), x86.RBX)
@@ -421,10 +390,11 @@ func (l *amd64Lowerer) end() {
 		a.Load(x86.RBP, x86.BaseDisp(amd64Ctx, ctxSavedFP))
 		a.Ret()
 	}
-	// yield: RBX holds the resume address; save the live state and leave
-	// as the exit stubs do.
+	// yield: RBX holds the resume address; the stack and frame pointers
+	// are saved (the poll's slow path saved the live registers in the
+	// frame), then it leaves as the exit stubs do.
 	a.Align(16)
-	a.Bind(l.yield)
+	a.Bind(g.s.yield)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxResumePC), x86.RBX)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxTOS), x86.RAX)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxJitSP), x86.RSP)
@@ -433,9 +403,4 @@ func (l *amd64Lowerer) end() {
 	a.Load(x86.RSP, x86.BaseDisp(amd64Ctx, ctxSavedSP))
 	a.Load(x86.RBP, x86.BaseDisp(amd64Ctx, ctxSavedFP))
 	a.Ret()
-	for i, s := range l.slots {
-		if s != 0 {
-			a.BindDataSlot(s, l.siteName(int32(i)), uint64(l.p.Sites[i].Init))
-		}
-	}
 }

@@ -145,23 +145,6 @@ type SiteCode struct {
 	Site    codegen.Site // offsets are within Code.Blob
 }
 
-// lowerer is one ISA's half of the compiler: the driver walks the program
-// and calls it once per function and reachable instruction.
-type lowerer interface {
-	buffer() *codegen.Buffer
-	// begin emits function fi's entry: label, stack check, frame, arguments.
-	begin(fi int, f *jasm.Func)
-	// inst emits in (Code[i] of the current function); depth is the
-	// operand-stack depth before it, label(j) the label of instruction j.
-	// It returns how many of the following instructions it compiled
-	// together with in (a fused sequence), which the driver then skips.
-	inst(f *jasm.Func, i int, in jasm.Inst, depth int) (fused int)
-	// end emits the blob's tail: exit stubs and data slots.
-	end()
-	// state returns what the driver and both ISAs share.
-	state() *lowerState
-}
-
 // lowerState is what both ISAs' lowerers share: the program, labels of
 // functions and of jump targets, and the exit stubs.
 type lowerState struct {
@@ -293,37 +276,21 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 			opts.Arch = ArchAMD64
 		}
 	}
-	var l lowerer
+	var g isa
 	switch opts.Arch {
 	case ArchAMD64:
-		l = newAMD64Lowerer(p, opts)
+		g = newAMD64Gen()
 	case ArchPPC64LE:
 		if opts.PConst == PConstCode {
 			return nil, fmt.Errorf("%w: pconst in code is not possible on ppc64le: immediates are not in the Power patch class (use PConstData)", ErrCompile)
 		}
-		l = newPPC64Lowerer(p, opts)
+		g = newPPC64Gen()
 	default:
 		return nil, fmt.Errorf("%w: unknown architecture %q", ErrCompile, opts.Arch)
 	}
-	b := l.buffer()
-	st := l.state()
-	for fi, f := range p.Funcs {
-		st.at = place{int32(fi), -1}
-		l.begin(fi, f)
-		for i := 0; i < len(f.Code); i++ {
-			if f.Depth[i] < 0 {
-				continue // unreachable
-			}
-			st.at.inst = int32(i)
-			if opts.Lines {
-				lb := b.NewLabel()
-				b.Bind(lb)
-				st.mark(lb)
-			}
-			i += l.inst(f, i, f.Code[i], f.Depth[i])
-		}
-	}
-	l.end()
+	d := newDriver(p, opts, g)
+	d.compile()
+	b, st := g.buffer(), &d.lowerState
 	blob, err := b.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v: %w", ErrCompile, opts.Arch, err)
@@ -350,5 +317,3 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 	}
 	return c, nil
 }
-
-func (s *lowerState) state() *lowerState { return s }

@@ -1,0 +1,691 @@
+package jit
+
+import (
+	"fmt"
+
+	"github.com/syncore/syncore/codegen"
+	"github.com/syncore/syncore/jit/jasm"
+)
+
+// The lowering driver: one ISA-neutral pass over each function that keeps
+// jasm's parameters, locals and operand stack in registers where it can and
+// asks the ISA (an isa) for each piece of machine code.
+//
+// # Registers and the frame
+//
+// Each ISA offers a pool of registers that compiled code may use freely.
+// Per function the driver splits the pool: the first nh parameters and
+// locals ("homes", parameters first) live in pool registers for the whole
+// function, and operand-stack entry k lives in pool register k (for k < ns)
+// when it is in its canonical place. The rest live in the frame, whose
+// layout is jasm's stack-budget model (jasm.FrameSize) on both ISAs: frame
+// slot h holds home h (parameter, then local), slot P+L+k holds stack entry
+// k. The ISA maps a frame slot to an address (isa.move).
+//
+// # The value-location stack
+//
+// While it walks a basic block the driver keeps, for each operand-stack
+// entry, where its value is now (a val): in its canonical place, spilled to
+// its frame slot, a constant not yet materialised, or "the value of home h"
+// not yet copied. Instructions consume operands wherever they are, so
+// `load 0; push 1; add; store 0` becomes one add of an immediate to local
+// 0's register. Lazy values never cross a control-flow edge: before a label,
+// a jump, a guard or a call every entry is put in its canonical place, so
+// all paths agree at joins without any moves there, and one pass suffices
+// (compile time stays linear in the instructions).
+//
+// # Calls, polls and yields
+//
+// Every pool register is caller-saved: before a call the driver stores the
+// entries below the arguments and the locals held in registers to their
+// frame slots (parameters never change, so they are stored once, on entry),
+// moves the arguments into the ISA's argument registers (a parallel move)
+// and reloads the homes afterwards. A poll point (loop back-edges, the entry
+// of a function that calls out, guards and parked const sites) checks the
+// interrupt word and the goroutine's preemption request; its out-of-line
+// slow path stores the registers live at that point to their frame slots,
+// yields, and reloads them when the call resumes (docs/abi.md).
+//
+// # The ISA's part
+//
+// An isa supplies the pool, the argument and result registers, a scratch
+// register, moves between registers, frame slots and immediates, and one
+// method per kind of operation (alu, unary, divide, compare, branches,
+// calls, sites, the poll's checks, the prologue and the epilogue). Its
+// methods may use ISA-private temporaries but never a pool register they
+// were not given as a destination, and they must accept any mix of operand
+// kinds (register, frame slot, immediate).
+type isa interface {
+	// attach gives the ISA the driver's shared state (labels of the exit
+	// stubs, the exit-stub list, the current place) and sets its emitExit.
+	attach(s *lowerState)
+	buffer() *codegen.Buffer
+	sites() codegen.SiteEmitter
+
+	// pool is the registers the driver allocates, in order of preference.
+	pool() []mreg
+	// argRegs are the registers that carry a call's arguments; result the
+	// one that carries its result (also the entry function's result).
+	argRegs() []mreg
+	result() mreg
+	// scratch is a register outside the pool and the argument registers:
+	// the driver computes results bound for a frame slot in it and breaks
+	// cycles of parallel moves with it.
+	scratch() mreg
+
+	// prologue emits the stack check and sets up a frame of frame bytes;
+	// the arguments are still in argRegs afterwards. epilogue returns from
+	// the function (the result is already in result()).
+	prologue(frame int)
+	epilogue()
+
+	// move copies src to dst (dst is a register or a frame slot) without
+	// changing the condition flags.
+	move(dst, src loc)
+	// alu computes dst = a op b for add sub mul and or xor shl shr sar
+	// (jasm's semantics: wrapping, shift counts mod 64); dst may be a's or
+	// b's register.
+	alu(op jasm.Op, dst mreg, a, b loc)
+	// unary computes dst = op a for neg and not.
+	unary(op jasm.Op, dst mreg, a loc)
+	// divide computes dst = a / b or a % b with jasm's semantics: b == 0
+	// exits through the divide-by-zero stub, MinInt64 / -1 wraps.
+	divide(op jasm.Op, dst mreg, a, b loc)
+	// compare computes dst = (a op b) ? 1 : 0 for eq ne lt le gt ge.
+	compare(op jasm.Op, dst mreg, a, b loc)
+	// branchCmp jumps to target when (a op b) == when.
+	branchCmp(op jasm.Op, a, b loc, when bool, target codegen.Label)
+	// branchZero jumps to target when (a == 0) == zero; a is no immediate.
+	branchZero(a loc, zero bool, target codegen.Label)
+	jump(target codegen.Label)
+	// call calls a function of this program; site names a patchable call
+	// site, empty for a plain call.
+	call(site string, target codegen.Label)
+	// loadDataSlot loads the aligned data slot at label slot into dst.
+	loadDataSlot(dst mreg, slot codegen.Label)
+	// constSite loads init into dst from a patchable in-code constant; a
+	// thread that finds the site parked jumps to park (amd64 only).
+	constSite(name string, dst mreg, init int64, park codegen.Label)
+
+	// pollChecks leaves through the interrupt exit when the interrupt word
+	// is set and jumps to slow when the goroutine is asked to preempt. No
+	// register of the pool is touched.
+	pollChecks(slow codegen.Label)
+	// yield leaves through the yield stub so that the call resumes right
+	// after the code it emits (with the pool registers lost).
+	yield()
+	// end emits the shared exit stubs and the yield stub.
+	end()
+}
+
+// mreg is a machine register number: a codegen/amd64.Reg or a
+// codegen/ppc64.Reg.
+type mreg uint8
+
+// locKind says where an operand is.
+type locKind uint8
+
+const (
+	locReg locKind = iota // in register r
+	locMem                // in frame slot slot
+	locImm                // the constant c
+)
+
+// loc is an operand of an isa method.
+type loc struct {
+	kind locKind
+	r    mreg
+	slot int
+	c    int64
+}
+
+func regLoc(r mreg) loc         { return loc{kind: locReg, r: r} }
+func memLoc(slot int) loc       { return loc{kind: locMem, slot: slot} }
+func immLoc(c int64) loc        { return loc{kind: locImm, c: c} }
+func (l loc) isReg(r mreg) bool { return l.kind == locReg && l.r == r }
+
+// valKind says where an operand-stack entry's value is now.
+type valKind uint8
+
+const (
+	vCanon   valKind = iota // in its canonical place (register k, or frame slot)
+	vSpilled                // in its frame slot although its place is a register
+	vConst                  // the constant c, not materialised
+	vHome                   // the current value of home h, not copied
+)
+
+type val struct {
+	kind valKind
+	h    int
+	c    int64
+}
+
+// spill is a register live at a poll point and the frame slot that keeps
+// it while the call yields.
+type spill struct {
+	r    mreg
+	slot int
+}
+
+// driver lowers a program with one isa.
+type driver struct {
+	lowerState
+	isa isa
+
+	f      *jasm.Func
+	nh, ns int    // homes and stack entries held in registers
+	homes  []mreg // home h's register (h < nh)
+	stack  []mreg // stack entry k's register (k < ns)
+	vs     []val  // the value-location stack
+	live   bool   // the previous instruction falls through
+	slots  []codegen.Label
+	params int // of the current function
+}
+
+func newDriver(p *jasm.Program, opts CompileOptions, i isa) *driver {
+	d := &driver{isa: i}
+	d.init(i.buffer(), p, opts)
+	i.attach(&d.lowerState)
+	d.slots = make([]codegen.Label, len(p.Sites))
+	return d
+}
+
+func (d *driver) b() *codegen.Buffer { return d.isa.buffer() }
+
+// homeSlot and stackSlot are the frame slots of home h and stack entry k.
+func (d *driver) stackSlot(k int) int { return d.f.Params + d.f.Locals + k }
+
+func (d *driver) homeLoc(h int) loc {
+	if h < d.nh {
+		return regLoc(d.homes[h])
+	}
+	return memLoc(h)
+}
+
+func (d *driver) canonLoc(k int) loc {
+	if k < d.ns {
+		return regLoc(d.stack[k])
+	}
+	return memLoc(d.stackSlot(k))
+}
+
+// locOf returns where stack entry k's value is now.
+func (d *driver) locOf(k int) loc {
+	v := d.vs[k]
+	switch v.kind {
+	case vCanon:
+		return d.canonLoc(k)
+	case vSpilled:
+		return memLoc(d.stackSlot(k))
+	case vConst:
+		return immLoc(v.c)
+	case vHome:
+		return d.homeLoc(v.h)
+	}
+	panic(fmt.Sprintf("BUG: value kind %d", v.kind))
+}
+
+// materialize puts stack entry k in its canonical place.
+func (d *driver) materialize(k int) {
+	if d.vs[k].kind != vCanon {
+		d.isa.move(d.canonLoc(k), d.locOf(k))
+		d.vs[k] = val{}
+	}
+}
+
+// materializeBelow puts entries 0..n-1 in their canonical places.
+func (d *driver) materializeBelow(n int) {
+	for k := range n {
+		d.materialize(k)
+	}
+}
+
+// detach materialises the entries below n that still refer to home h,
+// before h changes.
+func (d *driver) detach(h, n int) {
+	for k := range n {
+		if d.vs[k].kind == vHome && d.vs[k].h == h {
+			d.materialize(k)
+		}
+	}
+}
+
+// target returns the register a result for stack entry k is computed in:
+// its own, or the scratch register when its place is a frame slot (finish
+// then stores it).
+func (d *driver) target(k int) mreg {
+	if k < d.ns {
+		return d.stack[k]
+	}
+	return d.isa.scratch()
+}
+
+// finish records that stack entry k's value is the one just computed in
+// target(k).
+func (d *driver) finish(k int) {
+	if k >= d.ns {
+		d.isa.move(memLoc(d.stackSlot(k)), regLoc(d.isa.scratch()))
+	}
+	d.vs = append(d.vs[:k], val{})
+}
+
+// split chooses nh and ns for f: homes first, but at least three stack
+// registers when the function's stack is that deep.
+func (d *driver) split(f *jasm.Func) {
+	pool := d.isa.pool()
+	n, homes := len(pool), f.Params+f.Locals
+	ns := min(f.MaxStack, n)
+	if homes+ns > n {
+		ns = min(f.MaxStack, max(3, n-homes))
+	}
+	nh := min(homes, n-ns)
+	d.nh, d.ns = nh, ns
+	d.homes, d.stack = pool[:nh], pool[nh:nh+ns]
+}
+
+// liveRegs returns the registers whose values must survive a yield here:
+// the homes and the stack entries held in their registers.
+func (d *driver) liveRegs() []spill {
+	var out []spill
+	for h := range d.nh {
+		out = append(out, spill{d.homes[h], h})
+	}
+	for k, v := range d.vs {
+		if v.kind == vCanon && k < d.ns {
+			out = append(out, spill{d.stack[k], d.stackSlot(k)})
+		}
+	}
+	return out
+}
+
+// poll emits a poll point. Its slow path (out of line) saves the live
+// registers, yields, and restores them when the call resumes.
+func (d *driver) poll() {
+	live := d.liveRegs()
+	b := d.b()
+	slow, resume := b.NewLabel(), b.NewLabel()
+	d.isa.pollChecks(slow)
+	b.Bind(resume)
+	d.deferred = append(d.deferred, func() {
+		b.Bind(slow)
+		for _, s := range live {
+			d.isa.move(memLoc(s.slot), regLoc(s.r))
+		}
+		d.isa.yield()
+		for _, s := range live {
+			d.isa.move(regLoc(s.r), memLoc(s.slot))
+		}
+		d.isa.jump(resume)
+	})
+}
+
+// move is one step of a parallel move.
+type pmove struct {
+	dst mreg
+	src loc
+}
+
+// parallelMove performs the moves as if all sources were read before any
+// destination is written: register-to-register moves in an order that
+// reads each register before it is overwritten (a cycle goes through the
+// scratch register), then the loads of frame slots and immediates.
+func (d *driver) parallelMove(ms []pmove) {
+	var regs, rest []pmove
+	for _, m := range ms {
+		switch {
+		case m.src.isReg(m.dst):
+		case m.src.kind == locReg:
+			regs = append(regs, m)
+		default:
+			rest = append(rest, m)
+		}
+	}
+	for len(regs) > 0 {
+		progress := false
+		for i := 0; i < len(regs); i++ {
+			m := regs[i]
+			blocked := false
+			for j, o := range regs {
+				if j != i && o.src.isReg(m.dst) {
+					blocked = true
+					break
+				}
+			}
+			if blocked {
+				continue
+			}
+			d.isa.move(regLoc(m.dst), m.src)
+			regs = append(regs[:i], regs[i+1:]...)
+			i--
+			progress = true
+		}
+		if !progress { // only cycles are left: break one
+			m := regs[0]
+			sc := d.isa.scratch()
+			d.isa.move(regLoc(sc), m.src)
+			for j := range regs {
+				if regs[j].src.isReg(m.src.r) {
+					regs[j].src = regLoc(sc)
+				}
+			}
+		}
+	}
+	for _, m := range rest {
+		d.isa.move(regLoc(m.dst), m.src)
+	}
+}
+
+// compile lowers the whole program.
+func (d *driver) compile() {
+	for fi, f := range d.p.Funcs {
+		d.at = place{int32(fi), -1}
+		d.begin(fi, f)
+		for i := 0; i < len(f.Code); i++ {
+			if f.Depth[i] < 0 {
+				continue // unreachable
+			}
+			d.at.inst = int32(i)
+			i += d.inst(i)
+		}
+	}
+	d.flushDeferred()
+	d.isa.end()
+	for i, s := range d.slots {
+		if s != 0 {
+			d.isa.sites().BindDataSlot(s, d.siteName(int32(i)), uint64(d.p.Sites[i].Init))
+		}
+	}
+}
+
+func (d *driver) begin(fi int, f *jasm.Func) {
+	b := d.b()
+	d.flushDeferred()
+	d.f, d.params = f, f.Params
+	d.enter(b, f)
+	d.split(f)
+	d.vs = d.vs[:0]
+	d.live = true
+	calls := callsOut(f)
+	b.Align(16)
+	b.Bind(d.funcLabels[fi])
+	d.isa.prologue(jasm.FrameSize(f))
+	args := d.isa.argRegs()
+	// Parameters kept in the frame, or needed there again after a call,
+	// are stored first; then the registers take theirs (a parallel move,
+	// as argument and pool registers may overlap).
+	var ms []pmove
+	for i := range f.Params {
+		if i >= d.nh || calls {
+			d.isa.move(memLoc(i), regLoc(args[i]))
+		}
+		if i < d.nh {
+			ms = append(ms, pmove{d.homes[i], regLoc(args[i])})
+		}
+	}
+	d.parallelMove(ms)
+	for j := range f.Locals {
+		d.isa.move(d.homeLoc(f.Params+j), immLoc(0))
+	}
+	if calls {
+		d.poll() // so recursion without loops stays interruptible
+	}
+}
+
+func (d *driver) push(v val) { d.vs = append(d.vs, v) }
+
+// fusable reports whether instruction j may be compiled together with the
+// one before it: it exists, no jump lands on it, and the test hooks allow
+// fusing.
+func (d *driver) fusable(j int) bool {
+	return !d.opts.hooks.noFuse && d.lowerState.fusable(d.f, j)
+}
+
+// inst compiles instruction i of the current function and returns how
+// many of the following instructions it compiled with it.
+func (d *driver) inst(i int) int {
+	f, b := d.f, d.b()
+	in := f.Code[i]
+	if l := d.instLabels[i]; l != 0 {
+		if d.live {
+			d.materializeBelow(len(d.vs))
+		}
+		b.Bind(l)
+		d.vs = d.vs[:0]
+		for range f.Depth[i] {
+			d.push(val{})
+		}
+		d.live = true
+	}
+	if d.opts.Lines {
+		lb := b.NewLabel()
+		b.Bind(lb)
+		d.mark(lb)
+	}
+	if !d.live || len(d.vs) != f.Depth[i] {
+		panic(fmt.Sprintf("BUG: %s instruction %d: depth %d, stack %d, live %v", f.Name, i, f.Depth[i], len(d.vs), d.live))
+	}
+	n := d.op(i, in)
+	if d.opts.hooks.noFuse && d.live {
+		d.materializeBelow(len(d.vs)) // plain template code: every value in its place
+	}
+	return n
+}
+
+func (d *driver) op(i int, in jasm.Inst) int {
+	f := d.f
+	n := len(d.vs)
+	switch in.Op {
+	case jasm.OpPush:
+		d.push(val{kind: vConst, c: in.Arg})
+	case jasm.OpPop:
+		d.vs = d.vs[:n-1]
+	case jasm.OpDup:
+		if v := d.vs[n-1]; v.kind == vConst || v.kind == vHome {
+			d.push(v)
+		} else {
+			d.isa.move(d.canonLoc(n), d.locOf(n-1))
+			d.push(val{})
+		}
+	case jasm.OpSwap:
+		d.swap(n)
+	case jasm.OpArg:
+		d.push(val{kind: vHome, h: int(in.Arg)})
+	case jasm.OpLoad:
+		d.push(val{kind: vHome, h: f.Params + int(in.Arg)})
+	case jasm.OpStore:
+		h := f.Params + int(in.Arg)
+		d.detach(h, n-1)
+		d.isa.move(d.homeLoc(h), d.locOf(n-1))
+		d.vs = d.vs[:n-1]
+	case jasm.OpNeg, jasm.OpNot:
+		dst := d.target(n - 1)
+		d.isa.unary(in.Op, dst, d.locOf(n-1))
+		d.finish(n - 1)
+	case jasm.OpAdd, jasm.OpSub, jasm.OpMul, jasm.OpAnd, jasm.OpOr, jasm.OpXor,
+		jasm.OpShl, jasm.OpShr, jasm.OpSar, jasm.OpDiv, jasm.OpRem:
+		return d.binary(i, in, n)
+	case jasm.OpEq, jasm.OpNe, jasm.OpLt, jasm.OpLe, jasm.OpGt, jasm.OpGe:
+		if d.fusable(i+1) && isCondJump(f.Code[i+1].Op) {
+			j := f.Code[i+1]
+			d.materializeBelow(n - 2)
+			if j.Arg <= int64(i+1) {
+				d.poll()
+			}
+			d.isa.branchCmp(in.Op, d.locOf(n-2), d.locOf(n-1), j.Op == jasm.OpJnz, d.label(d.b(), j.Arg))
+			d.vs = d.vs[:n-2]
+			return 1
+		}
+		dst := d.target(n - 2)
+		d.isa.compare(in.Op, dst, d.locOf(n-2), d.locOf(n-1))
+		d.vs = d.vs[:n-2]
+		d.finish(n - 2)
+	case jasm.OpJmp:
+		d.materializeBelow(n)
+		if in.Arg <= int64(i) {
+			d.poll()
+		}
+		d.isa.jump(d.label(d.b(), in.Arg))
+		d.live = false
+	case jasm.OpJz, jasm.OpJnz:
+		d.materializeBelow(n - 1)
+		if in.Arg <= int64(i) {
+			d.poll()
+		}
+		target := d.label(d.b(), in.Arg)
+		if v := d.vs[n-1]; v.kind == vConst {
+			if (v.c == 0) == (in.Op == jasm.OpJz) {
+				d.isa.jump(target) // the code after it is dead but stays consistent
+			}
+		} else {
+			d.isa.branchZero(d.locOf(n-1), in.Op == jasm.OpJz, target)
+		}
+		d.vs = d.vs[:n-1]
+	case jasm.OpCall, jasm.OpPCall:
+		d.call(in, n)
+	case jasm.OpRet:
+		d.isa.move(regLoc(d.isa.result()), d.locOf(n-1))
+		d.isa.epilogue()
+		d.vs = d.vs[:0]
+		d.live = false
+	case jasm.OpPConst:
+		dst := d.target(n)
+		name := d.siteName(in.Site)
+		if d.opts.PConst == PConstCode {
+			// A thread that meets the site while the self-loop protocol
+			// has parked it goes round through a stub that polls, so it
+			// can still yield to a stop-the-world or be interrupted.
+			b := d.b()
+			site, park := b.NewLabel(), b.NewLabel()
+			b.Bind(site)
+			d.isa.constSite(name, dst, in.Arg, park)
+			d.deferPoll(park, site)
+		} else {
+			s := d.b().NewLabel()
+			d.slots[in.Site] = s
+			d.isa.loadDataSlot(dst, s)
+		}
+		d.finish(n)
+	case jasm.OpGuard:
+		d.materializeBelow(n)
+		target := d.label(d.b(), in.Arg)
+		if in.Arg <= int64(i) {
+			// A backward guard must poll once armed: divert through an
+			// out-of-line poll so that the disarmed path stays one nop.
+			stub := d.b().NewLabel()
+			d.deferPoll(stub, target)
+			target = stub
+		}
+		d.isa.sites().GuardSite(d.siteName(in.Site), target)
+	default:
+		panic("BUG: lowering of " + in.Op.String())
+	}
+	return 0
+}
+
+// deferPoll emits, after the function, a stub at label at that polls and
+// then jumps to then, with the live registers of this point.
+func (d *driver) deferPoll(at, then codegen.Label) {
+	d.deferHere(func() {
+		d.b().Bind(at)
+		d.poll()
+		d.isa.jump(then)
+	})
+	// The stub runs with the registers live here: poll (run later, in the
+	// stub) must see this point's stack, not the function's last one.
+	vs := append([]val(nil), d.vs...)
+	last := len(d.deferred) - 1
+	fn := d.deferred[last]
+	d.deferred[last] = func() {
+		saved := d.vs
+		d.vs = vs
+		fn()
+		d.vs = saved
+	}
+}
+
+// swap exchanges the top two entries of an n-deep stack.
+func (d *driver) swap(n int) {
+	a, b := d.vs[n-2], d.vs[n-1]
+	lazy := func(v val) bool { return v.kind == vConst || v.kind == vHome }
+	switch {
+	case lazy(b):
+		if lazy(a) {
+			d.vs[n-1] = a
+		} else {
+			d.isa.move(d.canonLoc(n-1), d.locOf(n-2))
+			d.vs[n-1] = val{}
+		}
+		d.vs[n-2] = b
+	case lazy(a):
+		d.isa.move(d.canonLoc(n-2), d.locOf(n-1))
+		d.vs[n-2], d.vs[n-1] = val{}, a
+	default:
+		sc := d.isa.scratch()
+		d.isa.move(regLoc(sc), d.locOf(n-1))
+		d.isa.move(d.canonLoc(n-1), d.locOf(n-2))
+		d.isa.move(d.canonLoc(n-2), regLoc(sc))
+		d.vs[n-2], d.vs[n-1] = val{}, val{}
+	}
+}
+
+// binary compiles a two-operand arithmetic instruction. When a store to a
+// local held in a register follows, the result is computed straight into
+// that register.
+func (d *driver) binary(i int, in jasm.Inst, n int) int {
+	f := d.f
+	a, b := d.locOf(n-2), d.locOf(n-1)
+	emit := func(dst mreg) {
+		if in.Op == jasm.OpDiv || in.Op == jasm.OpRem {
+			d.isa.divide(in.Op, dst, a, b)
+		} else {
+			d.isa.alu(in.Op, dst, a, b)
+		}
+	}
+	if d.fusable(i+1) && f.Code[i+1].Op == jasm.OpStore {
+		if h := f.Params + int(f.Code[i+1].Arg); h < d.nh {
+			d.detach(h, n-2)
+			emit(d.homes[h])
+			d.vs = d.vs[:n-2]
+			return 1
+		}
+	}
+	emit(d.target(n - 2))
+	d.vs = d.vs[:n-2]
+	d.finish(n - 2)
+	return 0
+}
+
+// call compiles call and pcall: everything in a pool register that must
+// survive goes to the frame, the arguments to the argument registers.
+func (d *driver) call(in jasm.Inst, n int) {
+	f := d.f
+	k := d.p.Funcs[in.Arg].Params
+	for j := range n - k {
+		if d.vs[j].kind == vCanon && j < d.ns {
+			d.isa.move(memLoc(d.stackSlot(j)), regLoc(d.stack[j]))
+			d.vs[j].kind = vSpilled
+		}
+	}
+	for h := f.Params; h < d.nh; h++ {
+		d.isa.move(memLoc(h), regLoc(d.homes[h]))
+	}
+	args := d.isa.argRegs()
+	ms := make([]pmove, k)
+	for j := range k {
+		ms[j] = pmove{args[j], d.locOf(n - k + j)}
+	}
+	d.parallelMove(ms)
+	site := ""
+	if in.Op == jasm.OpPCall {
+		site = d.siteName(in.Site)
+	}
+	d.isa.call(site, d.funcLabels[in.Arg])
+	for h := range d.nh {
+		d.isa.move(regLoc(d.homes[h]), memLoc(h))
+	}
+	d.vs = d.vs[:n-k]
+	d.isa.move(d.canonLoc(n-k), regLoc(d.isa.result()))
+	d.push(val{})
+}
+
+func isCondJump(op jasm.Op) bool { return op == jasm.OpJz || op == jasm.OpJnz }
