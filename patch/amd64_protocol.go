@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/syncore/syncore/codegen"
@@ -34,20 +35,23 @@ import (
 // the same behaviour. AMD APM Vol. 2 §7.6.1 calls this asynchronous
 // cross-modification.
 
-// amd64CallBytes: e8 rel32 at Offset+Change, rel32 from the call's end.
-func (s *Site) amd64CallBytes(dst []byte, to uintptr) ([]byte, error) {
+// amd64Bytes is the amd64 isaBytes.
+type amd64Bytes struct{}
+
+// callBytes: e8 rel32 at Offset+Change, rel32 from the call's end.
+func (amd64Bytes) callBytes(s *Site, dst []byte, to uint64) ([]byte, error) {
 	c := s.code.Site
-	b, err := x86.EncodeCallRel32(s.rx(c.Offset+c.Change), uint64(to))
+	b, err := x86.EncodeCallRel32(s.rx(c.Offset+c.Change), to)
 	return append(dst, b[:]...), err
 }
 
 // amd64Nop5 is the canonical 5-byte nop (nopl 0x0(%rax,%rax,1)).
 var amd64Nop5 = [5]byte{0x0f, 0x1f, 0x44, 0x00, 0x00}
 
-// amd64GuardBytes: when armed, a jmp to the label of the guard's size (EB
+// guardBytes: when armed, a jmp to the label of the guard's size (EB
 // rel8 for a 2-byte guard, codegen/amd64 GuardSite8; E9 rel32 for a 5-byte
 // one, GuardSite); the canonical nop of that size when not.
-func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error) {
+func (amd64Bytes) guardBytes(s *Site, dst []byte, armed bool, to uint64) ([]byte, error) {
 	c := s.code.Site
 	if !armed {
 		if c.ChangeLen == len(amd64Nop5) {
@@ -74,6 +78,36 @@ func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error
 	return dst, fmt.Errorf("%w: a %d-byte guard: a jmp is 2 (rel8) or 5 (rel32) bytes", ErrSiteKind, c.ChangeLen)
 }
 
+// constBytes: the 8-byte value of a data slot; the imm64 of a movabs
+// (codegen/amd64 MovAbsSite, 10 changed bytes: REX.W and B8+r are kept as
+// they are); or the imm32 of mov r/m64, imm32 (MovImm32Site, 4 changed
+// bytes), which v must fit sign-extended.
+func (amd64Bytes) constBytes(s *Site, dst []byte, v int64) ([]byte, error) {
+	c := s.code.Site
+	switch {
+	case c.Kind == codegen.SiteData:
+		return dataBytes(dst, v), nil
+	case c.Guarantee&codegen.MultiWord != 0 && c.ChangeLen == 10:
+		var b [16]byte
+		cur := s.current(b[:0]) // movabs: keep REX.W and B8+r
+		return binary.LittleEndian.AppendUint64(append(dst, cur[0], cur[1]), uint64(v)), nil
+	case c.Kind == codegen.SiteImm && c.ChangeLen == 4:
+		if v != int64(int32(v)) {
+			return nil, fmt.Errorf("%w: %d does not fit the site's 32-bit immediate", ErrSiteKind, v)
+		}
+		return binary.LittleEndian.AppendUint32(dst, uint32(v)), nil
+	}
+	return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
+}
+
+// selfLoop: amd64 patches multi-word sites with HotSpot's self-loop
+// protocol.
+func (amd64Bytes) selfLoop() bool { return true }
+
+// entryData: amd64 code reads its data slots RIP-relative, from its own
+// blob.
+func (amd64Bytes) entryData() bool { return false }
+
 // parkHead is what the self-loop protocol writes over the head of an amd64
 // site while it changes the rest:
 //
@@ -93,7 +127,7 @@ func (s *Site) amd64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error
 //     reach a poll point, and the stop-the-world would wait for ever. (A
 //     jump to a call slot's target would not do either: it would be a tail
 //     call that returns past the caller.)
-func (s *Site) parkHead(dst []byte) []byte {
+func (amd64Bytes) parkHead(s *Site, dst []byte) []byte {
 	c := s.code.Site
 	if c.Guarantee&codegen.MultiWord != 0 || c.Kind == codegen.SiteGuard {
 		if to, err := s.targetRX(); err == nil {

@@ -156,17 +156,17 @@ func TestTwoByteGuard(t *testing.T) {
 		g, err := p.Site(prog, "g2")
 		require.NoError(t, err)
 		at := g.rx(g.Code().Site.Offset)
-		b, err := g.amd64GuardBytes(nil, true, at+2+127)
+		b, err := amd64Bytes{}.guardBytes(g, nil, true, at+2+127)
 		require.NoError(t, err)
 		assert.Equal(t, []byte{0xEB, 0x7F}, b, "the farthest forward target")
-		b, err = g.amd64GuardBytes(nil, true, at+2-128)
+		b, err = amd64Bytes{}.guardBytes(g, nil, true, at+2-128)
 		require.NoError(t, err)
 		assert.Equal(t, []byte{0xEB, 0x80}, b, "the farthest backward target")
-		_, err = g.amd64GuardBytes(nil, true, at+2+128)
+		_, err = amd64Bytes{}.guardBytes(g, nil, true, at+2+128)
 		assert.ErrorIs(t, err, codegen.ErrOutOfRange, "out of rel8 reach")
 		odd := *g
 		odd.code.Site.Size, odd.code.Site.ChangeLen = 3, 3
-		_, err = odd.amd64GuardBytes(nil, true, at)
+		_, err = amd64Bytes{}.guardBytes(&odd, nil, true, at)
 		assert.ErrorIs(t, err, ErrSiteKind, "no 3-byte jmp")
 	})
 }

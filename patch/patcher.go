@@ -1,7 +1,6 @@
 package patch
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -100,7 +99,7 @@ type Options struct {
 // atomic load. It is safe for concurrent use.
 type Patcher struct {
 	rt      *jit.Runtime
-	arch    jit.Arch
+	isa     isaBytes // the site byte builders of the runtime's ISA
 	barrier Barrier
 	reason  string
 	proto   Protocol
@@ -183,10 +182,14 @@ func New(rt *jit.Runtime, opts Options) (*Patcher, error) {
 			return nil, err
 		}
 	}
+	isa, err := isaBytesFor(info.Arch)
+	if err != nil {
+		return nil, err
+	}
 	if opts.UnsafePause <= 0 {
 		opts.UnsafePause = 20 * time.Microsecond
 	}
-	return &Patcher{rt: rt, arch: info.Arch, barrier: b, reason: why, proto: opts.Protocol, pause: opts.UnsafePause}, nil
+	return &Patcher{rt: rt, isa: isa, barrier: b, reason: why, proto: opts.Protocol, pause: opts.UnsafePause}, nil
 }
 
 // Barrier returns the active barrier strategy.
@@ -359,6 +362,9 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 			// of a call could leave it parked with a callee referenced.
 			return 0, fmt.Errorf("%w: call site %s claims %v: no protocol can patch a call wider than a qword", ErrProtocol, s.js.Name, g)
 		}
+		if !p.isa.selfLoop() {
+			return 0, fmt.Errorf("%w: site %s claims %v: %s has no multi-word protocol", ErrProtocol, s.js.Name, g, p.rt.Info().Arch)
+		}
 		allowed[Straddle] = true
 	case DataSlot:
 		allowed[Straddle] = true
@@ -371,7 +377,7 @@ func (p *Patcher) protocolFor(s *Site) (Protocol, error) {
 		// jmp $-2 while the patching goroutine is stopped for a GC would
 		// deadlock the process. The park is a 5-byte jmp: a 2-byte guard
 		// has no room for it.
-		if s.code.Site.Kind == codegen.SiteGuard && s.code.Site.Size >= 5 {
+		if s.code.Site.Kind == codegen.SiteGuard && s.code.Site.Size >= 5 && p.isa.selfLoop() {
 			allowed[SelfLoop] = true
 		}
 	default:
@@ -410,12 +416,12 @@ func (s *Site) canCall(f *jit.Func) error {
 	if want := s.prog.FuncAt(int(s.js.Init)).Params(); f.Params() != want {
 		return fmt.Errorf("%w: site %s calls with %d arguments, %s takes %d", ErrOtherTarget, s.js.Name, want, f.Name(), f.Params())
 	}
-	if s.p.arch == jit.ArchPPC64LE {
-		// ppc64le code addresses its data slots from the caller's
-		// callCtx.base, the entry program's blob.
+	if s.p.isa.entryData() {
+		// Code addresses its data slots from the caller's entry program
+		// (ppc64le: callCtx.base, the entry program's blob).
 		for _, c := range f.Program().Code().Sites {
 			if c.Present && c.Site.Kind == dataKind {
-				return fmt.Errorf("%w: site %s: %s's program has data slots, which ppc64le code addresses from the entry program", ErrOtherTarget, s.js.Name, f.Name())
+				return fmt.Errorf("%w: site %s: %s's program has data slots, which %s code addresses from the entry program", ErrOtherTarget, s.js.Name, f.Name(), s.p.rt.Info().Arch)
 			}
 		}
 	}
@@ -760,25 +766,6 @@ func (s *Site) current(dst []byte) []byte {
 
 // rx is the executable address of blob offset off.
 func (s *Site) rx(off int) uint64 { return uint64(s.prog.Block().Addr(off)) }
-
-func (s *Site) constBytes(dst []byte, v int64) ([]byte, error) {
-	c := s.code.Site
-	switch {
-	case c.Kind == codegen.SiteData:
-		return binary.LittleEndian.AppendUint64(dst, uint64(v)), nil
-	case s.p.arch == jit.ArchAMD64 && c.Guarantee&codegen.MultiWord != 0 && c.ChangeLen == 10:
-		var b [16]byte
-		cur := s.current(b[:0]) // movabs: keep REX.W and B8+r
-		return binary.LittleEndian.AppendUint64(append(dst, cur[0], cur[1]), uint64(v)), nil
-	case s.p.arch == jit.ArchAMD64 && c.Kind == codegen.SiteImm && c.ChangeLen == 4:
-		// mov r/m64, imm32 (assembled code: codegen/amd64 MovImm32Site)
-		if v != int64(int32(v)) {
-			return nil, fmt.Errorf("%w: %d does not fit the site's 32-bit immediate", ErrSiteKind, v)
-		}
-		return binary.LittleEndian.AppendUint32(dst, uint32(v)), nil
-	}
-	return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
-}
 
 func (s *Site) targetRX() (uint64, error) {
 	off := s.prog.Code().Blob.Offset(s.code.Site.Target)

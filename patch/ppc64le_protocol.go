@@ -1,6 +1,9 @@
 package patch
 
 import (
+	"fmt"
+
+	"github.com/syncore/syncore/codegen"
 	ppc "github.com/syncore/syncore/codegen/ppc64"
 )
 
@@ -25,20 +28,45 @@ import (
 // see old, new and old again. Only when the barrier has returned does every
 // thread execute the new word from then on (the contract's first clause).
 
-// ppc64CallBytes: bl to, I-form, ±32 MiB.
-func (s *Site) ppc64CallBytes(dst []byte, to uintptr) ([]byte, error) {
-	w, err := ppc.EncodeB(s.rx(s.code.Site.Offset), uint64(to), true)
+// ppc64leBytes is the ppc64le isaBytes.
+type ppc64leBytes struct{}
+
+// callBytes: bl to, I-form, ±32 MiB.
+func (ppc64leBytes) callBytes(s *Site, dst []byte, to uint64) ([]byte, error) {
+	w, err := ppc.EncodeB(s.rx(s.code.Site.Offset), to, true)
 	return le32(dst, w), err
 }
 
-// ppc64GuardBytes: b label when armed, the preferred nop when not.
-func (s *Site) ppc64GuardBytes(dst []byte, armed bool, to uint64) ([]byte, error) {
+// guardBytes: b label when armed, the preferred nop when not.
+func (ppc64leBytes) guardBytes(s *Site, dst []byte, armed bool, to uint64) ([]byte, error) {
 	if !armed {
 		return le32(dst, ppc.NopWord), nil
 	}
 	w, err := ppc.EncodeB(s.rx(s.code.Site.Offset), to, false)
 	return le32(dst, w), err
 }
+
+// constBytes: the 8-byte value of a data slot, the only place a ppc64le
+// constant that changes may live (no immediate is in the patch class).
+func (ppc64leBytes) constBytes(s *Site, dst []byte, v int64) ([]byte, error) {
+	if c := s.code.Site; c.Kind != codegen.SiteData {
+		return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
+	}
+	return dataBytes(dst, v), nil
+}
+
+// selfLoop: ppc64le has no multi-phase protocol (every site is one
+// patch-class word or a data slot), so nothing parks.
+func (ppc64leBytes) selfLoop() bool { return false }
+
+// parkHead is never called on ppc64le (selfLoop is false).
+func (ppc64leBytes) parkHead(*Site, []byte) []byte {
+	panic("BUG: a self-loop park on ppc64le")
+}
+
+// entryData: ppc64le code addresses its data slots from callCtx.base, the
+// entry program's blob (R14), not its own.
+func (ppc64leBytes) entryData() bool { return true }
 
 func le32(dst []byte, w uint32) []byte {
 	return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24))

@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -141,16 +142,63 @@ func one(before, after []store) []store {
 
 const dataKind = codegen.SiteData
 
+// isaBytes builds, for one ISA, the bytes that a protocol writes into a
+// site, and says what else about the ISA's code a protocol depends on. A
+// Patcher picks its implementation once, when it is made (isaBytesFor);
+// each lives in its ISA's file (amd64_protocol.go, ppc64le_protocol.go), so
+// a new ISA adds one file and one case in isaBytesFor. callBytes,
+// guardBytes and constBytes append to dst the site's ChangeLen new bytes
+// for [Change, Change+ChangeLen), or return an error; no method stores
+// into the code (the protocols do, under the writer lock), and each keeps
+// to its ISA's rule for what may change under running threads (see the
+// ISA's file).
+type isaBytes interface {
+	// callBytes: the bytes of pcall site s once it calls the code at
+	// executable address to.
+	callBytes(s *Site, dst []byte, to uint64) ([]byte, error)
+	// guardBytes: the bytes of guard site s: a jump to its label (at
+	// executable address to) when armed, the canonical nop of the same
+	// size when not.
+	guardBytes(s *Site, dst []byte, armed bool, to uint64) ([]byte, error)
+	// constBytes: the bytes of pconst site s once it holds v, whether the
+	// constant lives in a data slot or in an instruction's immediate;
+	// ErrSiteKind when v or the site's shape has no encoding.
+	constBytes(s *Site, dst []byte, v int64) ([]byte, error)
+	// selfLoop reports whether the ISA has a multi-phase (self-loop)
+	// protocol at all; when it does not, no site may take it and nothing
+	// ever parks.
+	selfLoop() bool
+	// parkHead appends what the self-loop protocol writes over the head of
+	// site s (from Offset, in one aligned store) while it changes the
+	// rest. Called only when selfLoop is true.
+	parkHead(s *Site, dst []byte) []byte
+	// entryData reports whether code addresses its data slots from the
+	// entry program's blob rather than its own, so that a call into
+	// another program may not reach code that reads data slots.
+	entryData() bool
+}
+
+// isaBytesFor returns the byte builders of arch.
+func isaBytesFor(arch jit.Arch) (isaBytes, error) {
+	switch arch {
+	case jit.ArchAMD64:
+		return amd64Bytes{}, nil
+	case jit.ArchPPC64LE:
+		return ppc64leBytes{}, nil
+	}
+	return nil, fmt.Errorf("patch: no site encodings for %s: %w", arch, jit.ErrUnsupported)
+}
+
+// dataBytes appends v as a data slot holds it: a little-endian 8-byte word
+// (every ISA here runs little-endian), replaced with one aligned store.
+func dataBytes(dst []byte, v int64) []byte {
+	return binary.LittleEndian.AppendUint64(dst, uint64(v))
+}
+
 // callBytes appends to dst the new bytes of a pcall site that calls the
 // code at to.
 func (s *Site) callBytes(dst []byte, to uintptr) ([]byte, error) {
-	switch s.p.arch {
-	case jit.ArchAMD64:
-		return s.amd64CallBytes(dst, to)
-	case jit.ArchPPC64LE:
-		return s.ppc64CallBytes(dst, to)
-	}
-	return nil, fmt.Errorf("patch: no call encoding for %s", s.p.arch)
+	return s.p.isa.callBytes(s, dst, uint64(to))
 }
 
 // guardBytes appends to dst the new bytes of a guard site: a jump to its
@@ -160,11 +208,14 @@ func (s *Site) guardBytes(dst []byte, armed bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch s.p.arch {
-	case jit.ArchAMD64:
-		return s.amd64GuardBytes(dst, armed, to)
-	case jit.ArchPPC64LE:
-		return s.ppc64GuardBytes(dst, armed, to)
-	}
-	return nil, fmt.Errorf("patch: no guard encoding for %s", s.p.arch)
+	return s.p.isa.guardBytes(s, dst, armed, to)
 }
+
+// constBytes appends to dst the new bytes of a pconst site that holds v.
+func (s *Site) constBytes(dst []byte, v int64) ([]byte, error) {
+	return s.p.isa.constBytes(s, dst, v)
+}
+
+// parkHead appends to dst what the self-loop protocol parks threads with
+// at the site's head.
+func (s *Site) parkHead(dst []byte) []byte { return s.p.isa.parkHead(s, dst) }
