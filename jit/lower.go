@@ -82,8 +82,10 @@ type CompileOptions struct {
 
 // testHooks change code generation for tests: swapSub compiles sub with
 // its operands swapped on both ISAs (the negative control of the
-// differential tests); noFuse turns off the amd64 fusions so that the plain
-// template code stays covered. Only tests set them (export_test.go), through
+// differential tests); noFuse turns off the lowering driver's fusions
+// (compare and branch, result into a stored local) and puts every value in
+// its canonical place after every instruction, so that the plain code
+// stays covered. Only tests set them (export_test.go), through
 // CompileOptions or Options.
 type testHooks struct{ swapSub, noFuse bool }
 
@@ -122,11 +124,7 @@ type Line struct {
 // Pos returns the jasm position of the line: the instruction's, or the
 // func line's for an entry.
 func (c *Code) Pos(l Line) jasm.Pos {
-	f := c.Program.Funcs[l.Func]
-	if l.Inst < 0 || l.Inst >= len(f.Code) {
-		return f.Pos
-	}
-	return f.Code[l.Inst].Pos
+	return c.Program.Funcs[l.Func].InstPos(l.Inst)
 }
 
 // LineAt returns the line the code at offset off belongs to: the last
@@ -248,7 +246,7 @@ func callsOut(f *jasm.Func) bool {
 
 // fusable reports whether instruction j of the current function may be
 // compiled together with the one before it: it exists and no jump lands on
-// it (a join would need the cached top in its register).
+// it (at a join every value must be in its canonical place).
 func (s *lowerState) fusable(f *jasm.Func, j int) bool {
 	return j < len(f.Code) && s.instLabels[j] == 0
 }

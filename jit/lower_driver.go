@@ -466,7 +466,7 @@ func (d *driver) inst(i int) int {
 	}
 	n := d.op(i, in)
 	if d.opts.hooks.noFuse && d.live {
-		d.materializeBelow(len(d.vs)) // plain template code: every value in its place
+		d.materializeBelow(len(d.vs)) // the plain code: every value in its place
 	}
 	return n
 }

@@ -110,8 +110,9 @@ func (rt *Runtime) loadAndRun(p *jasm.Program, fn int, args []int64) (int64, err
 	return prog.FuncAt(fn).Call(args...)
 }
 
-// TestDifferentialUnfused repeats the differential test with the amd64
-// fusions (push+op, compare+branch) turned off, so the plain template code
+// TestDifferentialUnfused repeats the differential test with the driver's
+// fusions (compare and branch, result into a stored local) turned off and
+// every value put in its place after each instruction, so the plain code
 // stays covered too.
 func TestDifferentialUnfused(t *testing.T) {
 	rt := newTestRuntime(t, withHooks(Options{StackBytes: 64 << 10}, testHooks{noFuse: true}))
