@@ -176,8 +176,9 @@ type driver struct {
 	nh, ns int    // homes and stack entries held in registers
 	homes  []mreg // home h's register (h < nh)
 	stack  []mreg // stack entry k's register (k < ns)
-	vs     []val  // the value-location stack
-	live   bool   // the previous instruction falls through
+	vs     []val  // the value-location stack: entries 0..n-1
+	n      int
+	live   bool // the previous instruction falls through
 	slots  []codegen.Label
 	params int // of the current function
 }
@@ -266,7 +267,8 @@ func (d *driver) finish(k int) {
 	if k >= d.ns {
 		d.isa.move(memLoc(d.stackSlot(k)), regLoc(d.isa.scratch()))
 	}
-	d.vs = append(d.vs[:k], val{})
+	d.n = k
+	d.push(val{})
 }
 
 // split chooses nh and ns for f: homes first, but at least three stack
@@ -290,8 +292,8 @@ func (d *driver) liveRegs() []spill {
 	for h := range d.nh {
 		out = append(out, spill{d.homes[h], h})
 	}
-	for k, v := range d.vs {
-		if v.kind == vCanon && k < d.ns {
+	for k := range d.n {
+		if d.vs[k].kind == vCanon && k < d.ns {
 			out = append(out, spill{d.stack[k], d.stackSlot(k)})
 		}
 	}
@@ -403,7 +405,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	d.f, d.params = f, f.Params
 	d.enter(b, f)
 	d.split(f)
-	d.vs = d.vs[:0]
+	d.n = 0
 	d.live = true
 	calls := callsOut(f)
 	b.Align(16)
@@ -431,7 +433,14 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	}
 }
 
-func (d *driver) push(v val) { d.vs = append(d.vs, v) }
+func (d *driver) push(v val) {
+	if d.n == len(d.vs) {
+		d.vs = append(d.vs, v)
+	} else {
+		d.vs[d.n] = v
+	}
+	d.n++
+}
 
 // fusable reports whether instruction j may be compiled together with the
 // one before it: it exists, no jump lands on it, and the test hooks allow
@@ -447,10 +456,10 @@ func (d *driver) inst(i int) int {
 	in := f.Code[i]
 	if l := d.instLabels[i]; l != 0 {
 		if d.live {
-			d.materializeBelow(len(d.vs))
+			d.materializeBelow(d.n)
 		}
 		b.Bind(l)
-		d.vs = d.vs[:0]
+		d.n = 0
 		for range f.Depth[i] {
 			d.push(val{})
 		}
@@ -461,24 +470,24 @@ func (d *driver) inst(i int) int {
 		b.Bind(lb)
 		d.mark(lb)
 	}
-	if !d.live || len(d.vs) != f.Depth[i] {
-		panic(fmt.Sprintf("BUG: %s instruction %d: depth %d, stack %d, live %v", f.Name, i, f.Depth[i], len(d.vs), d.live))
+	if !d.live || d.n != f.Depth[i] {
+		panic(fmt.Sprintf("BUG: %s instruction %d: depth %d, stack %d, live %v", f.Name, i, f.Depth[i], d.n, d.live))
 	}
 	n := d.op(i, in)
 	if d.opts.hooks.noFuse && d.live {
-		d.materializeBelow(len(d.vs)) // the plain code: every value in its place
+		d.materializeBelow(d.n) // the plain code: every value in its place
 	}
 	return n
 }
 
 func (d *driver) op(i int, in jasm.Inst) int {
 	f := d.f
-	n := len(d.vs)
+	n := d.n
 	switch in.Op {
 	case jasm.OpPush:
 		d.push(val{kind: vConst, c: in.Arg})
 	case jasm.OpPop:
-		d.vs = d.vs[:n-1]
+		d.n = n - 1
 	case jasm.OpDup:
 		if v := d.vs[n-1]; v.kind == vConst || v.kind == vHome {
 			d.push(v)
@@ -496,7 +505,7 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		h := f.Params + int(in.Arg)
 		d.detach(h, n-1)
 		d.isa.move(d.homeLoc(h), d.locOf(n-1))
-		d.vs = d.vs[:n-1]
+		d.n = n - 1
 	case jasm.OpNeg, jasm.OpNot:
 		dst := d.target(n - 1)
 		d.isa.unary(in.Op, dst, d.locOf(n-1))
@@ -512,12 +521,12 @@ func (d *driver) op(i int, in jasm.Inst) int {
 				d.poll()
 			}
 			d.isa.branchCmp(in.Op, d.locOf(n-2), d.locOf(n-1), j.Op == jasm.OpJnz, d.label(d.b(), j.Arg))
-			d.vs = d.vs[:n-2]
+			d.n = n - 2
 			return 1
 		}
 		dst := d.target(n - 2)
 		d.isa.compare(in.Op, dst, d.locOf(n-2), d.locOf(n-1))
-		d.vs = d.vs[:n-2]
+		d.n = n - 2
 		d.finish(n - 2)
 	case jasm.OpJmp:
 		d.materializeBelow(n)
@@ -539,13 +548,13 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		} else {
 			d.isa.branchZero(d.locOf(n-1), in.Op == jasm.OpJz, target)
 		}
-		d.vs = d.vs[:n-1]
+		d.n = n - 1
 	case jasm.OpCall, jasm.OpPCall:
 		d.call(in, n)
 	case jasm.OpRet:
 		d.isa.move(regLoc(d.isa.result()), d.locOf(n-1))
 		d.isa.epilogue()
-		d.vs = d.vs[:0]
+		d.n = 0
 		d.live = false
 	case jasm.OpPConst:
 		dst := d.target(n)
@@ -592,14 +601,14 @@ func (d *driver) deferPoll(at, then codegen.Label) {
 	})
 	// The stub runs with the registers live here: poll (run later, in the
 	// stub) must see this point's stack, not the function's last one.
-	vs := append([]val(nil), d.vs...)
+	vs := append([]val(nil), d.vs[:d.n]...)
 	last := len(d.deferred) - 1
 	fn := d.deferred[last]
 	d.deferred[last] = func() {
-		saved := d.vs
-		d.vs = vs
+		saved, n := d.vs, d.n
+		d.vs, d.n = vs, len(vs)
 		fn()
-		d.vs = saved
+		d.vs, d.n = saved, n
 	}
 }
 
@@ -645,12 +654,12 @@ func (d *driver) binary(i int, in jasm.Inst, n int) int {
 		if h := f.Params + int(f.Code[i+1].Arg); h < d.nh {
 			d.detach(h, n-2)
 			emit(d.homes[h])
-			d.vs = d.vs[:n-2]
+			d.n = n - 2
 			return 1
 		}
 	}
 	emit(d.target(n - 2))
-	d.vs = d.vs[:n-2]
+	d.n = n - 2
 	d.finish(n - 2)
 	return 0
 }
@@ -683,7 +692,7 @@ func (d *driver) call(in jasm.Inst, n int) {
 	for h := range d.nh {
 		d.isa.move(regLoc(d.homes[h]), memLoc(h))
 	}
-	d.vs = d.vs[:n-k]
+	d.n = n - k
 	d.isa.move(d.canonLoc(n-k), regLoc(d.isa.result()))
 	d.push(val{})
 }
