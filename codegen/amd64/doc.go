@@ -5,8 +5,8 @@
 //
 // The package only encodes; it builds and tests on every GOARCH. Every
 // encoding is checked in the tests against the golang.org/x/arch x86asm
-// decoder (length, opcode and every operand) and, for a representative set,
-// against golden bytes produced by GNU as.
+// decoder (length, opcode and every operand) and against the bytes GNU as
+// produces for the same source, for every emitter (testdata/gnu.golden).
 //
 // # Use
 //

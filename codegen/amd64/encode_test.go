@@ -1,8 +1,16 @@
 package amd64_test
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
 	"errors"
-	"math"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,150 +45,331 @@ func bi(b, i amd64.Reg, s uint8, d int32) amd64.Mem {
 	return amd64.BaseIndex(b, i, s, d)
 }
 
-// golden holds encodings checked against GNU as (binutils 2.40): the AT&T
-// source in gas assembles to hex. Each row also goes through the oracle.
-var golden = []struct {
-	form string
-	o    ops
-	gas  string
-	hex  string
-}{
-	{"MovRR", ops{r1: rax, r2: rcx}, "movq %rcx,%rax", "48 89 c8"},
-	{"MovRR", ops{r1: r15, r2: r8}, "movq %r8,%r15", "4d 89 c7"},
-	{"MovRR", ops{r1: rsp, r2: rbp}, "movq %rbp,%rsp", "48 89 ec"},
-	{"MovRR", ops{r1: r12, r2: r13}, "movq %r13,%r12", "4d 89 ec"},
-	{"AddRR", ops{r1: rax, r2: rsi}, "addq %rsi,%rax", "48 01 f0"},
-	{"SubRR", ops{r1: r9, r2: rdx}, "subq %rdx,%r9", "49 29 d1"},
-	{"AndRR", ops{r1: rbx, r2: r12}, "andq %r12,%rbx", "4c 21 e3"},
-	{"OrRR", ops{r1: rdi, r2: rdi}, "orq %rdi,%rdi", "48 09 ff"},
-	{"XorRR", ops{r1: r13, r2: r13}, "xorq %r13,%r13", "4d 31 ed"},
-	{"CmpRR", ops{r1: rax, r2: r15}, "cmpq %r15,%rax", "4c 39 f8"},
-	{"TestRR", ops{r1: rax, r2: rsi}, "testq %rsi,%rax", "48 85 f0"},
-	{"Imul", ops{r1: rax, r2: r9}, "imulq %r9,%rax", "49 0f af c1"},
-	{"Imul", ops{r1: r12, r2: rcx}, "imulq %rcx,%r12", "4c 0f af e1"},
-	{"MovzxB", ops{r1: rax, r2: rsi}, "movzbq %sil,%rax", "48 0f b6 c6"},
-	{"MovzxB", ops{r1: r8, r2: rcx}, "movzbq %cl,%r8", "4c 0f b6 c1"},
-	{"MovzxB", ops{r1: rdx, r2: r15}, "movzbq %r15b,%rdx", "49 0f b6 d7"},
-	{"CmovRR", ops{cond: amd64.CondL, r1: rax, r2: rsi}, "cmovlq %rsi,%rax", "48 0f 4c c6"},
-	{"CmovRR", ops{cond: amd64.CondNE, r1: r10, r2: r11}, "cmovneq %r11,%r10", "4d 0f 45 d3"},
-	{"AddRI", ops{r1: rax, imm: 1}, "addq $1,%rax", "48 83 c0 01"},
-	{"AddRI", ops{r1: rax, imm: 127}, "addq $127,%rax", "48 83 c0 7f"},
-	{"AddRI", ops{r1: rax, imm: 128}, "addq $128,%rax", "48 05 80 00 00 00"},
-	{"AddRI", ops{r1: rcx, imm: 128}, "addq $128,%rcx", "48 81 c1 80 00 00 00"},
-	{"AddRI", ops{r1: rcx, imm: -128}, "addq $-128,%rcx", "48 83 c1 80"},
-	{"AddRI", ops{r1: rcx, imm: -129}, "addq $-129,%rcx", "48 81 c1 7f ff ff ff"},
-	{"AddRI", ops{r1: r8, imm: math.MaxInt32}, "addq $0x7fffffff,%r8", "49 81 c0 ff ff ff 7f"},
-	{"AddRI", ops{r1: r15, imm: math.MinInt32}, "addq $-0x80000000,%r15", "49 81 c7 00 00 00 80"},
-	{"SubRI", ops{r1: rsp, imm: 8}, "subq $8,%rsp", "48 83 ec 08"},
-	{"SubRI", ops{r1: rax, imm: 1000}, "subq $1000,%rax", "48 2d e8 03 00 00"},
-	{"AndRI", ops{r1: rdx, imm: -16}, "andq $-16,%rdx", "48 83 e2 f0"},
-	{"AndRI", ops{r1: rax, imm: 0xffff}, "andq $0xffff,%rax", "48 25 ff ff 00 00"},
-	{"OrRI", ops{r1: r12, imm: 0}, "orq $0,%r12", "49 83 cc 00"},
-	{"XorRI", ops{r1: rsi, imm: -1}, "xorq $-1,%rsi", "48 83 f6 ff"},
-	{"CmpRI", ops{r1: rdi, imm: 0}, "cmpq $0,%rdi", "48 83 ff 00"},
-	{"CmpRI", ops{r1: rax, imm: 0x12345}, "cmpq $0x12345,%rax", "48 3d 45 23 01 00"},
-	{"CmpRI", ops{r1: r13, imm: 0x12345}, "cmpq $0x12345,%r13", "49 81 fd 45 23 01 00"},
-	{"TestRI", ops{r1: rax, imm: 1}, "testq $1,%rax", "48 a9 01 00 00 00"},
-	{"TestRI", ops{r1: rcx, imm: 1}, "testq $1,%rcx", "48 f7 c1 01 00 00 00"},
-	{"TestRI", ops{r1: r9, imm: -1}, "testq $-1,%r9", "49 f7 c1 ff ff ff ff"},
-	{"ImulRRI", ops{r1: rax, r2: rcx, imm: 5}, "imulq $5,%rcx,%rax", "48 6b c1 05"},
-	{"ImulRRI", ops{r1: r8, r2: r15, imm: 500}, "imulq $500,%r15,%r8", "4d 69 c7 f4 01 00 00"},
-	{"MovRI32", ops{r1: rax, imm: -5}, "movq $-5,%rax", "48 c7 c0 fb ff ff ff"},
-	{"MovRI32", ops{r1: r11, imm: 0x7fffffff}, "movq $0x7fffffff,%r11", "49 c7 c3 ff ff ff 7f"},
-	{"MovRI64", ops{r1: rax, imm: 0x123456789}, "movabsq $0x123456789,%rax", "48 b8 89 67 45 23 01 00 00 00"},
-	{"MovRI64", ops{r1: r15, imm: -1}, "movabsq $-1,%r15", "49 bf ff ff ff ff ff ff ff ff"},
-	{"MovRI", ops{r1: rax, imm: 0}, "movl $0,%eax", "b8 00 00 00 00"},
-	{"MovRI", ops{r1: rax, imm: 5}, "movl $5,%eax", "b8 05 00 00 00"},
-	{"MovRI", ops{r1: r9, imm: math.MaxUint32}, "movl $0xffffffff,%r9d", "41 b9 ff ff ff ff"},
-	{"MovRI", ops{r1: rbx, imm: -1}, "movq $-1,%rbx", "48 c7 c3 ff ff ff ff"},
-	{"MovRI", ops{r1: rbx, imm: math.MinInt32}, "movq $-0x80000000,%rbx", "48 c7 c3 00 00 00 80"},
-	{"MovRI", ops{r1: rdx, imm: math.MaxUint32 + 1}, "movabsq $0x100000000,%rdx", "48 ba 00 00 00 00 01 00 00 00"},
-	{"MovRI", ops{r1: r14, imm: math.MinInt64}, "movabsq $-0x8000000000000000,%r14", "49 be 00 00 00 00 00 00 00 80"},
-	{"Load", ops{r1: rax, mem: bd(rax, 0)}, "movq (%rax),%rax", "48 8b 00"},
-	{"Load", ops{r1: rax, mem: bd(rsp, 0)}, "movq (%rsp),%rax", "48 8b 04 24"},
-	{"Load", ops{r1: rax, mem: bd(r12, 0)}, "movq (%r12),%rax", "49 8b 04 24"},
-	{"Load", ops{r1: rax, mem: bd(rbp, 0)}, "movq 0(%rbp),%rax", "48 8b 45 00"},
-	{"Load", ops{r1: rax, mem: bd(r13, 0)}, "movq 0(%r13),%rax", "49 8b 45 00"},
-	{"Load", ops{r1: rcx, mem: bd(rdx, 127)}, "movq 127(%rdx),%rcx", "48 8b 4a 7f"},
-	{"Load", ops{r1: rcx, mem: bd(rdx, 128)}, "movq 128(%rdx),%rcx", "48 8b 8a 80 00 00 00"},
-	{"Load", ops{r1: rcx, mem: bd(rdx, -128)}, "movq -128(%rdx),%rcx", "48 8b 4a 80"},
-	{"Load", ops{r1: rcx, mem: bd(rdx, -129)}, "movq -129(%rdx),%rcx", "48 8b 8a 7f ff ff ff"},
-	{"Load", ops{r1: r8, mem: bd(rsp, 8)}, "movq 8(%rsp),%r8", "4c 8b 44 24 08"},
-	{"Load", ops{r1: r15, mem: bd(r12, 0x1000)}, "movq 0x1000(%r12),%r15", "4d 8b bc 24 00 10 00 00"},
-	{"Load", ops{r1: rdi, mem: bd(r13, math.MinInt32)}, "movq -0x80000000(%r13),%rdi", "49 8b bd 00 00 00 80"},
-	{"Load", ops{r1: rsi, mem: bd(rbp, math.MaxInt32)}, "movq 0x7fffffff(%rbp),%rsi", "48 8b b5 ff ff ff 7f"},
-	{"Load", ops{r1: rax, mem: bi(rax, r12, 2, 0)}, "movq (%rax,%r12,2),%rax", "4a 8b 04 60"},
-	{"Load", ops{r1: rax, mem: bi(rbx, rcx, 8, 16)}, "movq 16(%rbx,%rcx,8),%rax", "48 8b 44 cb 10"},
-	{"Load", ops{r1: r9, mem: bi(rsp, rax, 1, 0)}, "movq (%rsp,%rax,1),%r9", "4c 8b 0c 04"},
-	{"Load", ops{r1: r9, mem: bi(rbp, rsi, 4, 0)}, "movq 0(%rbp,%rsi,4),%r9", "4c 8b 4c b5 00"},
-	{"Load", ops{r1: r9, mem: bi(r13, r15, 4, -129)}, "movq -129(%r13,%r15,4),%r9", "4f 8b 8c bd 7f ff ff ff"},
-	{"Load", ops{r1: r9, mem: bi(r12, rbp, 8, 127)}, "movq 127(%r12,%rbp,8),%r9", "4d 8b 4c ec 7f"},
-	{"Store", ops{r1: rax, mem: bd(rsp, 0)}, "movq %rax,(%rsp)", "48 89 04 24"},
-	{"Store", ops{r1: r12, mem: bd(r12, -8)}, "movq %r12,-8(%r12)", "4d 89 64 24 f8"},
-	{"Store", ops{r1: rcx, mem: bi(rdi, r8, 8, 0x100)}, "movq %rcx,0x100(%rdi,%r8,8)", "4a 89 8c c7 00 01 00 00"},
-	{"StoreI32", ops{mem: bd(rax, 0), imm: 7}, "movq $7,(%rax)", "48 c7 00 07 00 00 00"},
-	{"StoreI32", ops{mem: bd(rbp, -16), imm: -1}, "movq $-1,-16(%rbp)", "48 c7 45 f0 ff ff ff ff"},
-	{"Lea", ops{r1: rax, mem: bd(rsp, 16)}, "leaq 16(%rsp),%rax", "48 8d 44 24 10"},
-	{"Lea", ops{r1: r10, mem: bi(rax, rax, 2, 0)}, "leaq (%rax,%rax,2),%r10", "4c 8d 14 40"},
-	{"Lea", ops{r1: rdx, mem: bi(r13, r12, 1, 1)}, "leaq 1(%r13,%r12,1),%rdx", "4b 8d 54 25 01"},
-	{"Neg", ops{r1: rax}, "negq %rax", "48 f7 d8"},
-	{"Neg", ops{r1: r15}, "negq %r15", "49 f7 df"},
-	{"Not", ops{r1: rcx}, "notq %rcx", "48 f7 d1"},
-	{"Idiv", ops{r1: r9}, "idivq %r9", "49 f7 f9"},
-	{"Idiv", ops{r1: rbx}, "idivq %rbx", "48 f7 fb"},
-	{"Push", ops{r1: rbp}, "pushq %rbp", "55"},
-	{"Push", ops{r1: r12}, "pushq %r12", "41 54"},
-	{"Pop", ops{r1: rbp}, "popq %rbp", "5d"},
-	{"Pop", ops{r1: r15}, "popq %r15", "41 5f"},
-	{"CallR", ops{r1: rax}, "call *%rax", "ff d0"},
-	{"CallR", ops{r1: r8}, "call *%r8", "41 ff d0"},
-	{"JmpR", ops{r1: rax}, "jmp *%rax", "ff e0"},
-	{"JmpR", ops{r1: r11}, "jmp *%r11", "41 ff e3"},
-	{"ShlI", ops{r1: rax, n: 1}, "shlq $1,%rax", "48 d1 e0"},
-	{"ShlI", ops{r1: rax, n: 0}, "shlq $0,%rax", "48 c1 e0 00"},
-	{"ShlI", ops{r1: r9, n: 63}, "shlq $63,%r9", "49 c1 e1 3f"},
-	{"ShrI", ops{r1: rdx, n: 3}, "shrq $3,%rdx", "48 c1 ea 03"},
-	{"SarI", ops{r1: r12, n: 1}, "sarq $1,%r12", "49 d1 fc"},
-	{"SarI", ops{r1: rsi, n: 32}, "sarq $32,%rsi", "48 c1 fe 20"},
-	{"ShlCL", ops{r1: rax}, "shlq %cl,%rax", "48 d3 e0"},
-	{"ShrCL", ops{r1: r10}, "shrq %cl,%r10", "49 d3 ea"},
-	{"SarCL", ops{r1: rdi}, "sarq %cl,%rdi", "48 d3 ff"},
-	{"Setcc", ops{cond: amd64.CondE, r1: rax}, "sete %al", "0f 94 c0"},
-	{"Setcc", ops{cond: amd64.CondNE, r1: rbx}, "setne %bl", "0f 95 c3"},
-	{"Setcc", ops{cond: amd64.CondL, r1: rsi}, "setl %sil", "40 0f 9c c6"},
-	{"Setcc", ops{cond: amd64.CondG, r1: rsp}, "setg %spl", "40 0f 9f c4"},
-	{"Setcc", ops{cond: amd64.CondB, r1: r8}, "setb %r8b", "41 0f 92 c0"},
-	{"Setcc", ops{cond: amd64.CondO, r1: r15}, "seto %r15b", "41 0f 90 c7"},
-	{"Nop", ops{n: 1}, ".nops 1", "90"},
-	{"Nop", ops{n: 2}, ".nops 2", "66 90"},
-	{"Nop", ops{n: 3}, ".nops 3", "0f 1f 00"},
-	{"Nop", ops{n: 4}, ".nops 4", "0f 1f 40 00"},
-	{"Nop", ops{n: 5}, ".nops 5", "0f 1f 44 00 00"},
-	{"Nop", ops{n: 6}, ".nops 6", "66 0f 1f 44 00 00"},
-	{"Nop", ops{n: 7}, ".nops 7", "0f 1f 80 00 00 00 00"},
-	{"Nop", ops{n: 8}, ".nops 8", "0f 1f 84 00 00 00 00 00"},
-	{"Nop", ops{n: 9}, ".nops 9", "66 0f 1f 84 00 00 00 00 00"},
-	{"Nop", ops{n: 10}, ".nops 10", "66 2e 0f 1f 84 00 00 00 00 00"},
-	{"Nop", ops{n: 11}, ".nops 11", "66 66 2e 0f 1f 84 00 00 00 00 00"},
-	{"Ret", ops{}, "ret", "c3"},
-	{"Cqo", ops{}, "cqto", "48 99"},
-	{"Int3", ops{}, "int3", "cc"},
-	{"Ud2", ops{}, "ud2", "0f 0b"},
-	{"Cpuid", ops{}, "cpuid", "0f a2"},
-	{"Mfence", ops{}, "mfence", "0f ae f0"},
-	{"Pause", ops{}, "pause", "f3 90"},
+// goldenLine is one line of testdata/gnu.golden: the bytes GNU as produced
+// for a line of testdata/gnu.s, the line's GNU as source, and the same code
+// for this package (after the source's "#").
+type goldenLine struct {
+	n    int    // line number in gnu.golden
+	want []byte // GNU as's bytes
+	src  string // the line of gnu.s
+	gas  string // its GNU as source
+	code string // its statements for runGolden
 }
 
-func TestGolden(t *testing.T) {
-	for _, tc := range golden {
-		t.Run(tc.gas, func(t *testing.T) {
-			f := formByName(tc.form)
-			b, err := encodeOne(f, tc.o)
-			require.NoError(t, err)
-			assert.Equal(t, mustHex(tc.hex), b, "%s: got % x", tc.gas, b)
-			assert.NoError(t, checkForm(f, tc.o))
-		})
+func (l goldenLine) String() string { return fmt.Sprintf("gnu.golden:%d: %s # %s", l.n, l.gas, l.code) }
+
+// readGolden returns the lines of testdata/gnu.golden.
+func readGolden(t testing.TB) []goldenLine {
+	t.Helper()
+	f, err := os.Open("testdata/gnu.golden")
+	require.NoError(t, err)
+	defer f.Close()
+	var out []goldenLine
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		hexb, src, ok := strings.Cut(line, "\t")
+		require.True(t, ok, "gnu.golden:%d: no tab: %q", n, line)
+		want, err := hex.DecodeString(hexb)
+		require.NoError(t, err, "gnu.golden:%d", n)
+		gas, code, ok := strings.Cut(src, "#")
+		require.True(t, ok, "gnu.golden:%d: no code after a #: %q", n, line)
+		out = append(out, goldenLine{n: n, want: want, src: src, gas: strings.TrimSpace(gas), code: strings.TrimSpace(code)})
 	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+var (
+	regType   = reflect.TypeFor[amd64.Reg]()
+	condType  = reflect.TypeFor[amd64.Cond]()
+	memType   = reflect.TypeFor[amd64.Mem]()
+	labelType = reflect.TypeFor[codegen.Label]()
+	labelName = regexp.MustCompile(`^L[0-9]+$`)
+	memSyntax = regexp.MustCompile(`^\[([a-z0-9]+)(?:\+([a-z0-9]+)\*([0-9]+))?(?:([+-])0x([0-9a-f]+))?\]$`)
+)
+
+// runGolden assembles code into a new assembler and returns what Finish
+// returns and the names of the Asm methods it called. code is statements
+// separated by ";": a method call with literal arguments, Name(arg, …), run
+// by reflection (registers and conditions by name, memory operands as
+// Mem.String prints them, integers, quoted strings, labels L<n>, or 0 for
+// no label); a label definition "L<n>:"; or Skip(n), n int3 bytes, which
+// stands for GNU as's ".skip n,0xcc".
+func runGolden(code string) ([]byte, []string, error) {
+	a := amd64.New()
+	labels := map[string]codegen.Label{}
+	label := func(name string) (codegen.Label, error) {
+		if !labelName.MatchString(name) {
+			return 0, fmt.Errorf("%q is not a label", name)
+		}
+		l, ok := labels[name]
+		if !ok {
+			l = a.NewLabel()
+			labels[name] = l
+		}
+		return l, nil
+	}
+	var called []string
+	for _, stmt := range strings.Split(code, ";") {
+		stmt = strings.TrimSpace(stmt)
+		if name, ok := strings.CutSuffix(stmt, ":"); ok {
+			l, err := label(name)
+			if err != nil {
+				return nil, nil, err
+			}
+			a.Bind(l)
+			continue
+		}
+		open := strings.IndexByte(stmt, '(')
+		if open < 0 || !strings.HasSuffix(stmt, ")") {
+			return nil, nil, fmt.Errorf("statement %q: want Name(args) or L<n>:", stmt)
+		}
+		name, argText := stmt[:open], strings.TrimSpace(stmt[open+1:len(stmt)-1])
+		var args []string
+		if argText != "" {
+			args = strings.Split(argText, ",")
+		}
+		if name == "Skip" {
+			n, err := strconv.Atoi(strings.TrimSpace(argText))
+			if err != nil || n < 0 {
+				return nil, nil, fmt.Errorf("statement %q: Skip takes a byte count", stmt)
+			}
+			a.Emit(bytes.Repeat([]byte{0xCC}, n)...)
+			continue
+		}
+		m := reflect.ValueOf(a).MethodByName(name)
+		if !m.IsValid() {
+			return nil, nil, fmt.Errorf("statement %q: Asm has no method %s", stmt, name)
+		}
+		mt := m.Type()
+		if mt.IsVariadic() || mt.NumIn() != len(args) {
+			return nil, nil, fmt.Errorf("statement %q: %s takes %d arguments", stmt, name, mt.NumIn())
+		}
+		in := make([]reflect.Value, len(args))
+		for i, s := range args {
+			v, err := goldenArg(strings.TrimSpace(s), mt.In(i), label)
+			if err != nil {
+				return nil, nil, fmt.Errorf("statement %q: argument %d: %w", stmt, i+1, err)
+			}
+			in[i] = v
+		}
+		m.Call(in)
+		called = append(called, name)
+	}
+	bl, err := a.Finish()
+	if err != nil {
+		return nil, called, err
+	}
+	return bl.Code, called, nil
+}
+
+// goldenArg converts s to a value of type t.
+func goldenArg(s string, t reflect.Type, label func(string) (codegen.Label, error)) (reflect.Value, error) {
+	v := reflect.New(t).Elem()
+	switch t {
+	case regType:
+		for r := range amd64.Reg(amd64.NumRegs) {
+			if r.String() == s {
+				return reflect.ValueOf(r), nil
+			}
+		}
+		return v, fmt.Errorf("no register %q", s)
+	case condType:
+		for c := range amd64.Cond(amd64.NumConds) {
+			if c.String() == s {
+				return reflect.ValueOf(c), nil
+			}
+		}
+		return v, fmt.Errorf("no condition %q", s)
+	case memType:
+		m, err := parseMem(s)
+		return reflect.ValueOf(m), err
+	case labelType:
+		if s == "0" {
+			return v, nil
+		}
+		l, err := label(s)
+		return reflect.ValueOf(l), err
+	}
+	switch t.Kind() {
+	case reflect.String:
+		q, err := strconv.Unquote(s)
+		v.SetString(q)
+		return v, err
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(s, 0, 64)
+		if err == nil && v.OverflowInt(n) {
+			err = fmt.Errorf("%s overflows %s", s, t)
+		}
+		v.SetInt(n)
+		return v, err
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseUint(s, 0, 64)
+		if err == nil && v.OverflowUint(n) {
+			err = fmt.Errorf("%s overflows %s", s, t)
+		}
+		v.SetUint(n)
+		return v, err
+	}
+	return v, fmt.Errorf("no literal for a %s", t)
+}
+
+// parseMem reads a memory operand as [amd64.Mem.String] prints it.
+func parseMem(s string) (amd64.Mem, error) {
+	sub := memSyntax.FindStringSubmatch(s)
+	if sub == nil {
+		return amd64.Mem{}, fmt.Errorf("%q is not a memory operand", s)
+	}
+	reg := func(name string) amd64.Reg {
+		for r := range amd64.Reg(amd64.NumRegs) {
+			if r.String() == name {
+				return r
+			}
+		}
+		return amd64.Reg(amd64.NumRegs)
+	}
+	m := amd64.Mem{Base: reg(sub[1])}
+	if sub[2] != "" {
+		sc, _ := strconv.Atoi(sub[3])
+		m.Index, m.Scale, m.HasIndex = reg(sub[2]), uint8(sc), true
+	}
+	if sub[5] != "" {
+		d, err := strconv.ParseInt(sub[4]+sub[5], 16, 64)
+		if err != nil || d != int64(int32(d)) {
+			return amd64.Mem{}, fmt.Errorf("%q: displacement out of range", s)
+		}
+		m.Disp = int32(d)
+	}
+	if m.String() != s {
+		return amd64.Mem{}, fmt.Errorf("%q is not canonical: %s", s, m)
+	}
+	return m, nil
+}
+
+// checkGolden runs l's code and compares its bytes with GNU as's; it
+// returns the Asm methods the code called.
+func checkGolden(l goldenLine) ([]string, error) {
+	got, called, err := runGolden(l.code)
+	if err != nil {
+		return called, fmt.Errorf("%v: %w", l, err)
+	}
+	if !bytes.Equal(got, l.want) {
+		return called, fmt.Errorf("%v: package amd64 emits % x, GNU as % x", l, got, l.want)
+	}
+	return called, nil
+}
+
+// encoders are the methods of Asm that are its own (not promoted from the
+// embedded codegen.Buffer): every instruction, data and patch-site emitter.
+func encoders() []string {
+	buffer := map[string]bool{}
+	bt := reflect.TypeFor[*codegen.Buffer]()
+	for i := range bt.NumMethod() {
+		buffer[bt.Method(i).Name] = true
+	}
+	var out []string
+	at := reflect.TypeFor[*amd64.Asm]()
+	for i := range at.NumMethod() {
+		if n := at.Method(i).Name; !buffer[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// uncovered returns the encoders that seen does not count.
+func uncovered(seen map[string]int) []string {
+	var out []string
+	for _, n := range encoders() {
+		if seen[n] == 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestGNUGolden checks every line of testdata/gnu.golden: package amd64
+// must emit exactly the bytes that GNU as produced for the line's source
+// (testdata/gnu.sh regenerates the file from testdata/gnu.s). Every encoder
+// of Asm must appear in it, and gnu.golden must be up to date with gnu.s.
+func TestGNUGolden(t *testing.T) {
+	lines := readGolden(t)
+	seen := map[string]int{}
+	for _, l := range lines {
+		called, err := checkGolden(l)
+		assert.NoError(t, err)
+		for _, n := range called {
+			seen[n]++
+		}
+	}
+	assert.Empty(t, uncovered(seen), "encoders with no line in testdata/gnu.s")
+	t.Logf("%d lines cover the %d encoders of Asm", len(lines), len(encoders()))
+
+	src, err := os.ReadFile("testdata/gnu.s")
+	require.NoError(t, err)
+	var want []string
+	for _, line := range strings.Split(string(src), "\n") {
+		if s := strings.TrimSpace(line); s != "" && s[0] != '#' {
+			want = append(want, line)
+		}
+	}
+	var got []string
+	for _, l := range lines {
+		got = append(got, l.src)
+	}
+	assert.Equal(t, want, got, "testdata/gnu.golden is stale: run testdata/gnu.sh")
+}
+
+// TestGNUGoldenRejectsWrongEncodings is TestGNUGolden's negative control: a
+// wrong byte, a missing or extra byte, code that does not match the source,
+// and an encoder left out are all caught.
+func TestGNUGoldenRejectsWrongEncodings(t *testing.T) {
+	lines := readGolden(t)
+	var l goldenLine
+	for _, l = range lines {
+		if l.code == "MovRR(rax, rcx)" {
+			break
+		}
+	}
+	require.Equal(t, "movq %rcx,%rax", l.gas)
+	_, err := checkGolden(l)
+	require.NoError(t, err)
+
+	bad := l
+	bad.want = append([]byte(nil), l.want...)
+	bad.want[2] ^= 0x08 // ModRM reg field: rcx → r9's low bits
+	_, err = checkGolden(bad)
+	assert.Error(t, err, "a wrong byte")
+	bad.want = l.want[:len(l.want)-1]
+	_, err = checkGolden(bad)
+	assert.Error(t, err, "a missing byte")
+	bad.want = append(append([]byte(nil), l.want...), 0xC3)
+	_, err = checkGolden(bad)
+	assert.Error(t, err, "an extra byte")
+	bad = l
+	bad.code = "MovRR(rcx, rax)" // operands swapped
+	_, err = checkGolden(bad)
+	assert.Error(t, err, "code that is not the source")
+	for _, code := range []string{"MovRR(rax)", "MovRR(rax, 16)", "Nope()", "MovRR(rax, rcx", "Jmp(L1)", "Load(rax, [rax+0x0])"} {
+		bad.code = code
+		_, err = checkGolden(bad)
+		assert.Error(t, err, "%q", code)
+	}
+
+	seen := map[string]int{}
+	for _, l := range lines {
+		if !strings.Contains(l.code, "GuardSite8(") {
+			called, _ := checkGolden(l)
+			for _, n := range called {
+				seen[n]++
+			}
+		}
+	}
+	assert.Equal(t, []string{"GuardSite8"}, uncovered(seen))
 }
 
 var allRegs = func() []amd64.Reg {
@@ -277,32 +466,6 @@ func TestMemoryOperands(t *testing.T) {
 		}
 	}
 	t.Logf("%d memory encodings checked", n)
-}
-
-// TestSpecialBases pins the ModRM/SIB special cases byte by byte.
-func TestSpecialBases(t *testing.T) {
-	tests := []struct {
-		m    amd64.Mem
-		want string // bytes after REX.W 8B
-	}{
-		{bd(rsp, 0), "04 24"},             // r/m=100 needs SIB (index none, base rsp)
-		{bd(r12, 0), "04 24"},             // same with REX.B
-		{bd(rbp, 0), "45 00"},             // mod=00 r/m=101 is RIP-relative: disp8 0
-		{bd(r13, 0), "45 00"},             // same with REX.B
-		{bd(rax, 0), "00"},                // no displacement
-		{bd(rax, 127), "40 7f"},           // disp8
-		{bd(rax, -128), "40 80"},          // disp8
-		{bd(rax, 128), "80 80 00 00 00"},  // disp32
-		{bi(rbp, rax, 1, 0), "44 05 00"},  // SIB base=101 with mod=00 means no base: disp8 0
-		{bi(r13, rax, 1, 0), "44 05 00"},  //
-		{bi(rax, r12, 8, 0), "04 e0"},     // index r12 is fine (REX.X)
-		{bi(rsp, rbp, 4, -1), "44 ac ff"}, // base rsp with an index
-	}
-	for _, tc := range tests {
-		b, err := encodeOne(formByName("Load"), ops{r1: rax, mem: tc.m})
-		require.NoError(t, err)
-		assert.Equal(t, mustHex(tc.want), b[2:], "%v: % x", tc.m, b)
-	}
 }
 
 func TestNopBytes(t *testing.T) {
