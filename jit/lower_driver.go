@@ -2,6 +2,7 @@ package jit
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/syncore/syncore/codegen"
 	"github.com/syncore/syncore/jit/jasm"
@@ -39,8 +40,10 @@ import (
 // Every pool register is caller-saved: before a call the driver stores the
 // entries below the arguments and the locals held in registers to their
 // frame slots (parameters never change, so they are stored once, on entry),
-// moves the arguments into the ISA's argument registers (a parallel move)
-// and reloads the homes afterwards. A poll point (loop back-edges, the entry
+// moves the arguments into the ISA's argument registers (a parallel move);
+// afterwards the homes are read from their frame slots until the next
+// control-flow edge or store puts them back in their registers (settle), so
+// a call at the end of a function reloads nothing. A poll point (loop back-edges, the entry
 // of a function that calls out, guards and parked const sites) checks the
 // interrupt word and the goroutine's preemption request; its out-of-line
 // slow path stores the registers live at that point to their frame slots,
@@ -175,12 +178,15 @@ type driver struct {
 	f      *jasm.Func
 	nh, ns int    // homes and stack entries held in registers
 	homes  []mreg // home h's register (h < nh)
-	stack  []mreg // stack entry k's register (k < ns)
-	vs     []val  // the value-location stack: entries 0..n-1
-	n      int
-	live   bool // the previous instruction falls through
-	slots  []codegen.Label
-	params int // of the current function
+	// inFrame[h]: home h's value is in its frame slot only (after a call;
+	// reloaded at the next control-flow edge or store).
+	inFrame []bool
+	stack   []mreg // stack entry k's register (k < ns)
+	vs      []val  // the value-location stack: entries 0..n-1
+	n       int
+	live    bool // the previous instruction falls through
+	slots   []codegen.Label
+	params  int // of the current function
 }
 
 func newDriver(p *jasm.Program, opts CompileOptions, i isa) *driver {
@@ -197,7 +203,7 @@ func (d *driver) b() *codegen.Buffer { return d.isa.buffer() }
 func (d *driver) stackSlot(k int) int { return d.f.Params + d.f.Locals + k }
 
 func (d *driver) homeLoc(h int) loc {
-	if h < d.nh {
+	if h < d.nh && !d.inFrame[h] {
 		return regLoc(d.homes[h])
 	}
 	return memLoc(h)
@@ -231,6 +237,18 @@ func (d *driver) materialize(k int) {
 	if d.vs[k].kind != vCanon {
 		d.isa.move(d.canonLoc(k), d.locOf(k))
 		d.vs[k] = val{}
+	}
+}
+
+// settle puts entries 0..n-1 in their canonical places and the homes
+// back in their registers: the state every control-flow edge expects.
+func (d *driver) settle(n int) {
+	d.materializeBelow(n)
+	for h := range d.nh {
+		if d.inFrame[h] {
+			d.isa.move(regLoc(d.homes[h]), memLoc(h))
+			d.inFrame[h] = false
+		}
 	}
 }
 
@@ -283,6 +301,8 @@ func (d *driver) split(f *jasm.Func) {
 	nh := min(homes, n-ns)
 	d.nh, d.ns = nh, ns
 	d.homes, d.stack = pool[:nh], pool[nh:nh+ns]
+	d.inFrame = slices.Grow(d.inFrame[:0], nh)[:nh]
+	clear(d.inFrame)
 }
 
 // liveRegs returns the registers whose values must survive a yield here:
@@ -290,7 +310,9 @@ func (d *driver) split(f *jasm.Func) {
 func (d *driver) liveRegs() []spill {
 	var out []spill
 	for h := range d.nh {
-		out = append(out, spill{d.homes[h], h})
+		if !d.inFrame[h] {
+			out = append(out, spill{d.homes[h], h})
+		}
 	}
 	for k := range d.n {
 		if d.vs[k].kind == vCanon && k < d.ns {
@@ -456,9 +478,10 @@ func (d *driver) inst(i int) int {
 	in := f.Code[i]
 	if l := d.instLabels[i]; l != 0 {
 		if d.live {
-			d.materializeBelow(d.n)
+			d.settle(d.n)
 		}
 		b.Bind(l)
+		clear(d.inFrame)
 		d.n = 0
 		for range f.Depth[i] {
 			d.push(val{})
@@ -504,7 +527,12 @@ func (d *driver) op(i int, in jasm.Inst) int {
 	case jasm.OpStore:
 		h := f.Params + int(in.Arg)
 		d.detach(h, n-1)
-		d.isa.move(d.homeLoc(h), d.locOf(n-1))
+		if h < d.nh { // into the register, which holds the value from now on
+			d.isa.move(regLoc(d.homes[h]), d.locOf(n-1))
+			d.inFrame[h] = false
+		} else {
+			d.isa.move(memLoc(h), d.locOf(n-1))
+		}
 		d.n = n - 1
 	case jasm.OpNeg, jasm.OpNot:
 		dst := d.target(n - 1)
@@ -516,7 +544,7 @@ func (d *driver) op(i int, in jasm.Inst) int {
 	case jasm.OpEq, jasm.OpNe, jasm.OpLt, jasm.OpLe, jasm.OpGt, jasm.OpGe:
 		if d.fusable(i+1) && isCondJump(f.Code[i+1].Op) {
 			j := f.Code[i+1]
-			d.materializeBelow(n - 2)
+			d.settle(n - 2)
 			if j.Arg <= int64(i+1) {
 				d.poll()
 			}
@@ -529,14 +557,14 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		d.n = n - 2
 		d.finish(n - 2)
 	case jasm.OpJmp:
-		d.materializeBelow(n)
+		d.settle(n)
 		if in.Arg <= int64(i) {
 			d.poll()
 		}
 		d.isa.jump(d.label(d.b(), in.Arg))
 		d.live = false
 	case jasm.OpJz, jasm.OpJnz:
-		d.materializeBelow(n - 1)
+		d.settle(n - 1)
 		if in.Arg <= int64(i) {
 			d.poll()
 		}
@@ -575,7 +603,7 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		}
 		d.finish(n)
 	case jasm.OpGuard:
-		d.materializeBelow(n)
+		d.settle(n)
 		target := d.label(d.b(), in.Arg)
 		if in.Arg <= int64(i) {
 			// A backward guard must poll once armed: divert through an
@@ -602,13 +630,14 @@ func (d *driver) deferPoll(at, then codegen.Label) {
 	// The stub runs with the registers live here: poll (run later, in the
 	// stub) must see this point's stack, not the function's last one.
 	vs := append([]val(nil), d.vs[:d.n]...)
+	inFrame := slices.Clone(d.inFrame)
 	last := len(d.deferred) - 1
 	fn := d.deferred[last]
 	d.deferred[last] = func() {
-		saved, n := d.vs, d.n
-		d.vs, d.n = vs, len(vs)
+		saved, n, savedIn := d.vs, d.n, d.inFrame
+		d.vs, d.n, d.inFrame = vs, len(vs), inFrame
 		fn()
-		d.vs, d.n = saved, n
+		d.vs, d.n, d.inFrame = saved, n, savedIn
 	}
 }
 
@@ -638,8 +667,8 @@ func (d *driver) swap(n int) {
 }
 
 // binary compiles a two-operand arithmetic instruction. When a store to a
-// local held in a register follows, the result is computed straight into
-// that register.
+// local held in a register or a ret follows, the result is computed
+// straight into that register or the result register.
 func (d *driver) binary(i int, in jasm.Inst, n int) int {
 	f := d.f
 	a, b := d.locOf(n-2), d.locOf(n-1)
@@ -654,9 +683,16 @@ func (d *driver) binary(i int, in jasm.Inst, n int) int {
 		if h := f.Params + int(f.Code[i+1].Arg); h < d.nh {
 			d.detach(h, n-2)
 			emit(d.homes[h])
+			d.inFrame[h] = false
 			d.n = n - 2
 			return 1
 		}
+	}
+	if d.fusable(i+1) && f.Code[i+1].Op == jasm.OpRet { // straight into the result register
+		emit(d.isa.result())
+		d.isa.epilogue()
+		d.n, d.live = 0, false
+		return 1
 	}
 	emit(d.target(n - 2))
 	d.n = n - 2
@@ -676,7 +712,9 @@ func (d *driver) call(in jasm.Inst, n int) {
 		}
 	}
 	for h := f.Params; h < d.nh; h++ {
-		d.isa.move(memLoc(h), regLoc(d.homes[h]))
+		if !d.inFrame[h] {
+			d.isa.move(memLoc(h), regLoc(d.homes[h]))
+		}
 	}
 	args := d.isa.argRegs()
 	ms := make([]pmove, k)
@@ -689,8 +727,8 @@ func (d *driver) call(in jasm.Inst, n int) {
 		site = d.siteName(in.Site)
 	}
 	d.isa.call(site, d.funcLabels[in.Arg])
-	for h := range d.nh {
-		d.isa.move(regLoc(d.homes[h]), memLoc(h))
+	for h := range d.nh { // reloaded when needed: see settle
+		d.inFrame[h] = true
 	}
 	d.n = n - k
 	d.isa.move(d.canonLoc(n-k), regLoc(d.isa.result()))
