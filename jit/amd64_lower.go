@@ -50,7 +50,7 @@ type amd64Gen struct {
 
 func newAMD64Gen() *amd64Gen { return &amd64Gen{a: x86.New()} }
 
-func (g *amd64Gen) attach(s *lowerState) { g.s, s.emitExit = s, g.emitExitStub }
+func (g *amd64Gen) attach(s *lowerState) { g.s, s.exitJump = s, g.exitJump }
 
 func (g *amd64Gen) buffer() *codegen.Buffer    { return g.a.Buffer }
 func (g *amd64Gen) sites() codegen.SiteEmitter { return g.a }
@@ -58,6 +58,7 @@ func (g *amd64Gen) pool() []mreg               { return amd64Pool }
 func (g *amd64Gen) argRegs() []mreg            { return amd64Args }
 func (g *amd64Gen) result() mreg               { return mreg(x86.RAX) }
 func (g *amd64Gen) scratch() mreg              { return mreg(x86.RAX) }
+func (g *amd64Gen) temp() mreg                 { return mreg(x86.RDX) }
 
 func (g *amd64Gen) slot(s int) x86.Mem { return x86.BaseDisp(x86.RBP, int32(-8*(1+s))) }
 
@@ -69,7 +70,7 @@ func (g *amd64Gen) prologue(frame int) {
 	a.Lea(x86.RAX, x86.BaseDisp(x86.RSP, int32(8-frame)))
 	a.Load(x86.RBX, x86.BaseDisp(amd64Ctx, ctxStackLimit))
 	a.CmpRR(x86.RAX, x86.RBX)
-	g.exitIf(x86.CondB, g.s.overflow)
+	a.Jcc(x86.CondB, g.s.exitTo(g.s.overflow))
 	a.Push(x86.RBP)
 	a.MovRR(x86.RBP, x86.RSP)
 	if frame > 16 {
@@ -85,52 +86,21 @@ func (g *amd64Gen) epilogue() {
 
 func fitsInt32(c int64) bool { return c == int64(int32(c)) }
 
-func (g *amd64Gen) move(dst, src loc) {
-	a := g.a
-	switch dst.kind {
-	case locReg:
-		r := x86.Reg(dst.r)
-		switch src.kind {
-		case locReg:
-			if src.r != dst.r {
-				a.MovRR(r, x86.Reg(src.r))
-			}
-		case locMem:
-			a.Load(r, g.slot(src.slot))
-		case locImm:
-			a.MovRI(r, src.c)
-		}
-	case locMem:
-		m := g.slot(dst.slot)
-		switch src.kind {
-		case locReg:
-			a.Store(m, x86.Reg(src.r))
-		case locMem:
-			if src.slot != dst.slot {
-				a.Load(x86.RDX, g.slot(src.slot))
-				a.Store(m, x86.RDX)
-			}
-		case locImm:
-			if fitsInt32(src.c) {
-				a.StoreI32(m, int32(src.c))
-			} else {
-				a.MovRI(x86.RDX, src.c)
-				a.Store(m, x86.RDX)
-			}
-		}
-	default:
-		panic("BUG: move to an immediate")
+func (g *amd64Gen) movRR(dst, src mreg)       { g.a.MovRR(x86.Reg(dst), x86.Reg(src)) }
+func (g *amd64Gen) load(dst mreg, slot int)   { g.a.Load(x86.Reg(dst), g.slot(slot)) }
+func (g *amd64Gen) store(slot int, src mreg)  { g.a.Store(g.slot(slot), x86.Reg(src)) }
+func (g *amd64Gen) loadImm(dst mreg, c int64) { g.a.MovRI(x86.Reg(dst), c) }
+
+// storeImm: mov qword [m], imm32 (sign-extended) when c fits.
+func (g *amd64Gen) storeImm(slot int, c int64) bool {
+	if !fitsInt32(c) {
+		return false
 	}
+	g.a.StoreI32(g.slot(slot), int32(c))
+	return true
 }
 
-// reg returns x in a register: its own, or tmp loaded with it.
-func (g *amd64Gen) reg(x loc, tmp x86.Reg) x86.Reg {
-	if x.kind == locReg {
-		return x86.Reg(x.r)
-	}
-	g.move(regLoc(mreg(tmp)), x)
-	return tmp
-}
+func (g *amd64Gen) reg(x loc, tmp x86.Reg) x86.Reg { return x86.Reg(inReg(g, x, mreg(tmp))) }
 
 func commutative(op jasm.Op) bool {
 	switch op {
@@ -139,6 +109,19 @@ func commutative(op jasm.Op) bool {
 	}
 	return false
 }
+
+// The two-operand forms of the operations alu emits with one instruction,
+// by jasm op: with a register and with an int32 immediate; shifts by CL and
+// by an immediate count (the CPU takes 64-bit counts mod 64, as jasm does).
+var (
+	amd64RR = [...]func(*x86.Asm, x86.Reg, x86.Reg){jasm.OpAdd: (*x86.Asm).AddRR, jasm.OpSub: (*x86.Asm).SubRR,
+		jasm.OpMul: (*x86.Asm).Imul, jasm.OpAnd: (*x86.Asm).AndRR, jasm.OpOr: (*x86.Asm).OrRR, jasm.OpXor: (*x86.Asm).XorRR}
+	amd64RI = [...]func(*x86.Asm, x86.Reg, int32){jasm.OpAdd: (*x86.Asm).AddRI, jasm.OpSub: (*x86.Asm).SubRI,
+		jasm.OpMul: func(a *x86.Asm, r x86.Reg, c int32) { a.ImulRRI(r, r, c) },
+		jasm.OpAnd: (*x86.Asm).AndRI, jasm.OpOr: (*x86.Asm).OrRI, jasm.OpXor: (*x86.Asm).XorRI}
+	amd64ShiftCL = [...]func(*x86.Asm, x86.Reg){jasm.OpShl: (*x86.Asm).ShlCL, jasm.OpShr: (*x86.Asm).ShrCL, jasm.OpSar: (*x86.Asm).SarCL}
+	amd64ShiftI  = [...]func(*x86.Asm, x86.Reg, uint8){jasm.OpShl: (*x86.Asm).ShlI, jasm.OpShr: (*x86.Asm).ShrI, jasm.OpSar: (*x86.Asm).SarI}
+)
 
 func (g *amd64Gen) alu(op jasm.Op, dst mreg, a, b loc) {
 	if b.isReg(dst) && !a.isReg(dst) {
@@ -150,90 +133,34 @@ func (g *amd64Gen) alu(op jasm.Op, dst mreg, a, b loc) {
 			return
 		}
 	}
-	g.move(regLoc(dst), a)
+	move(g, regLoc(dst), a)
 	g.apply(op, x86.Reg(dst), b)
 }
 
 // apply computes dst = dst op b.
 func (g *amd64Gen) apply(op jasm.Op, dst x86.Reg, b loc) {
 	a := g.a
-	if op == jasm.OpSub && g.s.opts.hooks.swapSub { // negative control: b - a
-		g.move(regLoc(mreg(x86.RDX)), b)
+	switch {
+	case op == jasm.OpSub && g.s.opts.hooks.swapSub: // negative control: b - a
+		move(g, regLoc(mreg(x86.RDX)), b)
 		a.SubRR(x86.RDX, dst)
 		a.MovRR(dst, x86.RDX)
-		return
-	}
-	imm := b.kind == locImm && fitsInt32(b.c)
-	switch op {
-	case jasm.OpShl, jasm.OpShr, jasm.OpSar:
-		// The CPU takes 64-bit shift counts mod 64, as jasm does.
+	case op == jasm.OpShl || op == jasm.OpShr || op == jasm.OpSar:
 		if b.kind == locImm {
-			n := uint8(b.c & 63)
-			switch op {
-			case jasm.OpShl:
-				a.ShlI(dst, n)
-			case jasm.OpShr:
-				a.ShrI(dst, n)
-			default:
-				a.SarI(dst, n)
-			}
-			return
-		}
-		g.move(regLoc(mreg(x86.RCX)), b)
-		switch op {
-		case jasm.OpShl:
-			a.ShlCL(dst)
-		case jasm.OpShr:
-			a.ShrCL(dst)
-		default:
-			a.SarCL(dst)
-		}
-		return
-	case jasm.OpMul:
-		if imm {
-			a.ImulRRI(dst, dst, int32(b.c))
+			amd64ShiftI[op](a, dst, uint8(b.c&63))
 		} else {
-			a.Imul(dst, g.reg(b, x86.RDX))
+			move(g, regLoc(mreg(x86.RCX)), b)
+			amd64ShiftCL[op](a, dst)
 		}
-		return
-	}
-	if imm {
-		c := int32(b.c)
-		switch op {
-		case jasm.OpAdd:
-			a.AddRI(dst, c)
-		case jasm.OpSub:
-			a.SubRI(dst, c)
-		case jasm.OpAnd:
-			a.AndRI(dst, c)
-		case jasm.OpOr:
-			a.OrRI(dst, c)
-		case jasm.OpXor:
-			a.XorRI(dst, c)
-		default:
-			panic("BUG: amd64 alu " + op.String())
-		}
-		return
-	}
-	r := g.reg(b, x86.RDX)
-	switch op {
-	case jasm.OpAdd:
-		a.AddRR(dst, r)
-	case jasm.OpSub:
-		a.SubRR(dst, r)
-	case jasm.OpAnd:
-		a.AndRR(dst, r)
-	case jasm.OpOr:
-		a.OrRR(dst, r)
-	case jasm.OpXor:
-		a.XorRR(dst, r)
+	case b.kind == locImm && fitsInt32(b.c):
+		amd64RI[op](a, dst, int32(b.c))
 	default:
-		panic("BUG: amd64 alu " + op.String())
+		amd64RR[op](a, dst, g.reg(b, x86.RDX))
 	}
 }
 
 func (g *amd64Gen) unary(op jasm.Op, dst mreg, x loc) {
-	g.move(regLoc(dst), x)
+	move(g, regLoc(dst), x)
 	if op == jasm.OpNeg {
 		g.a.Neg(x86.Reg(dst))
 	} else {
@@ -247,14 +174,12 @@ func (g *amd64Gen) unary(op jasm.Op, dst mreg, x loc) {
 func (g *amd64Gen) divide(op jasm.Op, dst mreg, x, y loc) {
 	a := g.a
 	known := y.kind == locImm && y.c != 0 && y.c != -1
-	g.move(regLoc(mreg(x86.RCX)), y)
-	g.move(regLoc(mreg(x86.RAX)), x)
-	if !known {
-		a.TestRR(x86.RCX, x86.RCX)
-		g.exitIf(x86.CondE, g.s.divZero)
-	}
+	move(g, regLoc(mreg(x86.RCX)), y)
+	move(g, regLoc(mreg(x86.RAX)), x)
 	do, done := a.NewLabel(), a.NewLabel()
 	if !known {
+		a.TestRR(x86.RCX, x86.RCX)
+		a.Jcc(x86.CondE, g.s.exitTo(g.s.divZero))
 		a.CmpRI(x86.RCX, -1)
 		a.Jcc(x86.CondNE, do)
 		if op == jasm.OpDiv {
@@ -272,12 +197,11 @@ func (g *amd64Gen) divide(op jasm.Op, dst mreg, x, y loc) {
 	if op == jasm.OpRem {
 		res = x86.RDX
 	}
-	if x86.Reg(dst) != res {
-		a.MovRR(x86.Reg(dst), res)
-	}
+	move(g, regLoc(dst), regLoc(mreg(res)))
 }
 
-var amd64SetCond = map[jasm.Op]x86.Cond{
+// amd64Cond is the condition that holds when a comparison does, by jasm op.
+var amd64Cond = [...]x86.Cond{
 	jasm.OpEq: x86.CondE, jasm.OpNe: x86.CondNE, jasm.OpLt: x86.CondL,
 	jasm.OpLe: x86.CondLE, jasm.OpGt: x86.CondG, jasm.OpGe: x86.CondGE,
 }
@@ -285,14 +209,15 @@ var amd64SetCond = map[jasm.Op]x86.Cond{
 // cmp sets the flags for a op b and returns the condition that holds when
 // the comparison does.
 func (g *amd64Gen) cmp(op jasm.Op, x, y loc) x86.Cond {
-	a := g.a
 	r := g.reg(x, x86.RAX)
-	if y.kind == locImm && fitsInt32(y.c) {
-		a.CmpRI(r, int32(y.c))
+	if y.kind == locImm && y.c == 0 && (op == jasm.OpEq || op == jasm.OpNe) {
+		g.a.TestRR(r, r) // shorter than cmp r,0
+	} else if y.kind == locImm && fitsInt32(y.c) {
+		g.a.CmpRI(r, int32(y.c))
 	} else {
-		a.CmpRR(r, g.reg(y, x86.RDX))
+		g.a.CmpRR(r, g.reg(y, x86.RDX))
 	}
-	return amd64SetCond[op]
+	return amd64Cond[op]
 }
 
 func (g *amd64Gen) compare(op jasm.Op, dst mreg, x, y loc) {
@@ -301,33 +226,12 @@ func (g *amd64Gen) compare(op jasm.Op, dst mreg, x, y loc) {
 	g.a.MovzxB(x86.Reg(dst), x86.Reg(dst))
 }
 
-func (g *amd64Gen) branchCmp(op jasm.Op, x, y loc, when bool, target codegen.Label) {
-	c := g.cmp(op, x, y)
-	if !when {
-		c = c.Invert()
-	}
-	g.a.Jcc(c, target)
-}
-
-func (g *amd64Gen) branchZero(x loc, zero bool, target codegen.Label) {
-	r := g.reg(x, x86.RAX)
-	g.a.TestRR(r, r)
-	c := x86.CondNE
-	if zero {
-		c = x86.CondE
-	}
-	g.a.Jcc(c, target)
+func (g *amd64Gen) branchCmp(op jasm.Op, x, y loc, target codegen.Label) {
+	g.a.Jcc(g.cmp(op, x, y), target)
 }
 
 func (g *amd64Gen) jump(target codegen.Label) { g.a.Jmp(target) }
-
-func (g *amd64Gen) call(site string, target codegen.Label) {
-	if site == "" {
-		g.a.Call(target)
-	} else {
-		g.a.CallSite(site, target)
-	}
-}
+func (g *amd64Gen) call(target codegen.Label) { g.a.Call(target) }
 
 func (g *amd64Gen) loadDataSlot(dst mreg, slot codegen.Label) { g.a.LoadRIP(x86.Reg(dst), slot) }
 
@@ -344,7 +248,7 @@ func (g *amd64Gen) pollChecks(slow codegen.Label) {
 	a := g.a
 	a.Load(x86.RAX, x86.BaseDisp(amd64Intr, 0))
 	a.TestRR(x86.RAX, x86.RAX)
-	g.exitIf(x86.CondNE, g.s.interrupt)
+	a.Jcc(x86.CondNE, g.s.exitTo(g.s.interrupt))
 	a.Load(x86.RAX, x86.BaseDisp(amd64G, gStackguard0))
 	a.CmpRI(x86.RAX, stackPreempt)
 	a.Jcc(x86.CondE, slow)
@@ -358,49 +262,35 @@ func (g *amd64Gen) yield() {
 	g.a.Bind(back)
 }
 
-// exitIf leaves through exit stub exit when cc holds, by way of an
-// out-of-line stub of its own, `lea rbx,[rip+stub]; jmp exit`: the exit
-// stub stores RBX in callCtx.faultPC, and Code.Lines maps the stub to the
-// current instruction (the position a runtime error reports).
-func (g *amd64Gen) exitIf(cc x86.Cond, exit codegen.Label) {
-	stub := g.a.NewLabel()
-	g.a.Jcc(cc, stub)
-	g.s.exits = append(g.s.exits, exitStub{stub, exit, g.s.at})
+// exitJump: lea rbx,[rip+stub]; jmp exit (the exit stub stores RBX in
+// callCtx.faultPC).
+func (g *amd64Gen) exitJump(stub, exit codegen.Label) {
+	g.a.LeaRIP(x86.RBX, stub)
+	g.a.Jmp(exit)
 }
 
-// emitExitStub is exitIf's stub: lea rbx,[rip+stub]; jmp exit.
-func (g *amd64Gen) emitExitStub(st exitStub) {
-	g.a.Bind(st.l)
-	g.s.mark(st.l)
-	g.a.LeaRIP(x86.RBX, st.l)
-	g.a.Jmp(st.exit)
+// leave restores Go's stack and frame pointers and returns to jitcall's
+// caller.
+func (g *amd64Gen) leave() {
+	g.a.Load(x86.RSP, x86.BaseDisp(amd64Ctx, ctxSavedSP))
+	g.a.Load(x86.RBP, x86.BaseDisp(amd64Ctx, ctxSavedFP))
+	g.a.Ret()
 }
 
-func (g *amd64Gen) end() {
+func (g *amd64Gen) exitStub(code int32) {
+	g.a.Store(x86.BaseDisp(amd64Ctx, ctxFaultPC), x86.RBX)
+	g.a.StoreI32(x86.BaseDisp(amd64Ctx, ctxExit), code)
+	g.leave()
+}
+
+// yieldStub: RBX holds the resume address (the poll's slow path saved the
+// live registers in the frame).
+func (g *amd64Gen) yieldStub() {
 	a := g.a
-	for _, stub := range []struct {
-		l    codegen.Label
-		code int32
-	}{{g.s.divZero, exitDivideByZero}, {g.s.overflow, exitStackOverflow}, {g.s.interrupt, exitInterrupted}} {
-		a.Align(16)
-		a.Bind(stub.l)
-		a.Store(x86.BaseDisp(amd64Ctx, ctxFaultPC), x86.RBX)
-		a.StoreI32(x86.BaseDisp(amd64Ctx, ctxExit), stub.code)
-		a.Load(x86.RSP, x86.BaseDisp(amd64Ctx, ctxSavedSP))
-		a.Load(x86.RBP, x86.BaseDisp(amd64Ctx, ctxSavedFP))
-		a.Ret()
-	}
-	// yield: RBX holds the resume address; the stack and frame pointers
-	// are saved (the poll's slow path saved the live registers in the
-	// frame), then it leaves as the exit stubs do.
-	a.Align(16)
-	a.Bind(g.s.yield)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxResumePC), x86.RBX)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxTOS), x86.RAX)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxJitSP), x86.RSP)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxJitFP), x86.RBP)
 	a.StoreI32(x86.BaseDisp(amd64Ctx, ctxExit), exitYield)
-	a.Load(x86.RSP, x86.BaseDisp(amd64Ctx, ctxSavedSP))
-	a.Load(x86.RBP, x86.BaseDisp(amd64Ctx, ctxSavedFP))
-	a.Ret()
+	g.leave()
 }

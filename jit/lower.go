@@ -146,6 +146,7 @@ type SiteCode struct {
 // lowerState is what both ISAs' lowerers share: the program, labels of
 // functions and of jump targets, and the exit stubs.
 type lowerState struct {
+	b          *codegen.Buffer
 	p          *jasm.Program
 	opts       CompileOptions
 	funcLabels []codegen.Label
@@ -159,12 +160,22 @@ type lowerState struct {
 	lines    []lineMark // Code.Lines before the offsets are known
 	deferred []func()   // out-of-line code of the current function
 	exits    []exitStub // out-of-line exit stubs of the current function
-	// emitExit emits one exit stub (per ISA): bind its label, record its
-	// line (s.at is the stub's instruction), leave through its exit stub.
-	emitExit func(exitStub)
+	// exitJump emits the body of one check's stub (the ISA's).
+	exitJump func(stub, exit codegen.Label)
 }
 
-// exitStub is a failing check's out-of-line stub (see exitIf per ISA).
+// exitTo returns the label of a new out-of-line stub for a check at the
+// current instruction that fails through exit stub exit: the ISA jumps
+// there when the check fails; flushDeferred emits it with the ISA's
+// exitJump, and Code.Lines maps it to the instruction (the position a
+// runtime error reports).
+func (s *lowerState) exitTo(exit codegen.Label) codegen.Label {
+	stub := s.b.NewLabel()
+	s.exits = append(s.exits, exitStub{stub, exit, s.at})
+	return stub
+}
+
+// exitStub is a failing check's out-of-line stub (see lowerState.exitTo).
 type exitStub struct {
 	l, exit codegen.Label
 	at      place
@@ -193,7 +204,9 @@ func (s *lowerState) flushDeferred() {
 	saved := s.at
 	for _, st := range s.exits {
 		s.at = st.at // the stub reports its check's instruction (s.mark)
-		s.emitExit(st)
+		s.b.Bind(st.l)
+		s.mark(st.l)
+		s.exitJump(st.l, st.exit)
 	}
 	s.at = saved
 	s.exits = s.exits[:0]
@@ -213,7 +226,7 @@ type lineMark struct {
 func (s *lowerState) mark(l codegen.Label) { s.lines = append(s.lines, lineMark{l, s.at}) }
 
 func (s *lowerState) init(b *codegen.Buffer, p *jasm.Program, opts CompileOptions) {
-	s.p, s.opts = p, opts
+	s.p, s.opts, s.b = p, opts, b
 	s.funcLabels = make([]codegen.Label, len(p.Funcs))
 	for i := range p.Funcs {
 		s.funcLabels[i] = b.NewLabel()

@@ -59,8 +59,9 @@ import (
 // were not given as a destination, and they must accept any mix of operand
 // kinds (register, frame slot, immediate).
 type isa interface {
-	// attach gives the ISA the driver's shared state (labels of the exit
-	// stubs, the exit-stub list, the current place) and sets its emitExit.
+	// attach gives the ISA the driver's shared state: the labels of the
+	// exit and yield stubs, the exit-stub list (lowerState.exitTo), the
+	// current place.
 	attach(s *lowerState)
 	buffer() *codegen.Buffer
 	sites() codegen.SiteEmitter
@@ -73,8 +74,10 @@ type isa interface {
 	result() mreg
 	// scratch is a register outside the pool and the argument registers:
 	// the driver computes results bound for a frame slot in it and breaks
-	// cycles of parallel moves with it.
+	// cycles of parallel moves with it. temp is another one, for moves
+	// from a frame slot or an immediate to a frame slot.
 	scratch() mreg
+	temp() mreg
 
 	// prologue emits the stack check and sets up a frame of frame bytes;
 	// the arguments are still in argRegs afterwards. epilogue returns from
@@ -82,9 +85,15 @@ type isa interface {
 	prologue(frame int)
 	epilogue()
 
-	// move copies src to dst (dst is a register or a frame slot) without
-	// changing the condition flags.
-	move(dst, src loc)
+	// The moves (see move): none changes the condition flags. storeImm
+	// reports false when it has no form for c (then the driver goes
+	// through temp).
+	movRR(dst, src mreg)
+	load(dst mreg, slot int)
+	store(slot int, src mreg)
+	loadImm(dst mreg, c int64)
+	storeImm(slot int, c int64) bool
+
 	// alu computes dst = a op b for add sub mul and or xor shl shr sar
 	// (jasm's semantics: wrapping, shift counts mod 64); dst may be a's or
 	// b's register.
@@ -96,14 +105,12 @@ type isa interface {
 	divide(op jasm.Op, dst mreg, a, b loc)
 	// compare computes dst = (a op b) ? 1 : 0 for eq ne lt le gt ge.
 	compare(op jasm.Op, dst mreg, a, b loc)
-	// branchCmp jumps to target when (a op b) == when.
-	branchCmp(op jasm.Op, a, b loc, when bool, target codegen.Label)
-	// branchZero jumps to target when (a == 0) == zero; a is no immediate.
-	branchZero(a loc, zero bool, target codegen.Label)
+	// branchCmp jumps to target when a op b holds; a is no immediate.
+	branchCmp(op jasm.Op, a, b loc, target codegen.Label)
 	jump(target codegen.Label)
-	// call calls a function of this program; site names a patchable call
-	// site, empty for a plain call.
-	call(site string, target codegen.Label)
+	// call calls a function of this program (a patchable call goes
+	// through sites().CallSite instead).
+	call(target codegen.Label)
 	// loadDataSlot loads the aligned data slot at label slot into dst.
 	loadDataSlot(dst mreg, slot codegen.Label)
 	// constSite loads init into dst from a patchable in-code constant; a
@@ -117,8 +124,54 @@ type isa interface {
 	// yield leaves through the yield stub so that the call resumes right
 	// after the code it emits (with the pool registers lost).
 	yield()
-	// end emits the shared exit stubs and the yield stub.
-	end()
+	// exitJump is the body of a failing check's own stub (bound at stub):
+	// it records the stub's address in callCtx.faultPC, by way of the exit
+	// stub, and jumps to the shared exit stub exit.
+	exitJump(stub, exit codegen.Label)
+	// exitStub is the body of a shared exit stub: store the fault address
+	// and code in the call context and return to jitcall's caller.
+	exitStub(code int32)
+	// yieldStub is the body of the yield stub: save the resume address and
+	// the JIT stack (and frame) pointer in the call context and return
+	// with exitYield.
+	yieldStub()
+}
+
+// move copies src to dst (a register or a frame slot) with i's moves.
+func move(i isa, dst, src loc) {
+	switch {
+	case dst.kind == locReg && src.kind == locReg:
+		if src.r != dst.r {
+			i.movRR(dst.r, src.r)
+		}
+	case dst.kind == locReg && src.kind == locMem:
+		i.load(dst.r, src.slot)
+	case dst.kind == locReg && src.kind == locImm:
+		i.loadImm(dst.r, src.c)
+	case dst.kind == locMem && src.kind == locReg:
+		i.store(dst.slot, src.r)
+	case dst.kind == locMem && src.kind == locMem:
+		if src.slot != dst.slot {
+			i.load(i.temp(), src.slot)
+			i.store(dst.slot, i.temp())
+		}
+	case dst.kind == locMem && src.kind == locImm:
+		if !i.storeImm(dst.slot, src.c) {
+			i.loadImm(i.temp(), src.c)
+			i.store(dst.slot, i.temp())
+		}
+	default:
+		panic("BUG: move to an immediate")
+	}
+}
+
+// inReg returns x's register: its own, or tmp loaded with it.
+func inReg(i isa, x loc, tmp mreg) mreg {
+	if x.kind == locReg {
+		return x.r
+	}
+	move(i, regLoc(tmp), x)
+	return tmp
 }
 
 // mreg is a machine register number: a codegen/amd64.Reg or a
@@ -235,7 +288,7 @@ func (d *driver) locOf(k int) loc {
 // materialize puts stack entry k in its canonical place.
 func (d *driver) materialize(k int) {
 	if d.vs[k].kind != vCanon {
-		d.isa.move(d.canonLoc(k), d.locOf(k))
+		move(d.isa, d.canonLoc(k), d.locOf(k))
 		d.vs[k] = val{}
 	}
 }
@@ -246,7 +299,7 @@ func (d *driver) settle(n int) {
 	d.materializeBelow(n)
 	for h := range d.nh {
 		if d.inFrame[h] {
-			d.isa.move(regLoc(d.homes[h]), memLoc(h))
+			move(d.isa, regLoc(d.homes[h]), memLoc(h))
 			d.inFrame[h] = false
 		}
 	}
@@ -283,7 +336,7 @@ func (d *driver) target(k int) mreg {
 // target(k).
 func (d *driver) finish(k int) {
 	if k >= d.ns {
-		d.isa.move(memLoc(d.stackSlot(k)), regLoc(d.isa.scratch()))
+		move(d.isa, memLoc(d.stackSlot(k)), regLoc(d.isa.scratch()))
 	}
 	d.n = k
 	d.push(val{})
@@ -333,11 +386,11 @@ func (d *driver) poll() {
 	d.deferred = append(d.deferred, func() {
 		b.Bind(slow)
 		for _, s := range live {
-			d.isa.move(memLoc(s.slot), regLoc(s.r))
+			move(d.isa, memLoc(s.slot), regLoc(s.r))
 		}
 		d.isa.yield()
 		for _, s := range live {
-			d.isa.move(regLoc(s.r), memLoc(s.slot))
+			move(d.isa, regLoc(s.r), memLoc(s.slot))
 		}
 		d.isa.jump(resume)
 	})
@@ -378,7 +431,7 @@ func (d *driver) parallelMove(ms []pmove) {
 			if blocked {
 				continue
 			}
-			d.isa.move(regLoc(m.dst), m.src)
+			move(d.isa, regLoc(m.dst), m.src)
 			regs = append(regs[:i], regs[i+1:]...)
 			i--
 			progress = true
@@ -386,7 +439,7 @@ func (d *driver) parallelMove(ms []pmove) {
 		if !progress { // only cycles are left: break one
 			m := regs[0]
 			sc := d.isa.scratch()
-			d.isa.move(regLoc(sc), m.src)
+			move(d.isa, regLoc(sc), m.src)
 			for j := range regs {
 				if regs[j].src.isReg(m.src.r) {
 					regs[j].src = regLoc(sc)
@@ -395,7 +448,7 @@ func (d *driver) parallelMove(ms []pmove) {
 		}
 	}
 	for _, m := range rest {
-		d.isa.move(regLoc(m.dst), m.src)
+		move(d.isa, regLoc(m.dst), m.src)
 	}
 }
 
@@ -413,7 +466,19 @@ func (d *driver) compile() {
 		}
 	}
 	d.flushDeferred()
-	d.isa.end()
+	b := d.b()
+	for _, st := range [...]struct {
+		l    codegen.Label
+		code int32
+	}{{d.divZero, exitDivideByZero}, {d.overflow, exitStackOverflow}, {d.interrupt, exitInterrupted}, {d.yield, exitYield}} {
+		b.Align(16)
+		b.Bind(st.l)
+		if st.code == exitYield {
+			d.isa.yieldStub()
+		} else {
+			d.isa.exitStub(st.code)
+		}
+	}
 	for i, s := range d.slots {
 		if s != 0 {
 			d.isa.sites().BindDataSlot(s, d.siteName(int32(i)), uint64(d.p.Sites[i].Init))
@@ -440,7 +505,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	var ms []pmove
 	for i := range f.Params {
 		if i >= d.nh || calls {
-			d.isa.move(memLoc(i), regLoc(args[i]))
+			move(d.isa, memLoc(i), regLoc(args[i]))
 		}
 		if i < d.nh {
 			ms = append(ms, pmove{d.homes[i], regLoc(args[i])})
@@ -448,7 +513,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	}
 	d.parallelMove(ms)
 	for j := range f.Locals {
-		d.isa.move(d.homeLoc(f.Params+j), immLoc(0))
+		move(d.isa, d.homeLoc(f.Params+j), immLoc(0))
 	}
 	if calls {
 		d.poll() // so recursion without loops stays interruptible
@@ -515,7 +580,7 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		if v := d.vs[n-1]; v.kind == vConst || v.kind == vHome {
 			d.push(v)
 		} else {
-			d.isa.move(d.canonLoc(n), d.locOf(n-1))
+			move(d.isa, d.canonLoc(n), d.locOf(n-1))
 			d.push(val{})
 		}
 	case jasm.OpSwap:
@@ -528,10 +593,10 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		h := f.Params + int(in.Arg)
 		d.detach(h, n-1)
 		if h < d.nh { // into the register, which holds the value from now on
-			d.isa.move(regLoc(d.homes[h]), d.locOf(n-1))
+			move(d.isa, regLoc(d.homes[h]), d.locOf(n-1))
 			d.inFrame[h] = false
 		} else {
-			d.isa.move(memLoc(h), d.locOf(n-1))
+			move(d.isa, memLoc(h), d.locOf(n-1))
 		}
 		d.n = n - 1
 	case jasm.OpNeg, jasm.OpNot:
@@ -548,7 +613,14 @@ func (d *driver) op(i int, in jasm.Inst) int {
 			if j.Arg <= int64(i+1) {
 				d.poll()
 			}
-			d.isa.branchCmp(in.Op, d.locOf(n-2), d.locOf(n-1), j.Op == jasm.OpJnz, d.label(d.b(), j.Arg))
+			op, x, y := in.Op, d.locOf(n-2), d.locOf(n-1)
+			if j.Op == jasm.OpJz { // jump when the comparison fails
+				op = negated[op]
+			}
+			if x.kind == locImm { // the constant second
+				op, x, y = swapped[op], y, x
+			}
+			d.isa.branchCmp(op, x, y, d.label(d.b(), j.Arg))
 			d.n = n - 2
 			return 1
 		}
@@ -574,13 +646,17 @@ func (d *driver) op(i int, in jasm.Inst) int {
 				d.isa.jump(target) // the code after it is dead but stays consistent
 			}
 		} else {
-			d.isa.branchZero(d.locOf(n-1), in.Op == jasm.OpJz, target)
+			op := jasm.OpNe
+			if in.Op == jasm.OpJz {
+				op = jasm.OpEq
+			}
+			d.isa.branchCmp(op, d.locOf(n-1), immLoc(0), target)
 		}
 		d.n = n - 1
 	case jasm.OpCall, jasm.OpPCall:
 		d.call(in, n)
 	case jasm.OpRet:
-		d.isa.move(regLoc(d.isa.result()), d.locOf(n-1))
+		move(d.isa, regLoc(d.isa.result()), d.locOf(n-1))
 		d.isa.epilogue()
 		d.n = 0
 		d.live = false
@@ -650,18 +726,18 @@ func (d *driver) swap(n int) {
 		if lazy(a) {
 			d.vs[n-1] = a
 		} else {
-			d.isa.move(d.canonLoc(n-1), d.locOf(n-2))
+			move(d.isa, d.canonLoc(n-1), d.locOf(n-2))
 			d.vs[n-1] = val{}
 		}
 		d.vs[n-2] = b
 	case lazy(a):
-		d.isa.move(d.canonLoc(n-2), d.locOf(n-1))
+		move(d.isa, d.canonLoc(n-2), d.locOf(n-1))
 		d.vs[n-2], d.vs[n-1] = val{}, a
 	default:
 		sc := d.isa.scratch()
-		d.isa.move(regLoc(sc), d.locOf(n-1))
-		d.isa.move(d.canonLoc(n-1), d.locOf(n-2))
-		d.isa.move(d.canonLoc(n-2), regLoc(sc))
+		move(d.isa, regLoc(sc), d.locOf(n-1))
+		move(d.isa, d.canonLoc(n-1), d.locOf(n-2))
+		move(d.isa, d.canonLoc(n-2), regLoc(sc))
 		d.vs[n-2], d.vs[n-1] = val{}, val{}
 	}
 }
@@ -707,13 +783,13 @@ func (d *driver) call(in jasm.Inst, n int) {
 	k := d.p.Funcs[in.Arg].Params
 	for j := range n - k {
 		if d.vs[j].kind == vCanon && j < d.ns {
-			d.isa.move(memLoc(d.stackSlot(j)), regLoc(d.stack[j]))
+			move(d.isa, memLoc(d.stackSlot(j)), regLoc(d.stack[j]))
 			d.vs[j].kind = vSpilled
 		}
 	}
 	for h := f.Params; h < d.nh; h++ {
 		if !d.inFrame[h] {
-			d.isa.move(memLoc(h), regLoc(d.homes[h]))
+			move(d.isa, memLoc(h), regLoc(d.homes[h]))
 		}
 	}
 	args := d.isa.argRegs()
@@ -722,17 +798,26 @@ func (d *driver) call(in jasm.Inst, n int) {
 		ms[j] = pmove{args[j], d.locOf(n - k + j)}
 	}
 	d.parallelMove(ms)
-	site := ""
 	if in.Op == jasm.OpPCall {
-		site = d.siteName(in.Site)
+		d.isa.sites().CallSite(d.siteName(in.Site), d.funcLabels[in.Arg])
+	} else {
+		d.isa.call(d.funcLabels[in.Arg])
 	}
-	d.isa.call(site, d.funcLabels[in.Arg])
 	for h := range d.nh { // reloaded when needed: see settle
 		d.inFrame[h] = true
 	}
 	d.n = n - k
-	d.isa.move(d.canonLoc(n-k), regLoc(d.isa.result()))
+	move(d.isa, d.canonLoc(n-k), regLoc(d.isa.result()))
 	d.push(val{})
 }
 
 func isCondJump(op jasm.Op) bool { return op == jasm.OpJz || op == jasm.OpJnz }
+
+// negated[op] holds when op does not; swapped[op] is op with its operands
+// exchanged (a op b == b swapped[op] a).
+var (
+	negated = [...]jasm.Op{jasm.OpEq: jasm.OpNe, jasm.OpNe: jasm.OpEq, jasm.OpLt: jasm.OpGe,
+		jasm.OpLe: jasm.OpGt, jasm.OpGt: jasm.OpLe, jasm.OpGe: jasm.OpLt}
+	swapped = [...]jasm.Op{jasm.OpEq: jasm.OpEq, jasm.OpNe: jasm.OpNe, jasm.OpLt: jasm.OpGt,
+		jasm.OpLe: jasm.OpGe, jasm.OpGt: jasm.OpLt, jasm.OpGe: jasm.OpLe}
+)

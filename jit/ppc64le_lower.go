@@ -61,7 +61,7 @@ func newPPC64Gen() *ppc64Gen {
 	return g
 }
 
-func (g *ppc64Gen) attach(s *lowerState) { g.s, s.emitExit = s, g.emitExitStub }
+func (g *ppc64Gen) attach(s *lowerState) { g.s, s.exitJump = s, g.exitJump }
 
 func (g *ppc64Gen) buffer() *codegen.Buffer    { return g.a.Buffer }
 func (g *ppc64Gen) sites() codegen.SiteEmitter { return g.a }
@@ -69,6 +69,7 @@ func (g *ppc64Gen) pool() []mreg               { return ppcPool }
 func (g *ppc64Gen) argRegs() []mreg            { return ppcArgs }
 func (g *ppc64Gen) result() mreg               { return mreg(ppc.R3) }
 func (g *ppc64Gen) scratch() mreg              { return mreg(ppcT1) }
+func (g *ppc64Gen) temp() mreg                 { return mreg(ppcT2) }
 
 func ppcSlot(s int) int64 { return int64(16 + 8*s) }
 
@@ -79,7 +80,7 @@ func (g *ppc64Gen) prologue(frame int) {
 	a.Addi(ppcT1, ppc.R1, -g.frame)
 	a.Ld(ppcT2, ppcCtx, int64(ctxStackLimit))
 	a.Cmpld(ppc.CR0, ppcT1, ppcT2)
-	g.exitIf(ppc.LT, g.s.overflow)
+	a.Bc(ppc.LT, g.s.exitTo(g.s.overflow))
 	a.Mflr(ppcT2)
 	a.Std(ppc.R1, ppc.R1, -g.frame) // back chain
 	a.Addi(ppc.R1, ppc.R1, -g.frame)
@@ -94,112 +95,56 @@ func (g *ppc64Gen) epilogue() {
 	a.Blr()
 }
 
-func (g *ppc64Gen) move(dst, src loc) {
-	a := g.a
-	switch dst.kind {
-	case locReg:
-		r := ppc.Reg(dst.r)
-		switch src.kind {
-		case locReg:
-			if src.r != dst.r {
-				a.Mr(r, ppc.Reg(src.r))
-			}
-		case locMem:
-			a.Ld(r, ppc.R1, ppcSlot(src.slot))
-		case locImm:
-			a.LoadConst(r, src.c)
-		}
-	case locMem:
-		off := ppcSlot(dst.slot)
-		switch src.kind {
-		case locReg:
-			a.Std(ppc.Reg(src.r), ppc.R1, off)
-		case locMem:
-			if src.slot != dst.slot {
-				a.Ld(ppcT2, ppc.R1, ppcSlot(src.slot))
-				a.Std(ppcT2, ppc.R1, off)
-			}
-		case locImm:
-			if src.c == 0 {
-				a.Std(ppc.R0, ppc.R1, off) // R0 is always 0
-			} else {
-				a.LoadConst(ppcT2, src.c)
-				a.Std(ppcT2, ppc.R1, off)
-			}
-		}
-	default:
-		panic("BUG: move to an immediate")
+func (g *ppc64Gen) movRR(dst, src mreg)       { g.a.Mr(ppc.Reg(dst), ppc.Reg(src)) }
+func (g *ppc64Gen) load(dst mreg, slot int)   { g.a.Ld(ppc.Reg(dst), ppc.R1, ppcSlot(slot)) }
+func (g *ppc64Gen) store(slot int, src mreg)  { g.a.Std(ppc.Reg(src), ppc.R1, ppcSlot(slot)) }
+func (g *ppc64Gen) loadImm(dst mreg, c int64) { g.a.LoadConst(ppc.Reg(dst), c) }
+
+// storeImm stores 0 from R0 (always 0); other constants go through a
+// register.
+func (g *ppc64Gen) storeImm(slot int, c int64) bool {
+	if c != 0 {
+		return false
 	}
+	g.a.Std(ppc.R0, ppc.R1, ppcSlot(slot))
+	return true
 }
 
-// reg returns x in a register: its own, or tmp loaded with it.
-func (g *ppc64Gen) reg(x loc, tmp ppc.Reg) ppc.Reg {
-	if x.kind == locReg {
-		return ppc.Reg(x.r)
-	}
-	g.move(regLoc(mreg(tmp)), x)
-	return tmp
-}
+func (g *ppc64Gen) reg(x loc, tmp ppc.Reg) ppc.Reg { return ppc.Reg(inReg(g, x, mreg(tmp))) }
 
 func fitsInt16(c int64) bool { return c == int64(int16(c)) }
 
+// The three-operand forms alu emits with one instruction, by jasm op
+// (subf's operands are reversed: rt = rb - ra); shifts by a register (which
+// read 7 bits of the count: alu clears the top 58 first, as jasm takes the
+// count mod 64) and by an immediate count.
+var (
+	ppcRRR = [...]func(*ppc.Asm, ppc.Reg, ppc.Reg, ppc.Reg){jasm.OpAdd: (*ppc.Asm).Add,
+		jasm.OpSub: func(a *ppc.Asm, rt, ra, rb ppc.Reg) { a.Subf(rt, rb, ra) },
+		jasm.OpMul: (*ppc.Asm).Mulld, jasm.OpAnd: (*ppc.Asm).And, jasm.OpOr: (*ppc.Asm).Or, jasm.OpXor: (*ppc.Asm).Xor,
+		jasm.OpShl: (*ppc.Asm).Sld, jasm.OpShr: (*ppc.Asm).Srd, jasm.OpSar: (*ppc.Asm).Srad}
+	ppcShiftI = [...]func(*ppc.Asm, ppc.Reg, ppc.Reg, uint){jasm.OpShl: (*ppc.Asm).Sldi, jasm.OpShr: (*ppc.Asm).Srdi, jasm.OpSar: (*ppc.Asm).Sradi}
+)
+
+func isShift(op jasm.Op) bool { return op == jasm.OpShl || op == jasm.OpShr || op == jasm.OpSar }
+
 func (g *ppc64Gen) alu(op jasm.Op, dst mreg, x, y loc) {
 	a, rt := g.a, ppc.Reg(dst)
-	swap := op == jasm.OpSub && g.s.opts.hooks.swapSub // negative control: b - a
-	if y.kind == locImm && !swap {
-		c := y.c
-		switch {
-		case op == jasm.OpAdd && fitsInt16(c):
-			a.Addi(rt, g.reg(x, ppcT1), c)
-			return
-		case op == jasm.OpSub && c != -1<<63 && fitsInt16(-c):
-			a.Addi(rt, g.reg(x, ppcT1), -c)
-			return
-		case op == jasm.OpShl || op == jasm.OpShr || op == jasm.OpSar:
-			ra, n := g.reg(x, ppcT1), uint(c&63)
-			switch op {
-			case jasm.OpShl:
-				a.Sldi(rt, ra, n)
-			case jasm.OpShr:
-				a.Srdi(rt, ra, n)
-			default:
-				a.Sradi(rt, ra, n)
-			}
-			return
-		}
-	}
-	ra, rb := g.reg(x, ppcT1), g.reg(y, ppcT2)
-	switch op {
-	case jasm.OpAdd:
-		a.Add(rt, ra, rb)
-	case jasm.OpSub:
-		if swap {
-			a.Subf(rt, ra, rb)
-		} else {
-			a.Subf(rt, rb, ra) // subf rt,ra,rb = rb - ra
-		}
-	case jasm.OpMul:
-		a.Mulld(rt, ra, rb)
-	case jasm.OpAnd:
-		a.And(rt, ra, rb)
-	case jasm.OpOr:
-		a.Or(rt, ra, rb)
-	case jasm.OpXor:
-		a.Xor(rt, ra, rb)
-	case jasm.OpShl, jasm.OpShr, jasm.OpSar:
-		// sld/srd/srad read 7 bits of the count (64..127 give 0 or the
-		// sign); jasm takes the count mod 64.
-		a.Clrldi(ppcT2, rb, 58)
-		switch op {
-		case jasm.OpShl:
-			a.Sld(rt, ra, ppcT2)
-		case jasm.OpShr:
-			a.Srd(rt, ra, ppcT2)
-		default:
-			a.Srad(rt, ra, ppcT2)
-		}
+	switch {
+	case op == jasm.OpSub && g.s.opts.hooks.swapSub: // negative control: b - a
+		a.Subf(rt, g.reg(x, ppcT1), g.reg(y, ppcT2))
+	case y.kind == locImm && op == jasm.OpAdd && fitsInt16(y.c):
+		a.Addi(rt, g.reg(x, ppcT1), y.c)
+	case y.kind == locImm && op == jasm.OpSub && y.c != -1<<63 && fitsInt16(-y.c):
+		a.Addi(rt, g.reg(x, ppcT1), -y.c)
+	case y.kind == locImm && isShift(op):
+		ppcShiftI[op](a, rt, g.reg(x, ppcT1), uint(y.c&63))
+	case isShift(op):
+		ra := g.reg(x, ppcT1)
+		a.Clrldi(ppcT2, g.reg(y, ppcT2), 58)
+		ppcRRR[op](a, rt, ra, ppcT2)
 	default:
-		panic("BUG: ppc64le alu " + op.String())
+		ppcRRR[op](a, rt, g.reg(x, ppcT1), g.reg(y, ppcT2))
 	}
 }
 
@@ -222,7 +167,7 @@ func (g *ppc64Gen) divide(op jasm.Op, dst mreg, x, y loc) {
 	do, done := a.NewLabel(), a.NewLabel()
 	if !known {
 		a.Cmpdi(ppc.CR0, rb, 0)
-		g.exitIf(ppc.EQ, g.s.divZero)
+		a.Bc(ppc.EQ, g.s.exitTo(g.s.divZero))
 		a.Cmpdi(ppc.CR0, rb, -1)
 		a.Bc(ppc.NE, do)
 		if op == jasm.OpDiv {
@@ -243,9 +188,9 @@ func (g *ppc64Gen) divide(op jasm.Op, dst mreg, x, y loc) {
 	a.Bind(done)
 }
 
-// ppcSetCond maps a comparison to the CR0 condition that is true when the
-// comparison holds.
-var ppcSetCond = map[jasm.Op]ppc.Cond{
+// ppcCond is the CR0 condition that is true when a comparison holds, by
+// jasm op.
+var ppcCond = [...]ppc.Cond{
 	jasm.OpEq: ppc.EQ, jasm.OpNe: ppc.NE, jasm.OpLt: ppc.LT,
 	jasm.OpLe: ppc.LE, jasm.OpGt: ppc.GT, jasm.OpGe: ppc.GE,
 }
@@ -259,46 +204,28 @@ func (g *ppc64Gen) cmp(op jasm.Op, x, y loc) ppc.Cond {
 	} else {
 		g.a.Cmpd(ppc.CR0, ra, g.reg(y, ppcT2))
 	}
-	return ppcSetCond[op]
+	return ppcCond[op]
 }
 
+// compare: li r12,1, then isel, which tests a set bit: c ? 1 : R0 (= 0),
+// or for a negated c, !c ? 0 : 1 (RA = R0 reads 0).
 func (g *ppc64Gen) compare(op jasm.Op, dst mreg, x, y loc) {
 	a := g.a
 	c := g.cmp(op, x, y)
 	a.Li(ppcT2, 1)
-	if c.Negated() { // isel tests a set bit: c ? 0 : 1 (RA = R0 reads 0)
+	if c.Negated() {
 		a.Isel(ppc.Reg(dst), ppc.R0, ppcT2, c.Not())
-	} else { // c ? 1 : R0 (= 0)
+	} else {
 		a.Isel(ppc.Reg(dst), ppcT2, ppc.R0, c)
 	}
 }
 
-func (g *ppc64Gen) branchCmp(op jasm.Op, x, y loc, when bool, target codegen.Label) {
-	c := g.cmp(op, x, y)
-	if !when {
-		c = c.Not()
-	}
-	g.a.Bc(c, target)
-}
-
-func (g *ppc64Gen) branchZero(x loc, zero bool, target codegen.Label) {
-	g.a.Cmpdi(ppc.CR0, g.reg(x, ppcT1), 0)
-	c := ppc.NE
-	if zero {
-		c = ppc.EQ
-	}
-	g.a.Bc(c, target)
+func (g *ppc64Gen) branchCmp(op jasm.Op, x, y loc, target codegen.Label) {
+	g.a.Bc(g.cmp(op, x, y), target)
 }
 
 func (g *ppc64Gen) jump(target codegen.Label) { g.a.B(target) }
-
-func (g *ppc64Gen) call(site string, target codegen.Label) {
-	if site == "" {
-		g.a.Bl(target)
-	} else {
-		g.a.CallSite(site, target)
-	}
-}
+func (g *ppc64Gen) call(target codegen.Label) { g.a.Bl(target) }
 
 // loadDataSlot: Power's patch class has no immediates, so a pconst reads
 // its live value from an aligned data slot, addressed from the blob's start
@@ -321,7 +248,7 @@ func (g *ppc64Gen) pollChecks(slow codegen.Label) {
 	a := g.a
 	a.Ld(ppcT1, ppcIntr, 0)
 	a.Cmpdi(ppc.CR0, ppcT1, 0)
-	g.exitIf(ppc.NE, g.s.interrupt)
+	a.Bc(ppc.NE, g.s.exitTo(g.s.interrupt))
 	a.Ld(ppcT1, ppc.RegG, gStackguard0)
 	a.Cmpdi(ppc.CR0, ppcT1, stackPreempt)
 	a.Bc(ppc.EQ, slow)
@@ -330,51 +257,37 @@ func (g *ppc64Gen) pollChecks(slow codegen.Label) {
 // yield: bl yield leaves the resume address (the next instruction) in LR.
 func (g *ppc64Gen) yield() { g.a.Bl(g.s.yield) }
 
-// exitIf leaves through exit stub exit when cond holds, by way of an
-// out-of-line stub of its own, `bl exit`: the exit stub stores LR (the
-// stub's address + 4) in callCtx.faultPC, and Code.Lines maps the stub to
-// the current instruction (the position a runtime error reports).
-func (g *ppc64Gen) exitIf(cond ppc.Cond, exit codegen.Label) {
-	stub := g.a.NewLabel()
-	g.a.Bc(cond, stub)
-	g.s.exits = append(g.s.exits, exitStub{stub, exit, g.s.at})
-}
+// exitJump: bl exit (the exit stub stores LR, the stub's address + 4, in
+// callCtx.faultPC).
+func (g *ppc64Gen) exitJump(_, exit codegen.Label) { g.a.Bl(exit) }
 
-// emitExitStub is exitIf's stub: bl exit.
-func (g *ppc64Gen) emitExitStub(st exitStub) {
-	g.a.Bind(st.l)
-	g.s.mark(st.l)
-	g.a.Bl(st.exit)
-}
-
-func (g *ppc64Gen) end() {
+// leave restores Go's stack pointer and link register and returns to
+// jitcall's caller.
+func (g *ppc64Gen) leave() {
 	a := g.a
-	for _, stub := range []struct {
-		l    codegen.Label
-		code int64
-	}{{g.s.divZero, exitDivideByZero}, {g.s.overflow, exitStackOverflow}, {g.s.interrupt, exitInterrupted}} {
-		a.Align(16)
-		a.Bind(stub.l)
-		a.Mflr(ppcT1)
-		a.Std(ppcT1, ppcCtx, int64(ctxFaultPC))
-		a.Li(ppcT1, stub.code)
-		a.Std(ppcT1, ppcCtx, int64(ctxExit))
-		a.Ld(ppc.R1, ppcCtx, int64(ctxSavedSP))
-		a.Ld(ppcT1, ppcCtx, int64(ctxSavedFP))
-		a.Mtlr(ppcT1)
-		a.Blr()
-	}
-	// yield: LR holds the resume address (after the slow path's bl).
-	a.Align(16)
-	a.Bind(g.s.yield)
+	a.Ld(ppc.R1, ppcCtx, int64(ctxSavedSP))
+	a.Ld(ppcT1, ppcCtx, int64(ctxSavedFP))
+	a.Mtlr(ppcT1)
+	a.Blr()
+}
+
+func (g *ppc64Gen) exitStub(code int32) {
+	a := g.a
+	a.Mflr(ppcT1)
+	a.Std(ppcT1, ppcCtx, int64(ctxFaultPC))
+	a.Li(ppcT1, int64(code))
+	a.Std(ppcT1, ppcCtx, int64(ctxExit))
+	g.leave()
+}
+
+// yieldStub: LR holds the resume address (after the slow path's bl).
+func (g *ppc64Gen) yieldStub() {
+	a := g.a
 	a.Mflr(ppcT1)
 	a.Std(ppcT1, ppcCtx, int64(ctxResumePC))
 	a.Std(ppc.R3, ppcCtx, int64(ctxTOS))
 	a.Std(ppc.R1, ppcCtx, int64(ctxJitSP))
 	a.Li(ppcT1, exitYield)
 	a.Std(ppcT1, ppcCtx, int64(ctxExit))
-	a.Ld(ppc.R1, ppcCtx, int64(ctxSavedSP))
-	a.Ld(ppcT1, ppcCtx, int64(ctxSavedFP))
-	a.Mtlr(ppcT1)
-	a.Blr()
+	g.leave()
 }
