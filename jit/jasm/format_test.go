@@ -110,7 +110,8 @@ func TestEqual(t *testing.T) {
 	base := func() *jasm.Program { return valid() }
 	a := base()
 	assert.True(t, jasm.Equal(a, base()))
-	a.Funcs[0].Code[0].Pos = jasm.Pos{Line: 3}
+	a.Funcs[0].Code[0].Line, a.Funcs[0].Code[0].Col = 3, 1
+	a.Funcs[0].Pos = jasm.Pos{File: "x.jasm", Line: 1, Col: 1}
 	a.Funcs[0].MaxStack = 9
 	assert.True(t, jasm.Equal(a, base()), "positions and verifier fields are ignored")
 	for name, change := range map[string]func(p *jasm.Program){

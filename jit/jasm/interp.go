@@ -445,7 +445,7 @@ func (it *Interp) run(ctx context.Context, m *machine, fn int, args []int64, sto
 func (it *Interp) fault(err error, pc int, ctx context.Context) error {
 	fn := sort.Search(len(it.funcs), func(i int) bool { return it.funcs[i].entry > pc }) - 1
 	f := it.prog.Funcs[fn]
-	return &RuntimeError{Err: err, Func: f.Name, Pos: f.Code[pc-it.funcs[fn].entry].Pos, Cause: cause(err, ctx)}
+	return &RuntimeError{Err: err, Func: f.Name, Pos: f.InstPos(pc - it.funcs[fn].entry), Cause: cause(err, ctx)}
 }
 
 // entryFault returns runtime error err at the entry of function fn.

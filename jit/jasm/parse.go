@@ -3,8 +3,8 @@ package jasm
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Parse reads a program from src (filename is used in positions only) and
@@ -13,8 +13,14 @@ import (
 // unresolved names and verifier rule violations match ErrVerify. Parse never
 // panics, runs in time linear in len(src) and stops at the limits (MaxFuncs,
 // MaxFuncInsts, MaxProgramInsts, MaxSites, MaxNameLen) or after 10 errors.
+// The program keeps no reference to src: the caller may reuse it.
+//
+// Allocations are per program and per function, never per instruction: the
+// code of all functions is one array of pointer-free Insts, positions are
+// a line and column per instruction with the file name held once per
+// function (Func.InstPos).
 func Parse(filename string, src []byte) (*Program, error) {
-	ps := &parser{file: filename, prog: &Program{Entry: DefaultEntry}, funcIdx: map[string]int{}, siteNames: map[string]Pos{}}
+	ps := &parser{file: filename, prog: &Program{Entry: DefaultEntry}}
 	ps.parse(src)
 	if len(ps.errs) > 0 {
 		return nil, ps.errs
@@ -23,53 +29,111 @@ func Parse(filename string, src []byte) (*Program, error) {
 	if len(ps.errs) > 0 {
 		return nil, ps.errs
 	}
-	if err := Verify(ps.prog); err != nil {
+	// The parser's name table is the verifier's: it holds every function
+	// once, at its index.
+	if err := verify(ps.prog, ps.funcIdx); err != nil {
 		return nil, err
 	}
 	return ps.prog, nil
 }
 
+// lc is a line and column in the file being parsed: a Pos without the file
+// name, which the parser holds once.
+type lc struct{ line, col int32 }
+
+func (l lc) valid() bool { return l.line > 0 }
+
+// ref is a name an instruction uses, resolved once its function (labels) or
+// the whole file (functions) has been read.
 type ref struct {
-	inst int
-	name string
-	pos  Pos
+	fn       int32 // index in Program.Funcs of the instruction's function
+	inst     int32 // the instruction's index in that function's Code
+	at       lc    // of the name
+	off, end int   // the name is src[off:end]
 }
 
 type labelDef struct {
-	inst int
-	pos  Pos
-}
-
-type pfunc struct {
-	f        *Func
-	labels   map[string]labelDef
-	jumps    []ref // label references
-	calls    []ref // function references
-	body     bool  // an instruction or label was seen (locals must come first)
-	localsAt Pos
+	inst int32
+	at   lc
 }
 
 type parser struct {
-	file      string
-	prog      *Program
-	errs      ErrorList
-	cur       *pfunc
-	funcs     []*pfunc
+	file string
+	// src is the text, read in place: tokens and the names looked up while
+	// parsing are substrings of the caller's bytes. Every name the program
+	// keeps is copied out (keep), so that nothing refers to them once Parse
+	// returns.
+	src  string
+	prog *Program
+	errs ErrorList
+
+	// The function being read (nil outside one) and its state.
+	cur      *Func
+	labels   map[string]labelDef // cur's labels; cleared, not dropped, at its end
+	jumps    []ref               // cur's label references
+	body     bool                // an instruction or label of cur was seen (locals must come first)
+	localsAt lc
+
+	calls     []ref // function references of the whole file
 	funcIdx   map[string]int
-	siteNames map[string]Pos
-	entryAt   Pos
-	insts     int
+	siteNames map[string]lc
+	entryAt   lc
 	line      int
-	stop      bool   // a limit was hit or too many errors: give up
-	scratch   []Inst // the current function's code grows here; endFunc copies it out at its size
+	stop      bool // a limit was hit or too many errors: give up
+
+	// code holds the instructions of every function, one after the other:
+	// code[:used] those of the functions read, code[used:used+n] those of
+	// cur so far. Each Func.Code is a slice of it, capped at its length, set
+	// when the function ends (writing an instruction stores no pointer).
+	code    []Inst
+	used, n int
+	// funcs is where Func values are taken from (newFunc): room for as many
+	// as the text can hold, made at once.
+	funcs []Func
+	// names is where the names the program keeps are copied to (keep).
+	names []byte
 }
 
-type token struct {
-	text string
-	col  int
+// token is a word of the line: src[off:end] (offsets rather than a string,
+// so that storing one involves no pointer), at column col.
+type token struct{ off, end, col int }
+
+// text returns the token's text, a substring of the source.
+func (ps *parser) text(t token) string { return ps.src[t.off:t.end] }
+
+// keep returns a copy of s, a substring of src, for the program to hold.
+// The copies are packed into a few shared arrays (names are short), whose
+// bytes are never written again once a string refers to them.
+func (ps *parser) keep(s string) string {
+	if s == "" {
+		return ""
+	}
+	if cap(ps.names)-len(ps.names) < len(s) {
+		ps.names = make([]byte, 0, max(len(s), min(2*cap(ps.names), 4096), 256))
+	}
+	off := len(ps.names)
+	ps.names = append(ps.names, s...)
+	return unsafe.String(&ps.names[off], len(s))
 }
+
+// refTo is a reference, at column t.col, by instruction idx of function fn
+// to the name in t.
+func (ps *parser) refTo(fn, idx int32, t token) ref {
+	return ref{fn: fn, inst: idx, at: ps.at(t.col), off: t.off, end: t.end}
+}
+
+// refName returns the name r refers to.
+func (ps *parser) refName(r ref) string { return ps.src[r.off:r.end] }
 
 func (ps *parser) pos(col int) Pos { return Pos{File: ps.file, Line: ps.line, Col: col} }
+
+// at is the current line and column col, as instructions store them.
+func (ps *parser) at(col int) lc { return lc{clamp32(ps.line), clamp32(col)} }
+
+// posOf is the position of l in the file.
+func (ps *parser) posOf(l lc) Pos { return Pos{File: ps.file, Line: int(l.line), Col: int(l.col)} }
+
+func clamp32(n int) int32 { return int32(min(n, math.MaxInt32)) }
 
 func (ps *parser) errAt(kind error, pos Pos, format string, args ...any) {
 	if ps.stop {
@@ -77,7 +141,7 @@ func (ps *parser) errAt(kind error, pos Pos, format string, args ...any) {
 	}
 	e := &Error{Pos: pos, Inst: -1, Msg: fmt.Sprintf(format, args...), Kind: kind}
 	if ps.cur != nil {
-		e.Func = ps.cur.f.Name
+		e.Func = ps.cur.Name
 	}
 	ps.errs = append(ps.errs, e)
 	if len(ps.errs) >= maxErrors {
@@ -99,54 +163,153 @@ func (ps *parser) limit(col int, format string, args ...any) {
 // line's tokens are bounded however long the line is.
 const maxLineTokens = 8
 
-// tokenize appends the white-space separated tokens of line to toks. The
-// tokens are substrings of line: no allocation per token.
-func tokenize(line string, toks []token) []token {
-	i := 0
-	for i < len(line) && len(toks) < maxLineTokens {
-		for i < len(line) && isSpace(line[i]) {
+// tokenize appends the white-space separated tokens of the line that starts
+// at src[start] to toks, up to a ';' (a comment), the end of the line or
+// maxLineTokens tokens, and returns them with the start of the next line.
+// A token is a pair of offsets into src: no allocation per token.
+func tokenize(src string, start int, toks []token) ([]token, int) {
+	i := start
+	for {
+		for i < len(src) && charClass[src[i]] == classSpace {
 			i++
 		}
-		if i == len(line) {
+		if i == len(src) {
+			return toks, i
+		}
+		if c := src[i]; c == '\n' {
+			return toks, i + 1
+		} else if c == ';' || len(toks) == maxLineTokens {
 			break
 		}
-		start := i
-		for i < len(line) && !isSpace(line[i]) {
+		t := i
+		for i < len(src) && charClass[src[i]] == classWord {
 			i++
 		}
-		toks = append(toks, token{text: line[start:i], col: start + 1})
+		toks = append(toks, token{off: t, end: i, col: t - start + 1})
 	}
-	return toks
+	// The rest of the line is a comment or beyond the tokens a line may hold.
+	if j := strings.IndexByte(src[i:], '\n'); j >= 0 {
+		return toks, i + j + 1
+	}
+	return toks, len(src)
 }
+
+// Character classes of the tokenizer: white space (isSpace), the ends of a
+// token's line ('\n', ';'), and everything else, which words are made of.
+const (
+	classWord = iota
+	classSpace
+	classEnd
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case isSpace(byte(c)):
+			t[c] = classSpace
+		case c == '\n' || c == ';':
+			t[c] = classEnd
+		}
+	}
+	return t
+}()
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' }
 
-var mnemonics = func() map[string]Op {
-	m := make(map[string]Op, numOps)
-	for op := OpInvalid + 1; op < numOps; op++ {
-		m[op.String()] = op
+// mnemonic returns the operation whose mnemonic is s, or OpInvalid.
+func mnemonic(s string) Op {
+	switch s {
+	case "push":
+		return OpPush
+	case "pop":
+		return OpPop
+	case "dup":
+		return OpDup
+	case "swap":
+		return OpSwap
+	case "arg":
+		return OpArg
+	case "load":
+		return OpLoad
+	case "store":
+		return OpStore
+	case "add":
+		return OpAdd
+	case "sub":
+		return OpSub
+	case "mul":
+		return OpMul
+	case "div":
+		return OpDiv
+	case "rem":
+		return OpRem
+	case "and":
+		return OpAnd
+	case "or":
+		return OpOr
+	case "xor":
+		return OpXor
+	case "shl":
+		return OpShl
+	case "shr":
+		return OpShr
+	case "sar":
+		return OpSar
+	case "neg":
+		return OpNeg
+	case "not":
+		return OpNot
+	case "eq":
+		return OpEq
+	case "ne":
+		return OpNe
+	case "lt":
+		return OpLt
+	case "le":
+		return OpLe
+	case "gt":
+		return OpGt
+	case "ge":
+		return OpGe
+	case "jmp":
+		return OpJmp
+	case "jz":
+		return OpJz
+	case "jnz":
+		return OpJnz
+	case "call":
+		return OpCall
+	case "ret":
+		return OpRet
+	case "pconst":
+		return OpPConst
+	case "pcall":
+		return OpPCall
+	case "guard":
+		return OpGuard
 	}
-	return m
-}()
+	return OpInvalid
+}
 
 func (ps *parser) parse(text []byte) {
-	var toks []token
-	src := string(text) // one copy; lines, tokens and names are substrings of it
-	// No function has more instructions than the text has lines: size the
-	// scratch once instead of growing it.
-	ps.scratch = make([]Inst, 0, min(strings.Count(src, "\n")+1, MaxFuncInsts))
-	for len(src) > 0 && !ps.stop {
+	var buf [maxLineTokens]token
+	src := unsafe.String(unsafe.SliceData(text), len(text)) // no copy: see parser.src
+	ps.src = src
+	lines := strings.Count(src, "\n") + 1
+	// Every func line says "func", and a function takes three lines at
+	// least: room for that many functions is made at once.
+	n := min(strings.Count(src, "func"), lines/3+1, MaxFuncs)
+	ps.funcs = make([]Func, 0, n)
+	ps.prog.Funcs = make([]*Func, 0, n)
+	ps.funcIdx = make(map[string]int, n)
+	// Every function's code lives in one array, allocated here: a line
+	// holds at most one instruction, and the program at most
+	// MaxProgramInsts.
+	ps.code = make([]Inst, min(lines, MaxProgramInsts))
+	for i := 0; i < len(src) && !ps.stop; {
 		ps.line++
-		line := src
-		if i := strings.IndexByte(src, '\n'); i >= 0 {
-			line, src = src[:i], src[i+1:]
-		} else {
-			src = ""
-		}
-		if i := strings.IndexByte(line, ';'); i >= 0 {
-			line = line[:i]
-		}
-		toks = tokenize(line, toks[:0])
+		var toks []token
+		toks, i = tokenize(src, i, buf[:0])
 		ps.parseLine(toks)
 	}
 	if ps.stop {
@@ -154,17 +317,28 @@ func (ps *parser) parse(text []byte) {
 	}
 	if ps.cur != nil {
 		ps.line++
-		ps.syntax(1, "expected end of func %s before the end of the file", strings.TrimSpace(ps.cur.f.Name+" "))
+		ps.syntax(1, "expected end of func %s before the end of the file", strings.TrimSpace(ps.cur.Name+" "))
 		ps.endFunc()
 	}
 	if len(ps.prog.Funcs) == 0 && len(ps.errs) == 0 {
 		ps.line = max(ps.line, 1)
 		ps.syntax(1, "expected a func; the file has no functions")
 	}
+	// A file of comments and blank lines leaves most of the array unused:
+	// give the functions one of their size.
+	if n := ps.used; len(ps.errs) == 0 && len(ps.code)-n > n && len(ps.code) > 64 {
+		code := make([]Inst, 0, n)
+		for _, f := range ps.prog.Funcs {
+			off := len(code)
+			code = append(code, f.Code...)
+			f.Code = code[off:len(code):len(code)]
+		}
+		ps.code = code
+	}
 }
 
 func (ps *parser) parseLine(toks []token) {
-	for len(toks) > 0 && strings.HasSuffix(toks[0].text, ":") {
+	for len(toks) > 0 && strings.HasSuffix(ps.text(toks[0]), ":") {
 		ps.label(toks[0])
 		toks = toks[1:]
 	}
@@ -172,7 +346,7 @@ func (ps *parser) parseLine(toks []token) {
 		return
 	}
 	kw, rest := toks[0], toks[1:]
-	switch kw.text {
+	switch ps.text(kw) {
 	case "func":
 		ps.funcLine(kw, rest)
 	case "end":
@@ -188,9 +362,9 @@ func (ps *parser) parseLine(toks []token) {
 	case "entry":
 		ps.entryLine(kw, rest)
 	default:
-		op, ok := mnemonics[kw.text]
-		if !ok {
-			ps.syntax(kw.col, "unknown instruction %q", kw.text)
+		op := mnemonic(ps.text(kw))
+		if op == OpInvalid {
+			ps.syntax(kw.col, "unknown instruction %q", ps.text(kw))
 			return
 		}
 		ps.inst(op, kw, rest)
@@ -201,22 +375,23 @@ func (ps *parser) parseLine(toks []token) {
 // whether it did not.
 func (ps *parser) extra(kw token, rest []token, n int) bool {
 	if len(rest) > n {
-		ps.syntax(rest[n].col, "unexpected %q after %s", rest[n].text, kw.text)
+		ps.syntax(rest[n].col, "unexpected %q after %s", ps.text(rest[n]), ps.text(kw))
 		return false
 	}
 	return true
 }
 
 func (ps *parser) name(tok token, what string, after string) (string, bool) {
-	if len(tok.text) > MaxNameLen {
+	text := ps.text(tok)
+	if len(text) > MaxNameLen {
 		ps.syntax(tok.col, "%s name longer than %d bytes", what, MaxNameLen)
 		return "", false
 	}
-	if !validName(tok.text) {
-		ps.syntax(tok.col, "expected %s name after %s, found %q", article(what), after, tok.text)
+	if !validName(text) {
+		ps.syntax(tok.col, "expected %s name after %s, found %q", article(what), after, text)
 		return "", false
 	}
-	return tok.text, true
+	return text, true
 }
 
 func article(what string) string {
@@ -227,8 +402,10 @@ func article(what string) string {
 }
 
 func (ps *parser) label(tok token) {
-	name := tok.text[:len(tok.text)-1]
-	if ps.cur == nil {
+	name := ps.text(tok)
+	name = name[:len(name)-1]
+	f := ps.cur
+	if f == nil {
 		ps.syntax(tok.col, "label %q outside a function", name)
 		return
 	}
@@ -244,35 +421,44 @@ func (ps *parser) label(tok token) {
 		ps.syntax(tok.col, "invalid label name %q", name)
 		return
 	}
-	pf := ps.cur
-	pf.body = true
-	if d, dup := pf.labels[name]; dup {
-		ps.errAt(ErrVerify, ps.pos(tok.col), "label %s defined twice in func %s (first at %s)", name, pf.f.Name, d.pos)
+	ps.body = true
+	if d, dup := ps.labels[name]; dup {
+		ps.errAt(ErrVerify, ps.pos(tok.col), "label %s defined twice in func %s (first at %s)", name, f.Name, ps.posOf(d.at))
 		return
 	}
-	if len(pf.labels) >= MaxFuncInsts {
-		ps.limit(tok.col, "func %s has more than %d labels", pf.f.Name, MaxFuncInsts)
+	if len(ps.labels) >= MaxFuncInsts {
+		ps.limit(tok.col, "func %s has more than %d labels", f.Name, MaxFuncInsts)
 		return
 	}
-	if pf.labels == nil {
-		pf.labels = map[string]labelDef{}
+	if ps.labels == nil {
+		ps.labels = map[string]labelDef{} // made at the first label of the file, reused by every function
 	}
-	pf.labels[name] = labelDef{inst: len(pf.f.Code), pos: ps.pos(tok.col)}
+	ps.labels[name] = labelDef{inst: int32(ps.n), at: ps.at(tok.col)}
+}
+
+// newFunc returns a zero Func from the parser's supply; should the
+// estimate made in parse fall short, the supply grows geometrically, not
+// one allocation per function.
+func (ps *parser) newFunc() *Func {
+	if len(ps.funcs) == cap(ps.funcs) {
+		ps.funcs = make([]Func, 0, min(max(8, 2*cap(ps.funcs)), MaxFuncs))
+	}
+	ps.funcs = ps.funcs[:len(ps.funcs)+1]
+	return &ps.funcs[len(ps.funcs)-1]
 }
 
 func (ps *parser) funcLine(kw token, rest []token) {
 	if ps.cur != nil {
-		ps.syntax(kw.col, "func inside func %s (missing end?)", ps.cur.f.Name)
+		ps.syntax(kw.col, "func inside func %s (missing end?)", ps.cur.Name)
 		ps.endFunc()
 	}
 	if len(ps.prog.Funcs) >= MaxFuncs {
 		ps.limit(kw.col, "more than %d functions", MaxFuncs)
 		return
 	}
-	f := &Func{Pos: ps.pos(kw.col), Code: ps.scratch[:0]}
-	pf := &pfunc{f: f} // labels: made at the first label
-	ps.cur = pf
-	ps.funcs = append(ps.funcs, pf)
+	f := ps.newFunc()
+	f.Pos = ps.pos(kw.col)
+	ps.cur, ps.body, ps.localsAt = f, false, lc{}
 	ps.prog.Funcs = append(ps.prog.Funcs, f)
 	if len(rest) == 0 {
 		ps.syntax(kw.col, "expected a function name after func")
@@ -282,6 +468,7 @@ func (ps *parser) funcLine(kw token, rest []token) {
 	if !ok {
 		return
 	}
+	name = ps.keep(name)
 	f.Name = name
 	if j, dup := ps.funcIdx[name]; dup {
 		ps.errAt(ErrVerify, ps.pos(rest[0].col), "function %s defined twice (first at %s)", name, ps.prog.Funcs[j].Pos)
@@ -301,42 +488,42 @@ func (ps *parser) funcLine(kw token, rest []token) {
 }
 
 func (ps *parser) endFunc() {
-	pf := ps.cur
+	f := ps.cur
 	ps.cur = nil
-	for _, r := range pf.jumps {
-		d, ok := pf.labels[r.name]
+	end := ps.used + ps.n
+	f.Code = ps.code[ps.used:end:end]
+	ps.used, ps.n = end, 0
+	for _, r := range ps.jumps {
+		d, ok := ps.labels[ps.refName(r)]
 		if !ok {
-			ps.errAt(ErrVerify, r.pos, "undefined label %s in func %s", r.name, pf.f.Name)
+			ps.errAt(ErrVerify, ps.posOf(r.at), "undefined label %s in func %s", ps.refName(r), f.Name)
 			continue
 		}
-		in := &pf.f.Code[r.inst]
+		in := &f.Code[r.inst]
 		in.Arg = int64(d.inst)
 		if in.Op == OpGuard {
 			ps.prog.Sites[in.Site].Init = in.Arg
 		}
 	}
-	pf.labels, pf.jumps = nil, nil
-	// One allocation of the right size per function; the scratch keeps its
-	// capacity for the next one.
-	ps.scratch = pf.f.Code[:0]
-	pf.f.Code = slices.Clone(pf.f.Code)
+	clear(ps.labels)
+	ps.jumps = ps.jumps[:0]
 }
 
 func (ps *parser) localsLine(kw token, rest []token) {
-	pf := ps.cur
-	if pf == nil {
+	f := ps.cur
+	if f == nil {
 		ps.syntax(kw.col, "locals outside a function")
 		return
 	}
-	if pf.localsAt.IsValid() {
-		ps.syntax(kw.col, "locals given twice in func %s (first at %s)", pf.f.Name, pf.localsAt)
+	if ps.localsAt.valid() {
+		ps.syntax(kw.col, "locals given twice in func %s (first at %s)", f.Name, ps.posOf(ps.localsAt))
 		return
 	}
-	if pf.body {
-		ps.syntax(kw.col, "locals must come before the first instruction or label of func %s", pf.f.Name)
+	if ps.body {
+		ps.syntax(kw.col, "locals must come before the first instruction or label of func %s", f.Name)
 		return
 	}
-	pf.localsAt = ps.pos(kw.col)
+	ps.localsAt = ps.at(kw.col)
 	if len(rest) == 0 {
 		ps.syntax(kw.col, "expected the number of locals after locals")
 		return
@@ -345,38 +532,39 @@ func (ps *parser) localsLine(kw token, rest []token) {
 	if !ok {
 		return
 	}
-	pf.f.Locals = int(min(n, math.MaxInt32))
+	f.Locals = int(min(n, math.MaxInt32))
 	ps.extra(kw, rest, 1)
 }
 
 func (ps *parser) entryLine(kw token, rest []token) {
 	if ps.cur != nil {
-		ps.syntax(kw.col, "entry inside func %s (it is a top-level directive)", ps.cur.f.Name)
+		ps.syntax(kw.col, "entry inside func %s (it is a top-level directive)", ps.cur.Name)
 		return
 	}
-	if ps.entryAt.IsValid() {
-		ps.syntax(kw.col, "entry given twice (first at %s)", ps.entryAt)
+	if ps.entryAt.valid() {
+		ps.syntax(kw.col, "entry given twice (first at %s)", ps.posOf(ps.entryAt))
 		return
 	}
-	ps.entryAt = ps.pos(kw.col)
+	ps.entryAt = ps.at(kw.col)
 	if len(rest) == 0 {
 		ps.syntax(kw.col, "expected a function name after entry")
 		return
 	}
 	if name, ok := ps.name(rest[0], "function", "entry"); ok {
-		ps.prog.Entry = name
+		ps.prog.Entry = ps.keep(name)
 		ps.extra(kw, rest, 1)
 	}
 }
 
 // index parses a non-negative integer operand.
 func (ps *parser) index(tok token, what, after string) (int64, bool) {
-	v, ok := parseInt(tok.text)
-	if !ok || v < 0 || tok.text[0] == '-' {
-		if ok || !isIntLike(tok.text) {
-			ps.syntax(tok.col, "expected %s after %s, found %q", what, after, tok.text)
+	text := ps.text(tok)
+	v, ok := parseInt(text)
+	if !ok || v < 0 || text[0] == '-' {
+		if ok || !isIntLike(text) {
+			ps.syntax(tok.col, "expected %s after %s, found %q", what, after, text)
 		} else {
-			ps.syntax(tok.col, "integer %s out of range", tok.text)
+			ps.syntax(tok.col, "integer %s out of range", text)
 		}
 		return 0, false
 	}
@@ -384,12 +572,13 @@ func (ps *parser) index(tok token, what, after string) (int64, bool) {
 }
 
 func (ps *parser) integer(tok token, after string) (int64, bool) {
-	v, ok := parseInt(tok.text)
+	text := ps.text(tok)
+	v, ok := parseInt(text)
 	if !ok {
-		if isIntLike(tok.text) {
-			ps.syntax(tok.col, "integer %s out of range for int64", tok.text)
+		if isIntLike(text) {
+			ps.syntax(tok.col, "integer %s out of range for int64", text)
 		} else {
-			ps.syntax(tok.col, "expected an integer after %s, found %q", after, tok.text)
+			ps.syntax(tok.col, "expected an integer after %s, found %q", after, text)
 		}
 		return 0, false
 	}
@@ -450,15 +639,20 @@ func parseInt(s string) (int64, bool) {
 		return 0, false
 	}
 	var mag uint64
+	// No value of up to 15 digits overflows 64 bits in either base: only
+	// longer ones need the check (against a constant cutoff, not a
+	// division per digit).
+	safe := len(s) <= 15
+	cutoff := math.MaxUint64 / base
 	for i := 0; i < len(s); i++ {
-		d := hexDigit(s[i])
-		if d < 0 || uint64(d) >= base {
+		d := uint64(hexDigit(s[i]))
+		if d >= base { // a negative hexDigit is a huge uint64
 			return 0, false
 		}
-		if mag > (math.MaxUint64-uint64(d))/base {
+		if !safe && (mag > cutoff || mag == cutoff && d > math.MaxUint64%base) {
 			return 0, false
 		}
-		mag = mag*base + uint64(d)
+		mag = mag*base + d
 	}
 	if neg {
 		if mag > 1<<63 {
@@ -480,22 +674,23 @@ var operandWants = [...]string{
 }
 
 func (ps *parser) inst(op Op, kw token, rest []token) {
-	pf := ps.cur
-	if pf == nil {
+	f := ps.cur
+	if f == nil {
 		ps.syntax(kw.col, "instruction %s outside a function", op)
 		return
 	}
-	pf.body = true
-	if len(pf.f.Code) >= MaxFuncInsts {
-		ps.limit(kw.col, "func %s has more than %d instructions", pf.f.Name, MaxFuncInsts)
+	ps.body = true
+	if ps.n >= MaxFuncInsts {
+		ps.limit(kw.col, "func %s has more than %d instructions", f.Name, MaxFuncInsts)
 		return
 	}
-	if ps.insts >= MaxProgramInsts {
+	if ps.used+ps.n >= MaxProgramInsts {
 		ps.limit(kw.col, "program has more than %d instructions", MaxProgramInsts)
 		return
 	}
-	in := Inst{Op: op, Pos: ps.pos(kw.col)}
-	idx := len(pf.f.Code)
+	at := ps.at(kw.col)
+	in := Inst{Op: op, Line: at.line, Col: at.col}
+	fn, idx := int32(len(ps.prog.Funcs)-1), int32(ps.n)
 	kind := op.Operand()
 	want := 0
 	switch kind {
@@ -514,14 +709,12 @@ func (ps *parser) inst(op Op, kw token, rest []token) {
 		case OperandIndex:
 			in.Arg, ok = ps.index(t, "an index", op.String())
 		case OperandLabel:
-			var name string
-			if name, ok = ps.name(t, "label", op.String()); ok {
-				pf.jumps = append(pf.jumps, ref{inst: idx, name: name, pos: ps.pos(t.col)})
+			if _, ok = ps.name(t, "label", op.String()); ok {
+				ps.jumps = append(ps.jumps, ps.refTo(fn, idx, t))
 			}
 		case OperandFunc:
-			var name string
-			if name, ok = ps.name(t, "function", op.String()); ok {
-				pf.calls = append(pf.calls, ref{inst: idx, name: name, pos: ps.pos(t.col)})
+			if _, ok = ps.name(t, "function", op.String()); ok {
+				ps.calls = append(ps.calls, ps.refTo(fn, idx, t))
 			}
 		}
 		if !ok {
@@ -556,28 +749,30 @@ func (ps *parser) inst(op Op, kw token, rest []token) {
 		case OperandSiteInt:
 			in.Arg, ok = ps.integer(t, after)
 		case OperandSiteFunc:
-			var name string
-			if name, ok = ps.name(t, "function", after); ok {
-				pf.calls = append(pf.calls, ref{inst: idx, name: name, pos: ps.pos(t.col)})
+			if _, ok = ps.name(t, "function", after); ok {
+				ps.calls = append(ps.calls, ps.refTo(fn, idx, t))
 			}
 		default:
-			var name string
-			if name, ok = ps.name(t, "label", after); ok {
-				pf.jumps = append(pf.jumps, ref{inst: idx, name: name, pos: ps.pos(t.col)})
+			if _, ok = ps.name(t, "label", after); ok {
+				ps.jumps = append(ps.jumps, ps.refTo(fn, idx, t))
 			}
 		}
 		if !ok {
 			return
 		}
 		if first, dup := ps.siteNames[site]; dup {
-			ps.errAt(ErrVerify, ps.pos(rest[0].col), "site %s defined twice (first at %s)", site, first)
+			ps.errAt(ErrVerify, ps.pos(rest[0].col), "site %s defined twice (first at %s)", site, ps.posOf(first))
 			return
 		}
 		if len(ps.prog.Sites) >= MaxSites {
 			ps.limit(kw.col, "program has more than %d sites", MaxSites)
 			return
 		}
-		ps.siteNames[site] = ps.pos(rest[0].col)
+		if ps.siteNames == nil {
+			ps.siteNames = map[string]lc{}
+		}
+		site = ps.keep(site)
+		ps.siteNames[site] = ps.at(rest[0].col)
 		in.Site = int32(len(ps.prog.Sites))
 		sk := SiteGuard
 		switch op {
@@ -586,32 +781,31 @@ func (ps *parser) inst(op Op, kw token, rest []token) {
 		case OpPCall:
 			sk = SiteCall
 		}
-		ps.prog.Sites = append(ps.prog.Sites, Site{Name: site, Kind: sk, Func: len(ps.prog.Funcs) - 1, Inst: idx, Init: in.Arg})
+		ps.prog.Sites = append(ps.prog.Sites, Site{Name: site, Kind: sk, Func: int(fn), Inst: int(idx), Init: in.Arg})
 	}
 	ps.extra(kw, rest, want) // the instruction is kept either way: no verification runs after an error
-	pf.f.Code = append(pf.f.Code, in)
-	ps.insts++
+	ps.code[ps.used+ps.n] = in
+	ps.n++
 }
 
 // resolveCalls resolves function names in call and pcall.
 func (ps *parser) resolveCalls() {
-	for _, pf := range ps.funcs {
-		for _, r := range pf.calls {
-			in := &pf.f.Code[r.inst]
-			j, ok := ps.funcIdx[r.name]
-			if !ok {
-				if ps.stop {
-					return
-				}
-				ps.errs = append(ps.errs, &Error{Pos: r.pos, Func: pf.f.Name, Inst: r.inst,
-					Msg: fmt.Sprintf("%s of undefined function %s", in.Op, r.name), Kind: ErrVerify})
-				ps.stop = len(ps.errs) >= maxErrors
-				continue
+	for _, r := range ps.calls {
+		f := ps.prog.Funcs[r.fn]
+		in := &f.Code[r.inst]
+		j, ok := ps.funcIdx[ps.refName(r)]
+		if !ok {
+			if ps.stop {
+				return
 			}
-			in.Arg = int64(j)
-			if in.Op == OpPCall {
-				ps.prog.Sites[in.Site].Init = in.Arg
-			}
+			ps.errs = append(ps.errs, &Error{Pos: ps.posOf(r.at), Func: f.Name, Inst: int(r.inst),
+				Msg: fmt.Sprintf("%s of undefined function %s", in.Op, ps.refName(r)), Kind: ErrVerify})
+			ps.stop = len(ps.errs) >= maxErrors
+			continue
+		}
+		in.Arg = int64(j)
+		if in.Op == OpPCall {
+			ps.prog.Sites[in.Site].Init = in.Arg
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -79,11 +80,14 @@ end
 	}
 	require.Len(t, h.Code, len(want))
 	for i, in := range h.Code {
-		in.Pos = jasm.Pos{}
+		assert.Positive(t, in.Line, "inst %d", i)
+		in.Line, in.Col = 0, 0
 		assert.Equal(t, want[i], in, "inst %d", i)
 	}
-	assert.Equal(t, jasm.Pos{File: "t.jasm", Line: 6, Col: 2}, h.Code[1].Pos, "a tab is one column")
-	assert.Equal(t, jasm.Pos{File: "t.jasm", Line: 7, Col: 8}, h.Code[2].Pos)
+	assert.Equal(t, jasm.Pos{File: "t.jasm", Line: 6, Col: 2}, h.InstPos(1), "a tab is one column")
+	assert.Equal(t, jasm.Pos{File: "t.jasm", Line: 7, Col: 8}, h.InstPos(2))
+	assert.Equal(t, h.Pos, h.InstPos(-1), "the entry is the func line")
+	assert.Equal(t, h.Pos, h.InstPos(len(h.Code)))
 	assert.Equal(t, []jasm.Site{
 		{Name: "k", Kind: jasm.SiteConst, Func: 0, Inst: 3, Init: math.MinInt64},
 		{Name: "g", Kind: jasm.SiteGuard, Func: 0, Inst: 12, Init: 2},
@@ -221,4 +225,96 @@ func TestParseLimits(t *testing.T) {
 		_, err := jasm.Parse("t.jasm", []byte(src))
 		assert.EqualError(t, err, `t.jasm:2:9: unexpected "1" after push`)
 	})
+}
+
+// The parser writes every function's code into one array: each Func.Code is
+// capped at its length (an append never writes into the next function's
+// code), and a file of mostly comments does not keep an array sized by its
+// lines.
+func TestParseCodeSlices(t *testing.T) {
+	src := "func a 0\n push 1\n ret\nend\n" + strings.Repeat("; comment\n", 1000) + "func main 0\n push 2\n ret\nend\n"
+	p := mustParse(t, src)
+	a, m := p.Funcs[0], p.Funcs[1]
+	for _, f := range p.Funcs {
+		assert.Equal(t, len(f.Code), cap(f.Code), "func %s", f.Name)
+	}
+	a.Code = append(a.Code, jasm.Inst{Op: jasm.OpPop})
+	assert.Equal(t, []int64{2, 0}, []int64{m.Code[0].Arg, m.Code[1].Arg})
+	assert.Equal(t, jasm.OpPush, m.Code[0].Op)
+	assert.Equal(t, jasm.Pos{File: "t.jasm", Line: 1006, Col: 2}, m.InstPos(0))
+	assert.Equal(t, jasm.Pos{File: "t.jasm", Line: 1007, Col: 2}, m.InstPos(1))
+}
+
+// Positions are stored without the file name: an instruction is a few
+// integers, no pointer for the garbage collector to follow.
+func TestInstHasNoPointers(t *testing.T) {
+	typ := reflect.TypeFor[jasm.Inst]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		default:
+			t.Errorf("Inst.%s is a %s", f.Name, f.Type)
+		}
+	}
+	assert.LessOrEqual(t, typ.Size(), uintptr(24))
+}
+
+func TestInstPosBuiltInGo(t *testing.T) {
+	p := valid()
+	f := p.Funcs[0]
+	assert.Equal(t, jasm.Pos{}, f.InstPos(0), "no position")
+	assert.Equal(t, "-", f.InstPos(0).String())
+	f.Pos = jasm.Pos{File: "g.jasm", Line: 4, Col: 1}
+	assert.Equal(t, jasm.Pos{}, f.InstPos(0), "the instruction's line is still unknown")
+	f.Code[1].Line, f.Code[1].Col = 5, 3
+	assert.Equal(t, jasm.Pos{File: "g.jasm", Line: 5, Col: 3}, f.InstPos(1))
+	assert.Equal(t, f.Pos, f.InstPos(-1))
+}
+
+// The parser and the verifier allocate per function or per program, not per
+// instruction: a body of 4 000 instructions costs what one of 40 does.
+func TestParseAllocsPerInstruction(t *testing.T) {
+	body := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString("func main 1\n    arg 0\n")
+		for i := range n {
+			fmt.Fprintf(&b, "    push %d\n    add\n", i)
+		}
+		b.WriteString("    ret\nend\n")
+		return []byte(b.String())
+	}
+	allocs := func(src []byte) float64 {
+		return testing.AllocsPerRun(20, func() {
+			if _, err := jasm.Parse("t.jasm", src); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := allocs(body(20)), allocs(body(2000))
+	assert.Equal(t, small, large, "allocations for 42 and 4 002 instructions")
+}
+
+// Parse reads the text in place but the program keeps nothing of it: names
+// are copied out, so a caller may reuse its buffer.
+func TestParseKeepsNoReferenceToSource(t *testing.T) {
+	text := "entry start\nfunc helper 1\n    arg 0\n    pconst k 1\n    add\n    ret\nend\n" +
+		"func start 1\n    arg 0\n    pcall c helper\n    ret\nend\n"
+	src := []byte(text)
+	p, err := jasm.Parse("t.jasm", src)
+	require.NoError(t, err)
+	want := jasm.Format(p)
+	for i := range src {
+		src[i] = 'X'
+	}
+	assert.Equal(t, want, jasm.Format(p))
+	assert.Equal(t, "start", p.Entry)
+	assert.Equal(t, []string{"helper", "start"}, []string{p.Funcs[0].Name, p.Funcs[1].Name})
+	assert.Equal(t, []string{"k", "c"}, []string{p.Sites[0].Name, p.Sites[1].Name})
+	i, ok := p.Func("helper")
+	assert.True(t, ok)
+	assert.Equal(t, 0, i)
+	i, ok = p.Site("c")
+	assert.True(t, ok)
+	assert.Equal(t, 1, i)
 }

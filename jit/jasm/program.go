@@ -164,11 +164,19 @@ func (p Pos) String() string {
 // (jmp, jz, jnz, guard) or the callee's index in Program.Funcs (call, pcall:
 // the initial callee). Site is the index in Program.Sites for pconst, pcall
 // and guard, and is ignored (left 0 by the parser) for other operations.
+//
+// Line and Col are where the instruction is in the text (1-based line and
+// byte column; Line 0 when unknown; the parser stores a line or column past
+// MaxInt32 as MaxInt32). The file name is not repeated in every
+// instruction: it is the function's (Func.Pos.File), and Func.InstPos puts
+// the three together. An Inst holds no pointer, so a program's code is one
+// flat array the garbage collector does not scan.
 type Inst struct {
 	Op   Op
 	Site int32
 	Arg  int64
-	Pos  Pos
+	Line int32
+	Col  int32
 }
 
 // Func is one function. Params and Locals are separate: `arg i` reads
@@ -179,7 +187,7 @@ type Func struct {
 	Params int // 0..MaxParams
 	Locals int // 0..MaxLocals
 	Code   []Inst
-	Pos    Pos // of the func line
+	Pos    Pos // of the func line; its File is every instruction's file too
 
 	// Filled by Verify.
 
@@ -190,6 +198,21 @@ type Func struct {
 	// Code[i] is unreachable. Unreachable instructions are allowed; their
 	// operands are checked but they need not be compiled.
 	Depth []int
+}
+
+// InstPos returns the position of instruction i: the function's file with
+// Code[i]'s line and column, or the zero Pos when that instruction's line is
+// unknown. For i outside Code (-1 stands for the function's entry) it is the
+// func line's position, Pos.
+func (f *Func) InstPos(i int) Pos {
+	if i < 0 || i >= len(f.Code) {
+		return f.Pos
+	}
+	in := &f.Code[i]
+	if in.Line <= 0 {
+		return Pos{}
+	}
+	return Pos{File: f.Pos.File, Line: int(in.Line), Col: int(in.Col)}
 }
 
 // SiteKind is the kind of a patch site.

@@ -23,12 +23,17 @@ import (
 //     deep at each ret; no path falls off the end of a function.
 //
 // Instructions no path reaches get Depth -1; only their operands are checked.
-func Verify(p *Program) error {
+func Verify(p *Program) error { return verify(p, nil) }
+
+// verify is Verify; funcIdx, when not nil, already maps each function's
+// name to its index (the parser's table): the verifier checks it and keeps
+// it instead of building another.
+func verify(p *Program, funcIdx map[string]int) error {
 	if p == nil {
 		return ErrorList{{Inst: -1, Msg: "nil program", Kind: ErrVerify}}
 	}
 	p.verified = false
-	v := &verifier{p: p}
+	v := &verifier{p: p, funcIdx: funcIdx}
 	v.run()
 	if len(v.errs) > 0 {
 		return v.errs
@@ -38,8 +43,10 @@ func Verify(p *Program) error {
 }
 
 type verifier struct {
-	p    *Program
-	errs ErrorList
+	p       *Program
+	errs    ErrorList
+	funcIdx map[string]int
+	work    []int // checkFlow's work list, reused from function to function
 }
 
 var errTooMany = errors.New("too many errors")
@@ -51,10 +58,7 @@ func (v *verifier) errorf(f *Func, inst int, format string, args ...any) {
 	e := &Error{Inst: inst, Msg: fmt.Sprintf(format, args...), Kind: ErrVerify}
 	if f != nil {
 		e.Func = f.Name
-		e.Pos = f.Pos
-		if inst >= 0 && inst < len(f.Code) {
-			e.Pos = f.Code[inst].Pos
-		}
+		e.Pos = f.InstPos(inst)
 	}
 	v.errs = append(v.errs, e)
 }
@@ -74,7 +78,10 @@ func (v *verifier) run() {
 		v.errorf(nil, -1, "program has %d functions, more than %d", len(p.Funcs), MaxFuncs)
 		return
 	}
-	funcIdx := make(map[string]int, len(p.Funcs))
+	funcIdx := v.funcIdx
+	if funcIdx == nil {
+		funcIdx = make(map[string]int, len(p.Funcs))
+	}
 	total := 0
 	for i, f := range p.Funcs {
 		if f == nil {
@@ -83,9 +90,9 @@ func (v *verifier) run() {
 		}
 		if !validName(f.Name) {
 			v.errorf(f, -1, "invalid function name %q", f.Name)
-		} else if j, dup := funcIdx[f.Name]; dup {
+		} else if j, ok := funcIdx[f.Name]; ok && j != i {
 			v.errorf(f, -1, "function %s defined twice (first at %s)", f.Name, p.Funcs[j].Pos)
-		} else {
+		} else if !ok {
 			funcIdx[f.Name] = i
 		}
 		if f.Params < 0 || f.Params > MaxParams {
@@ -115,29 +122,34 @@ func (v *verifier) run() {
 			v.errs[len(v.errs)-1].Pos = Pos{File: file, Line: 1, Col: 1}
 		}
 	}
-	v.checkSites(funcIdx)
+	siteIdx := v.checkSites()
 	if len(v.errs) > 0 {
 		return // operand and flow checks rely on well-formed functions and sites
 	}
+	// Every function's Depth is a slice of one array.
+	depths := make([]int, total)
 	for fi, f := range p.Funcs {
+		n := len(f.Code)
 		if v.checkOperands(fi, f) {
-			v.checkFlow(f)
+			v.checkFlow(f, depths[:n:n])
 		}
+		depths = depths[n:]
 	}
 	if len(v.errs) == 0 {
-		p.funcIdx = funcIdx
-		p.siteIdx = make(map[string]int, len(p.Sites))
-		for i, s := range p.Sites {
-			p.siteIdx[s.Name] = i
-		}
+		p.funcIdx, p.siteIdx = funcIdx, siteIdx
 	}
 }
 
-func (v *verifier) checkSites(funcIdx map[string]int) {
+// checkSites checks the site table and returns it by name (nil for a
+// program without sites: Program.Site finds none either way).
+func (v *verifier) checkSites() map[string]int {
 	p := v.p
 	if len(p.Sites) > MaxSites {
 		v.errorf(nil, -1, "program has %d sites, more than %d", len(p.Sites), MaxSites)
-		return
+		return nil
+	}
+	if len(p.Sites) == 0 {
+		return nil
 	}
 	names := make(map[string]int, len(p.Sites))
 	prevF, prevI := -1, -1
@@ -170,11 +182,12 @@ func (v *verifier) checkSites(funcIdx map[string]int) {
 			v.errorf(f, s.Inst, "site %s has Init %d but its instruction has %d", s.Name, s.Init, in.Arg)
 		}
 	}
+	return names
 }
 
 func sitePos(p *Program, s Site) string {
 	if s.Func >= 0 && s.Func < len(p.Funcs) && s.Inst >= 0 && s.Inst < len(p.Funcs[s.Func].Code) {
-		if pos := p.Funcs[s.Func].Code[s.Inst].Pos; pos.IsValid() {
+		if pos := p.Funcs[s.Func].InstPos(s.Inst); pos.IsValid() {
 			return pos.String()
 		}
 		return fmt.Sprintf("func %s, inst %d", p.Funcs[s.Func].Name, s.Inst)
@@ -226,100 +239,122 @@ func (v *verifier) checkOperands(fi int, f *Func) bool {
 	return ok
 }
 
+// stackEffects[op] is what op pops and pushes; call and pcall pop their
+// callee's parameters (effect). OpInvalid has none: the verifier rejects
+// it before any flow analysis.
+var stackEffects = func() (t [numOps]struct{ pop, push int8 }) {
+	for op := OpInvalid + 1; op < numOps; op++ {
+		e := &t[op]
+		switch {
+		case op == OpPush || op == OpArg || op == OpLoad || op == OpPConst:
+			e.push = 1
+		case op == OpPop || op == OpStore || op == OpJz || op == OpJnz || op == OpRet:
+			e.pop = 1
+		case op == OpDup:
+			e.pop, e.push = 1, 2
+		case op == OpSwap:
+			e.pop, e.push = 2, 2
+		case op == OpNeg || op == OpNot:
+			e.pop, e.push = 1, 1
+		case op == OpJmp || op == OpGuard:
+		case op == OpCall || op == OpPCall:
+			e.push = 1
+		case op.IsBinary():
+			e.pop, e.push = 2, 1
+		default:
+			panic("BUG: jasm: no stack effect for " + op.String())
+		}
+	}
+	return t
+}()
+
 // effect returns the values in pops and pushes out of in.
-func (v *verifier) effect(in Inst) (pop, push int) {
-	switch in.Op {
-	case OpPush, OpArg, OpLoad, OpPConst:
-		return 0, 1
-	case OpPop, OpStore, OpJz, OpJnz:
-		return 1, 0
-	case OpDup:
-		return 1, 2
-	case OpSwap:
-		return 2, 2
-	case OpNeg, OpNot:
-		return 1, 1
-	case OpJmp, OpGuard:
-		return 0, 0
-	case OpCall, OpPCall:
+func (v *verifier) effect(in *Inst) (pop, push int) {
+	if in.Op == OpCall || in.Op == OpPCall {
 		return v.p.Funcs[in.Arg].Params, 1
-	case OpRet:
-		return 1, 0
 	}
-	if in.Op.IsBinary() {
-		return 2, 1
-	}
-	panic("BUG: jasm: no stack effect for " + in.Op.String())
+	e := stackEffects[in.Op]
+	return int(e.pop), int(e.push)
 }
 
 // checkFlow computes the stack depth on entry to every reachable
-// instruction and checks it; it stops at the function's first flow error.
-func (v *verifier) checkFlow(f *Func) {
+// instruction into depth (len(f.Code) ints, made f.Depth) and checks it; it
+// stops at the function's first flow error. Instructions are visited depth
+// first, the fall-through successor before a jump target.
+func (v *verifier) checkFlow(f *Func, depth []int) {
 	n := len(f.Code)
-	depth := make([]int, n)
 	for i := range depth {
 		depth[i] = -1
 	}
 	f.Depth = depth
 	f.MaxStack = 0
 	depth[0] = 0
-	work := []int{0}
+	work := append(v.work[:0], 0)
+	defer func() { v.work = work[:0] }()
 	maxStack := 0
-	// reach records that j is entered with depth d from instruction from; it
-	// reports false (after the error) on a mismatch.
-	reach := func(from, j, d int, how string) bool {
-		if depth[j] < 0 {
-			depth[j] = d
-			work = append(work, j)
-			return true
-		}
-		if depth[j] != d {
-			v.errorf(f, from, "stack depth mismatch: %s instruction %d with %s, but another path reaches it with %d",
-				how, j, values(d), depth[j])
-			return false
-		}
-		return true
-	}
 	for len(work) > 0 {
 		j := work[len(work)-1]
 		work = work[:len(work)-1]
-		in := f.Code[j]
-		d := depth[j]
-		if in.Op == OpRet {
-			if d != 1 {
-				v.errorf(f, j, "ret with %s on the stack, want exactly 1", values(d))
+		// Straight-line code runs on in this loop: the fall-through
+		// successor is taken next without a trip through the work list (it
+		// would be pushed last, so popped first, anyway).
+		for {
+			in := &f.Code[j]
+			d := depth[j]
+			if in.Op == OpRet {
+				if d != 1 {
+					v.errorf(f, j, "ret with %s on the stack, want exactly 1", values(d))
+					return
+				}
+				break
+			}
+			pop, push := v.effect(in)
+			if d < pop {
+				v.errorf(f, j, "stack underflow: %s needs %s, the stack has %d", in.Op, values(pop), d)
 				return
 			}
-			continue
-		}
-		pop, push := v.effect(in)
-		if d < pop {
-			v.errorf(f, j, "stack underflow: %s needs %s, the stack has %d", in.Op, values(pop), d)
-			return
-		}
-		after := d - pop + push
-		if after > MaxStackDepth {
-			v.errorf(f, j, "stack depth %d exceeds the limit of %d", after, MaxStackDepth)
-			return
-		}
-		maxStack = max(maxStack, after)
-		if in.Op.IsJump() {
-			if !reach(j, int(in.Arg), after, in.Op.String()+" reaches") {
+			after := d - pop + push
+			if after > MaxStackDepth {
+				v.errorf(f, j, "stack depth %d exceeds the limit of %d", after, MaxStackDepth)
 				return
 			}
-		}
-		if in.Op == OpJmp {
-			continue
-		}
-		if j+1 == n {
-			v.errorf(f, j, "control falls off the end of func %s after %s (every path must end in ret)", f.Name, in.Op)
-			return
-		}
-		if !reach(j, j+1, after, "falling through reaches") {
-			return
+			maxStack = max(maxStack, after)
+			if in.Op.IsJump() {
+				t := int(in.Arg)
+				if depth[t] < 0 {
+					depth[t] = after
+					work = append(work, t)
+				} else if depth[t] != after {
+					v.mismatch(f, j, t, after, in.Op.String()+" reaches")
+					return
+				}
+			}
+			if in.Op == OpJmp {
+				break
+			}
+			if j+1 == n {
+				v.errorf(f, j, "control falls off the end of func %s after %s (every path must end in ret)", f.Name, in.Op)
+				return
+			}
+			if depth[j+1] >= 0 {
+				if depth[j+1] != after {
+					v.mismatch(f, j, j+1, after, "falling through reaches")
+					return
+				}
+				break
+			}
+			depth[j+1] = after
+			j++
 		}
 	}
 	f.MaxStack = maxStack
+}
+
+// mismatch reports that instruction from enters j with depth d, which
+// another path entered with depth[j].
+func (v *verifier) mismatch(f *Func, from, j, d int, how string) {
+	v.errorf(f, from, "stack depth mismatch: %s instruction %d with %s, but another path reaches it with %d",
+		how, j, values(d), f.Depth[j])
 }
 
 // validName reports whether s is a name: a letter, '_' or '.' followed by
