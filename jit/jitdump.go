@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"sync"
 )
 
@@ -162,16 +164,19 @@ func (d *jitDump) load(p *Program) {
 	c := p.code
 	tid := uint32(gettid())
 	abs := map[string]string{} // file name -> absolute path, for this load (the working directory may change between loads)
+	// A function's code runs to the next entry above its own (or the end of
+	// the blob): one sorted copy of the entries answers that for all.
+	sorted := slices.Clone(c.Entries)
+	slices.Sort(sorted)
+	var es []debugEntry // reused from function to function
 	for i, f := range c.Program.Funcs {
 		start := c.Entries[i]
 		end := len(c.Blob.Code)
-		for _, e := range c.Entries {
-			if e > start && e < end {
-				end = e
-			}
+		if j := sort.SearchInts(sorted, start+1); j < len(sorted) {
+			end = sorted[j]
 		}
 		addr := uint64(p.block.Addr(start))
-		d.debugInfo(c, i, start, end, addr, abs)
+		es = d.debugInfo(c, i, start, end, addr, abs, es[:0])
 		name := f.Name
 		if c.Program.Funcs[i].Pos.File != "" {
 			name += " [" + filepath.Base(c.Program.Funcs[i].Pos.File) + "]"
@@ -195,18 +200,25 @@ func (d *jitDump) load(p *Program) {
 	}
 }
 
+// debugEntry is one line of a JIT_CODE_DEBUG_INFO record.
+type debugEntry struct {
+	addr uint64
+	line uint32
+	file string
+}
+
 // debugInfo writes the JIT_CODE_DEBUG_INFO of function fn (code
-// [start, end) at addr): one entry per line of Code.Lines in the range.
-// abs caches the absolute path of each file name.
-func (d *jitDump) debugInfo(c *Code, fn, start, end int, addr uint64, abs map[string]string) {
-	type entry struct {
-		addr uint64
-		line uint32
-		file string
-	}
-	var es []entry
-	for _, l := range c.Lines {
-		if l.Offset < start || l.Offset >= end || l.Func != fn {
+// [start, end) at addr): one entry per line of Code.Lines in the range
+// (Lines is sorted by offset: only that range is read). abs caches the
+// absolute path of each file name; the entries are appended to es, which
+// is returned for reuse.
+func (d *jitDump) debugInfo(c *Code, fn, start, end int, addr uint64, abs map[string]string, es []debugEntry) []debugEntry {
+	lo := sort.Search(len(c.Lines), func(k int) bool { return c.Lines[k].Offset >= start })
+	for _, l := range c.Lines[lo:] {
+		if l.Offset >= end {
+			break
+		}
+		if l.Func != fn {
 			continue
 		}
 		pos := c.Pos(l)
@@ -221,10 +233,10 @@ func (d *jitDump) debugInfo(c *Code, fn, start, end int, addr uint64, abs map[st
 			}
 			abs[pos.File] = file
 		}
-		es = append(es, entry{addr + uint64(l.Offset-start), uint32(pos.Line), file})
+		es = append(es, debugEntry{addr + uint64(l.Offset-start), uint32(pos.Line), file})
 	}
 	if len(es) == 0 {
-		return
+		return es
 	}
 	size := jitDebugFixed
 	for _, e := range es {
@@ -240,6 +252,7 @@ func (d *jitDump) debugInfo(c *Code, fn, start, end int, addr uint64, abs map[st
 		d.w.WriteString(e.file)
 		d.w.WriteByte(0)
 	}
+	return es
 }
 
 // close writes JIT_CODE_CLOSE and closes the file.

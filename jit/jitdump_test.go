@@ -157,6 +157,22 @@ func TestJITDump(t *testing.T) {
 	assert.Less(t, loads[0].ts, loads[2].ts)
 	assert.Equal(t, []uint64{0, 1, 2, 3}, []uint64{loads[0].index, loads[1].index, loads[2].index, loads[3].index})
 	assert.Equal(t, uint32(jitCodeClose), recs[len(recs)-1].id)
+	// Each function's line table holds the lines of its own instructions
+	// (and its func line, for the entry's stack check), no other's.
+	for i, r := range recs {
+		if r.id != jitCodeLoad {
+			continue
+		}
+		lo, hi := uint32(1), uint32(5) // sq
+		if r.name[:4] == "main" {
+			lo, hi = 7, 10
+		}
+		assert.Contains(t, recs[i-1].lines, lo+1, "%s: its first instruction's line", r.name)
+		for _, l := range recs[i-1].lines {
+			assert.True(t, l >= lo && l <= hi, "%s: line %d is another function's", r.name, l)
+		}
+	}
+	assert.Equal(t, a.Code().Blob.Code[a.Code().Entries[1]:], loads[1].code, "main runs to the end of the blob")
 
 	// The parser's negative controls: it must reject a broken file.
 	_, _, err = parseJITDump(raw[:len(raw)-3])

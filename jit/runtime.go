@@ -238,10 +238,14 @@ func (rt *Runtime) load(code *Code) (*Program, error) {
 	}
 	rt.progs[prog] = struct{}{}
 	rt.progMu.Unlock()
+	// The Funcs and their first interrupt words are made together, not one
+	// allocation each (Interrupt gives a function a word of its own).
 	prog.funcs = make([]*Func, len(p.Funcs))
+	funcs, words := make([]Func, len(p.Funcs)), make([]uint64, len(p.Funcs))
 	for i, f := range p.Funcs {
-		fn := &Func{prog: prog, index: i, name: f.Name, params: f.Params, entry: blk.Addr(code.Entries[i])}
-		fn.intr.Store(new(uint64))
+		fn := &funcs[i]
+		fn.prog, fn.index, fn.name, fn.params, fn.entry = prog, i, f.Name, f.Params, blk.Addr(code.Entries[i])
+		fn.intr.Store(&words[i])
 		prog.funcs[i] = fn
 	}
 	if rt.dump != nil {
