@@ -654,7 +654,7 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		}
 		d.n = n - 1
 	case jasm.OpCall, jasm.OpPCall:
-		d.call(in, n)
+		return d.call(i, in, n)
 	case jasm.OpRet:
 		move(d.isa, regLoc(d.isa.result()), d.locOf(n-1))
 		d.isa.epilogue()
@@ -777,8 +777,9 @@ func (d *driver) binary(i int, in jasm.Inst, n int) int {
 }
 
 // call compiles call and pcall: everything in a pool register that must
-// survive goes to the frame, the arguments to the argument registers.
-func (d *driver) call(in jasm.Inst, n int) {
+// survive goes to the frame, the arguments to the argument registers. A
+// ret right after returns the callee's result as it is.
+func (d *driver) call(i int, in jasm.Inst, n int) int {
 	f := d.f
 	k := d.p.Funcs[in.Arg].Params
 	for j := range n - k {
@@ -806,9 +807,15 @@ func (d *driver) call(in jasm.Inst, n int) {
 	for h := range d.nh { // reloaded when needed: see settle
 		d.inFrame[h] = true
 	}
+	if d.fusable(i+1) && f.Code[i+1].Op == jasm.OpRet {
+		d.isa.epilogue()
+		d.n, d.live = 0, false
+		return 1
+	}
 	d.n = n - k
 	move(d.isa, d.canonLoc(n-k), regLoc(d.isa.result()))
 	d.push(val{})
+	return 0
 }
 
 func isCondJump(op jasm.Op) bool { return op == jasm.OpJz || op == jasm.OpJnz }
