@@ -302,6 +302,7 @@ func (ps *parser) parse(text []byte) {
 	ps.funcs = make([]Func, 0, n)
 	ps.prog.Funcs = make([]*Func, 0, n)
 	ps.funcIdx = make(map[string]int, n)
+	ps.calls = make([]ref, 0, n) // as many calls as functions, to start with
 	// Every function's code lives in one array, allocated here: a line
 	// holds at most one instruction, and the program at most
 	// MaxProgramInsts.
@@ -479,7 +480,7 @@ func (ps *parser) funcLine(kw token, rest []token) {
 		ps.syntax(kw.col, "expected the number of parameters after func %s", name)
 		return
 	}
-	n, ok := ps.index(rest[1], "the number of parameters", "func "+name)
+	n, ok := ps.index(rest[1], "the number of parameters", "func", name)
 	if !ok {
 		return
 	}
@@ -528,7 +529,7 @@ func (ps *parser) localsLine(kw token, rest []token) {
 		ps.syntax(kw.col, "expected the number of locals after locals")
 		return
 	}
-	n, ok := ps.index(rest[0], "the number of locals", "locals")
+	n, ok := ps.index(rest[0], "the number of locals", "locals", "")
 	if !ok {
 		return
 	}
@@ -556,11 +557,15 @@ func (ps *parser) entryLine(kw token, rest []token) {
 	}
 }
 
-// index parses a non-negative integer operand.
-func (ps *parser) index(tok token, what, after string) (int64, bool) {
+// index parses a non-negative integer operand, what comes after the word
+// after (followed by name, if any: the message is only made on an error).
+func (ps *parser) index(tok token, what, after, name string) (int64, bool) {
 	text := ps.text(tok)
 	v, ok := parseInt(text)
 	if !ok || v < 0 || text[0] == '-' {
+		if name != "" {
+			after += " " + name
+		}
 		if ok || !isIntLike(text) {
 			ps.syntax(tok.col, "expected %s after %s, found %q", what, after, text)
 		} else {
@@ -707,7 +712,7 @@ func (ps *parser) inst(op Op, kw token, rest []token) {
 		case OperandInt:
 			in.Arg, ok = ps.integer(t, op.String())
 		case OperandIndex:
-			in.Arg, ok = ps.index(t, "an index", op.String())
+			in.Arg, ok = ps.index(t, "an index", op.String(), "")
 		case OperandLabel:
 			if _, ok = ps.name(t, "label", op.String()); ok {
 				ps.jumps = append(ps.jumps, ps.refTo(fn, idx, t))
