@@ -293,6 +293,19 @@ func TestParseAllocsPerInstruction(t *testing.T) {
 	}
 	small, large := allocs(body(20)), allocs(body(2000))
 	assert.Equal(t, small, large, "allocations for 42 and 4 002 instructions")
+
+	// Functions come from one supply and call references from one list:
+	// ten times the functions costs no allocation per function.
+	chain := func(n int) []byte {
+		var b strings.Builder
+		for k := range n {
+			fmt.Fprintf(&b, "func f%d 1\n    arg 0\n    arg 0\n    call f%d\n    add\n    ret\nend\n", k, (k+1)%n)
+		}
+		b.WriteString("func main 1\n    arg 0\n    call f0\n    ret\nend\n")
+		return []byte(b.String())
+	}
+	few, many := allocs(chain(20)), allocs(chain(200))
+	assert.LessOrEqual(t, many, few+3, "allocations for 21 and 201 functions")
 }
 
 // Parse reads the text in place but the program keeps nothing of it: names
