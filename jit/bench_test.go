@@ -81,6 +81,64 @@ func BenchmarkCall(b *testing.B) {
 	})
 }
 
+// BenchmarkCallFloor is the floor under BenchmarkCall/jit-caller: a Go
+// call of an ABI0 assembly function (jitfloor) that switches to a JIT stack,
+// calls a stub in the code heap that returns its argument (amd64: mov
+// rax,rdi; ret — ppc64le: blr), switches back and returns. Compare
+// BenchmarkCall/jit-caller with it, medians of the same run.
+func BenchmarkCallFloor(b *testing.B) {
+	fn, top := floorSetup(b)
+	var s int64
+	for i := range b.N {
+		s += jitfloor(fn, top, int64(i))
+	}
+	floorCheck(b, s)
+}
+
+// floorSetup loads the floor's stub (loadFloorStubs) and takes a JIT stack
+// for the rest of b; it returns the stub's address and the stack's top,
+// with b's timer reset.
+func floorSetup(b *testing.B) (fn, top uintptr) {
+	if !canExecute {
+		b.Skip(ErrUnsupported)
+	}
+	rt := newTestRuntime(b, Options{})
+	id, _ := loadFloorStubs(b, rt)
+	st, err := rt.stacks.get()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rt.stacks.put(st) })
+	b.ResetTimer()
+	return id.Addr(), st.top
+}
+
+// floorCheck fails b unless s is the sum of the stub's results for
+// arguments 0 … b.N-1: the stub ran on every iteration.
+func floorCheck(b *testing.B, s int64) {
+	if n := int64(b.N); s != n*(n-1)/2 {
+		b.Fatalf("sum of results %d, want %d", s, n*(n-1)/2)
+	}
+}
+
+// floorInGo is jitfloor behind one Go function that is not inlined, the
+// shape of Caller.Call (an exported method cannot be an assembly function
+// without an ABI wrapper, and one that calls jitcall is not inlined).
+//
+//go:noinline
+func floorInGo(fn, sp uintptr, x int64) int64 { return jitfloor(fn, sp, x) }
+
+// BenchmarkCallFloorInGo is BenchmarkCallFloor through floorInGo: what one
+// Go call frame adds to the floor, which no Go API over jitcall avoids.
+func BenchmarkCallFloorInGo(b *testing.B) {
+	fn, top := floorSetup(b)
+	var s int64
+	for i := range b.N {
+		s += floorInGo(fn, top, int64(i))
+	}
+	floorCheck(b, s)
+}
+
 // BenchmarkFib30: machine code vs the interpreter (goal ≥ 30×) vs Go (goal ≤ 2×).
 func BenchmarkFib30(b *testing.B) {
 	b.Run("go", func(b *testing.B) {
