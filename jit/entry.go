@@ -9,8 +9,10 @@ import (
 //   - Go enters machine code only through jitcall, an assembly trampoline
 //     per ISA (entry_amd64.s, entry_ppc64le.s). It saves Go's stack pointer
 //     (and frame pointer or link register) in the callCtx, loads the
-//     arguments into the argument registers, switches to the JIT stack and
-//     calls the function. The result comes back in the result register.
+//     arguments (callCtx.nargs of them, straight from the caller's slice)
+//     into the argument registers, switches to the JIT stack and calls
+//     callCtx.fn. The result comes back in the result register, which the
+//     trampoline stores in callCtx.result.
 //   - The callCtx pointer stays in the context register for the whole call.
 //     JIT code never changes it, nor the registers Go's runtime needs while a
 //     signal may arrive (amd64: RSP discipline; ppc64le: R0 = 0, R1, R2, R13,
@@ -27,19 +29,25 @@ import (
 //	          args                            result  ctx  interrupt word  g     scratch
 //	amd64     RDI RSI RDX RCX R8 R9 R10 R11   RAX     R15  R13             R14   RAX, RBX, RCX, RDX
 //	ppc64le   R3..R10                         R3      R14  R15             R30   R11, R12
+//
+// Go keeps exit at exitOK between calls: machine code stores only the codes
+// of other exits, and whoever reads one of those resets it (jitresume
+// resets it itself), so a call needs no store to clear it first.
 type callCtx struct {
-	stackLimit uintptr  // lowest address the JIT stack pointer may reach
-	intr       *uint64  // interrupt word polled at back-edges and calls; non-zero: stop
-	base       uintptr  // executable address of the program's code blob
-	exit       int64    // exit code: exitOK or the runtime error
-	result     int64    // result of a normal return
-	stackTop   uintptr  // initial JIT stack pointer (16-byte aligned)
-	savedSP    uintptr  // Go stack pointer at entry to jitcall
-	savedFP    uintptr  // amd64: Go frame pointer (RBP); ppc64le: link register
-	args       [8]int64 // arguments of the entry function
+	stackLimit uintptr // lowest address the JIT stack pointer may reach
+	intr       uintptr // address of the interrupt word polled at back-edges and calls (non-zero: stop); the Go caller keeps the word alive
+	base       uintptr // executable address of the program's code blob
+	exit       int64   // exit code: exitOK or the runtime error
+	result     int64   // result of a normal return
+	stackTop   uintptr // initial JIT stack pointer (16-byte aligned)
+	savedSP    uintptr // Go stack pointer at entry to jitcall
+	savedFP    uintptr // amd64: Go frame pointer (RBP); ppc64le: link register
+	fn         uintptr // the machine code jitcall calls
+	nargs      int64   // how many arguments jitcall loads (0..8)
 
-	// Cooperative preemption (see yield below).
-	g        uintptr // amd64: the goroutine (from TLS) whose stackguard0 polls read
+	// Cooperative preemption (see yield below). Polls read the goroutine's
+	// stackguard0 through the g register: amd64 R14, which jitcall and
+	// jitresume load from TLS; ppc64le R30, Go's own, which nothing changes.
 	resumePC uintptr // where a yielded call continues
 	jitSP    uintptr // JIT stack pointer of a yielded call
 	jitFP    uintptr // amd64: its RBP
@@ -60,7 +68,6 @@ const (
 	ctxExit       = int32(unsafe.Offsetof(callCtx{}.exit))
 	ctxSavedSP    = int32(unsafe.Offsetof(callCtx{}.savedSP))
 	ctxSavedFP    = int32(unsafe.Offsetof(callCtx{}.savedFP))
-	ctxG          = int32(unsafe.Offsetof(callCtx{}.g))
 	ctxResumePC   = int32(unsafe.Offsetof(callCtx{}.resumePC))
 	ctxJitSP      = int32(unsafe.Offsetof(callCtx{}.jitSP))
 	ctxJitFP      = int32(unsafe.Offsetof(callCtx{}.jitFP))

@@ -4,7 +4,7 @@ package jit
 
 // jitcall is never called on this platform: canExecute is false and every
 // path that would run machine code returns ErrUnsupported first.
-func jitcall(fn uintptr, c *callCtx) { panic("BUG: jitcall on a platform without a trampoline") }
+func jitcall(c *callCtx, args *int64) { panic("BUG: jitcall on a platform without a trampoline") }
 
 func jitresume(c *callCtx) { panic("BUG: jitresume on a platform without a trampoline") }
 

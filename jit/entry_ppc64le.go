@@ -2,11 +2,12 @@
 
 package jit
 
-// jitcall calls machine code at fn on the JIT stack described by c; see
+// jitcall calls the machine code at c.fn with the c.nargs arguments at
+// args (nil when there are none) on the JIT stack described by c; see
 // entry_ppc64le.s and the calling convention in entry.go.
 //
 //go:noescape
-func jitcall(fn uintptr, c *callCtx)
+func jitcall(c *callCtx, args *int64)
 
 // jitresume continues a call that yielded; see the .s file.
 //

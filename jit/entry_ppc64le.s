@@ -3,33 +3,59 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// func jitcall(fn uintptr, c *callCtx)
+// func jitcall(c *callCtx, args *int64)
 //
-// Calls machine code at fn on the JIT stack described by c (see entry.go).
-// ABI0, no frame: LR holds the return address into Go. R0 (zero), R2, R13
-// and R30 (g) are never written by JIT code, so a signal that arrives while
-// machine code runs finds them valid (FACTS: without cgo the signal
-// trampoline takes g from R30). R1 and LR are saved in c and restored. For
-// the whole call R14 holds c and R15 the interrupt word's address.
+// Calls the machine code at c.fn on the JIT stack described by c (see
+// entry.go), with c.nargs arguments loaded from args (a Go slice's
+// elements, read here on the goroutine stack before the switch). ABI0, no
+// frame: LR holds the return address into Go. R0 (zero), R2, R13 and R30
+// (g) are never written by JIT code, so a signal that arrives while machine
+// code runs finds them valid (FACTS: without cgo the signal trampoline
+// takes g from R30). R1 and LR are saved in c and restored. For the whole
+// call R14 holds c and R15 the interrupt word's address; R12 holds the
+// callee's address at its entry. Argument registers past c.nargs keep
+// whatever they held: the callee does not read them.
 TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
-	MOVD fn+0(FP), R12
-	MOVD c+8(FP), R14
+	MOVD c+0(FP), R14
+	MOVD args+8(FP), R11
 	MOVD R1, callCtx_savedSP(R14)
-	MOVD LR, R15
-	MOVD R15, callCtx_savedFP(R14)
+	MOVD LR, R12
+	MOVD R12, callCtx_savedFP(R14)
 	MOVD callCtx_intr(R14), R15
-	MOVD callCtx_args+0(R14), R3
-	MOVD callCtx_args+8(R14), R4
-	MOVD callCtx_args+16(R14), R5
-	MOVD callCtx_args+24(R14), R6
-	MOVD callCtx_args+32(R14), R7
-	MOVD callCtx_args+40(R14), R8
-	MOVD callCtx_args+48(R14), R9
-	MOVD callCtx_args+56(R14), R10
+	MOVD callCtx_nargs(R14), R12
+	CMP  R12, $0
+	BEQ  call
+	MOVD 0(R11), R3
+	CMP  R12, $1
+	BEQ  call
+	MOVD 8(R11), R4
+	CMP  R12, $2
+	BEQ  call
+	MOVD 16(R11), R5
+	CMP  R12, $3
+	BEQ  call
+	MOVD 24(R11), R6
+	CMP  R12, $4
+	BEQ  call
+	MOVD 32(R11), R7
+	CMP  R12, $5
+	BEQ  call
+	MOVD 40(R11), R8
+	CMP  R12, $6
+	BEQ  call
+	MOVD 48(R11), R9
+	CMP  R12, $7
+	BEQ  call
+	MOVD 56(R11), R10
+
+call:
+	MOVD callCtx_fn(R14), R12
 	MOVD callCtx_stackTop(R14), R1
 	MOVD R12, CTR
 	CALL (CTR)
-	// Normal return: result in R3, R14 still holds c.
+	// Normal return: result in R3, R14 still holds c. A call continued by
+	// jitresume returns here too, and goes back to jitresume's caller:
+	// savedSP and savedFP are then jitresume's.
 	MOVD R3, callCtx_result(R14)
 	MOVD callCtx_savedFP(R14), R15
 	MOVD R15, LR

@@ -1,12 +1,17 @@
 package jit
 
 import (
+	"errors"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/syncore/syncore/codegen"
 	"github.com/syncore/syncore/codegen/amd64"
 	"github.com/syncore/syncore/codegen/ppc64"
+	"github.com/syncore/syncore/jit/jasm"
 )
 
 // loadFloorStubs loads two stubs into rt's code heap for jitfloor: id
@@ -80,4 +85,147 @@ func TestCallFloor(t *testing.T) {
 	if got := uintptr(jitfloor(sp.Addr(), st.top, 0)); got != want {
 		t.Errorf("the stub ran with SP %#x, want %#x (the top of the JIT stack %#x)", got, want, st.top)
 	}
+}
+
+// callerExits: a function that divides (so that a call can fault) and
+// sum.jasm's loop (so that a call can yield, or spin until interrupted).
+const callerExits = `func main 0
+    push 0
+    ret
+end
+func div 2
+    arg 0
+    arg 1
+    div
+    ret
+end
+func sum 1
+    locals 2
+    arg 0
+    store 0
+loop:
+    load 0
+    push 0
+    le
+    jnz done
+    load 1
+    load 0
+    add
+    store 1
+    load 0
+    push 1
+    sub
+    store 0
+    jmp loop
+done:
+    load 1
+    ret
+end
+`
+
+// TestCallerAfterEveryExit: Caller.Call's common path does not clear
+// callCtx.exit before a call (its slow path resets it after any other
+// exit), loads the arguments straight from the caller's slice and takes the
+// interrupt word's address afresh each call. So after every kind of exit —
+// a runtime error, a refused call, yields, an interrupt — the next call
+// must return the right value, and no call may leave its entry mark behind.
+func TestCallerAfterEveryExit(t *testing.T) {
+	if !canExecute {
+		t.Skip(ErrUnsupported)
+	}
+	rt := newTestRuntime(t, Options{})
+	p, err := jasm.Parse("exits.jasm", []byte(callerExits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := rt.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(c *Caller, args []int64, v int64) {
+		t.Helper()
+		if got, err := c.Call(args...); got != v || err != nil {
+			t.Fatalf("Call%v = %d, %v; want %d", args, got, err, v)
+		}
+		if n := inside(rt); n != 0 {
+			t.Fatalf("after Call%v, %d context(s) still marked inside", args, n)
+		}
+	}
+	fail := func(c *Caller, args []int64, target error, text string) {
+		t.Helper()
+		got, err := c.Call(args...)
+		if got != 0 || err == nil || target != nil && !errors.Is(err, target) || !strings.Contains(err.Error(), text) {
+			t.Fatalf("Call%v = %d, %v; want an error (%v %q)", args, got, err, target, text)
+		}
+		if n := inside(rt); n != 0 {
+			t.Fatalf("after Call%v, %d context(s) still marked inside", args, n)
+		}
+	}
+
+	div, err := prog.Func("div").NewCaller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(div, []int64{7, 2}, 3)
+	fail(div, []int64{1, 0}, jasm.ErrDivisionByZero, "")
+	want(div, []int64{9, 3}, 3)
+	fail(div, []int64{1}, jasm.ErrArity, "")
+	fail(div, []int64{1, 2, 3}, jasm.ErrArity, "")
+	want(div, []int64{-8, 2}, -4)
+
+	// Yields: a GC keeps asking the goroutine to stop while sum loops.
+	sum, err := prog.Func("sum").NewCaller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		for !stop.Load() {
+			runtime.GC()
+		}
+	}()
+	const n = 3_000_000
+	for try := 0; sum.c.resumePC == 0; try++ {
+		if try == 200 {
+			t.Fatal("no call yielded in 200 tries while a GC loop ran")
+		}
+		want(sum, []int64{n}, n*(n+1)/2)
+	}
+	stop.Store(true)
+	<-gcDone
+	want(sum, []int64{100}, 5050)
+
+	// An interrupt, then a call that must run with a fresh word.
+	done := make(chan error, 1)
+	go func() { _, err := sum.Call(endless); done <- err }()
+	waitInside(t, rt, 1)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+interrupt:
+	for {
+		prog.Func("sum").Interrupt()
+		select {
+		case err := <-done:
+			if !errors.Is(err, jasm.ErrInterrupted) {
+				t.Fatalf("interrupted call: %v", err)
+			}
+			break interrupt
+		case <-tick.C:
+		}
+	}
+	want(sum, []int64{100}, 5050)
+	want(div, []int64{1, 1}, 1)
+
+	// A closed Caller refuses every call, whatever the argument count; a
+	// closed program is refused (and leaves its mark) too.
+	sum.Close()
+	fail(sum, []int64{1}, nil, "the Caller is closed")
+	fail(sum, nil, nil, "the Caller is closed")
+	if err := prog.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fail(div, []int64{1, 1}, ErrClosed, "")
+	div.Close()
 }
