@@ -288,7 +288,6 @@ func (g *amd64Gen) exitStub(code int32) {
 func (g *amd64Gen) yieldStub() {
 	a := g.a
 	a.Store(x86.BaseDisp(amd64Ctx, ctxResumePC), x86.RBX)
-	a.Store(x86.BaseDisp(amd64Ctx, ctxTOS), x86.RAX)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxJitSP), x86.RSP)
 	a.Store(x86.BaseDisp(amd64Ctx, ctxJitFP), x86.RBP)
 	a.StoreI32(x86.BaseDisp(amd64Ctx, ctxExit), exitYield)

@@ -26,9 +26,9 @@ import (
 //
 // Register roles per ISA:
 //
-//	          args                            result  ctx  interrupt word  g     scratch
-//	amd64     RDI RSI RDX RCX R8 R9 R10 R11   RAX     R15  R13             R14   RAX, RBX, RCX, RDX
-//	ppc64le   R3..R10                         R3      R14  R15             R30   R11, R12
+//	          args                            result  ctx  interrupt word  g     pool (lower_driver.go)
+//	amd64     RDI RSI RDX RCX R8 R9 R10 R11   RAX     R15  R13             R14   RBX R12 RSI RDI R8..R11
+//	ppc64le   R3..R10                         R3      R14  R15             R30   R16..R29
 //
 // Go keeps exit at exitOK between calls: machine code stores only the codes
 // of other exits, and whoever reads one of those resets it (jitresume
@@ -51,7 +51,6 @@ type callCtx struct {
 	resumePC uintptr // where a yielded call continues
 	jitSP    uintptr // JIT stack pointer of a yielded call
 	jitFP    uintptr // amd64: its RBP
-	tos      int64   // its cached top of stack (RAX / R3)
 
 	// faultPC identifies the check that sent a call to an exit stub: the
 	// address of the check's out-of-line stub (amd64: its first byte;
@@ -71,7 +70,6 @@ const (
 	ctxResumePC   = int32(unsafe.Offsetof(callCtx{}.resumePC))
 	ctxJitSP      = int32(unsafe.Offsetof(callCtx{}.jitSP))
 	ctxJitFP      = int32(unsafe.Offsetof(callCtx{}.jitFP))
-	ctxTOS        = int32(unsafe.Offsetof(callCtx{}.tos))
 	ctxFaultPC    = int32(unsafe.Offsetof(callCtx{}.faultPC))
 )
 
@@ -82,9 +80,10 @@ const (
 // another goroutine. So every poll point (function entry and loop
 // back-edges) also reads the goroutine's stackguard0, which the runtime sets
 // to stackPreempt whenever it wants this goroutine to stop (the same word
-// Go functions check in their prologues). When it is set, the code saves
-// its few live registers in callCtx and returns to jitcall's caller with
-// exitYield; Go then calls runtime.Gosched (a safe point) and jitresume
+// Go functions check in their prologues). When it is set, an out-of-line
+// path stores the registers live there in their frame slots, leaves the
+// resume address and the JIT stack (and frame) pointer in callCtx and
+// returns to jitcall's caller with exitYield; Go then calls runtime.Gosched (a safe point) and jitresume
 // continues the code where it left off, on its own stack, which the Go
 // runtime never moves.
 const (

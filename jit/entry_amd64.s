@@ -62,8 +62,8 @@ call:
 // func jitresume(c *callCtx)
 //
 // Continues a call that yielded (exit code exitYield): saves Go's stack and
-// frame pointers anew, restores the JIT stack, frame pointer and cached top
-// of stack, and jumps to the resume point. The code returns, yields or
+// frame pointers anew, restores the JIT stack and frame pointer, and jumps
+// to the resume point (which reloads the live registers from the frame). The code returns, yields or
 // exits exactly as it would have from jitcall.
 TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVQ c+0(FP), R15
@@ -72,7 +72,6 @@ TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVQ (TLS), R14
 	MOVQ callCtx_intr(R15), R13
 	MOVQ $0, callCtx_exit(R15)
-	MOVQ callCtx_tos(R15), AX
 	MOVQ callCtx_jitFP(R15), BP
 	MOVQ callCtx_resumePC(R15), BX
 	MOVQ callCtx_jitSP(R15), SP

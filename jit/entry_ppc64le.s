@@ -65,8 +65,8 @@ call:
 // func jitresume(c *callCtx)
 //
 // Continues a call that yielded (exit code exitYield): saves Go's R1 and LR
-// anew, restores the JIT stack pointer and cached top of stack (R3), and
-// jumps to the resume point.
+// anew, restores the JIT stack pointer, and jumps to the resume point
+// (which reloads the live registers from the frame).
 TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD c+0(FP), R14
 	MOVD R1, callCtx_savedSP(R14)
@@ -75,7 +75,6 @@ TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD $0, R15
 	MOVD R15, callCtx_exit(R14)
 	MOVD callCtx_intr(R14), R15
-	MOVD callCtx_tos(R14), R3
 	MOVD callCtx_resumePC(R14), R12
 	MOVD callCtx_jitSP(R14), R1
 	MOVD R12, CTR

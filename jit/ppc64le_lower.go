@@ -285,7 +285,6 @@ func (g *ppc64Gen) yieldStub() {
 	a := g.a
 	a.Mflr(ppcT1)
 	a.Std(ppcT1, ppcCtx, int64(ctxResumePC))
-	a.Std(ppc.R3, ppcCtx, int64(ctxTOS))
 	a.Std(ppc.R1, ppcCtx, int64(ctxJitSP))
 	a.Li(ppcT1, exitYield)
 	a.Std(ppcT1, ppcCtx, int64(ctxExit))
