@@ -166,7 +166,7 @@ type lowerState struct {
 
 // exitTo returns the label of a new out-of-line stub for a check at the
 // current instruction that fails through exit stub exit: the ISA jumps
-// there when the check fails; flushDeferred emits it with the ISA's
+// there when the check fails; flushExits emits it with the ISA's
 // exitJump, and Code.Lines maps it to the instruction (the position a
 // runtime error reports).
 func (s *lowerState) exitTo(exit codegen.Label) codegen.Label {
@@ -194,13 +194,8 @@ func (s *lowerState) deferHere(fn func()) {
 	})
 }
 
-// flushDeferred emits the out-of-line code deferred so far, then the exit
-// stubs (deferred code may add some).
-func (s *lowerState) flushDeferred() {
-	for i := 0; i < len(s.deferred); i++ { // a stub may defer more (its poll's yield stub)
-		s.deferred[i]()
-	}
-	s.deferred = s.deferred[:0]
+// flushExits emits the exit stubs of the current function's checks.
+func (s *lowerState) flushExits() {
 	saved := s.at
 	for _, st := range s.exits {
 		s.at = st.at // the stub reports its check's instruction (s.mark)
@@ -237,7 +232,8 @@ func (s *lowerState) init(b *codegen.Buffer, p *jasm.Program, opts CompileOption
 // enter makes a label for every reachable jump target of f, so that
 // backward jumps find their target's label already bound.
 func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
-	s.instLabels = make([]codegen.Label, len(f.Code))
+	s.instLabels = slices.Grow(s.instLabels[:0], len(f.Code))[:len(f.Code)]
+	clear(s.instLabels)
 	for i, in := range f.Code {
 		if in.Op.IsJump() && f.Depth[i] >= 0 && s.instLabels[in.Arg] == 0 {
 			s.instLabels[in.Arg] = b.NewLabel()

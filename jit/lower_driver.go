@@ -239,7 +239,11 @@ type driver struct {
 	n       int
 	live    bool // the previous instruction falls through
 	slots   []codegen.Label
-	params  int // of the current function
+
+	polls  []pollStub // of the current function
+	spills []spill    // the polls' live registers
+	// Scratch of parallelMove and its callers.
+	pm, pregs, prest []pmove
 }
 
 func newDriver(p *jasm.Program, opts CompileOptions, i isa) *driver {
@@ -358,33 +362,51 @@ func (d *driver) split(f *jasm.Func) {
 	clear(d.inFrame)
 }
 
-// liveRegs returns the registers whose values must survive a yield here:
-// the homes and the stack entries held in their registers.
-func (d *driver) liveRegs() []spill {
-	var out []spill
+// liveRegs appends to d.spills the registers whose values must survive a
+// yield here: the homes and the stack entries held in their registers.
+func (d *driver) liveRegs() {
 	for h := range d.nh {
 		if !d.inFrame[h] {
-			out = append(out, spill{d.homes[h], h})
+			d.spills = append(d.spills, spill{d.homes[h], h})
 		}
 	}
-	for k := range d.n {
-		if d.vs[k].kind == vCanon && k < d.ns {
-			out = append(out, spill{d.stack[k], d.stackSlot(k)})
+	for k := range min(d.n, d.ns) {
+		if d.vs[k].kind == vCanon {
+			d.spills = append(d.spills, spill{d.stack[k], d.stackSlot(k)})
 		}
 	}
-	return out
 }
 
 // poll emits a poll point. Its slow path (out of line) saves the live
 // registers, yields, and restores them when the call resumes.
 func (d *driver) poll() {
-	live := d.liveRegs()
 	b := d.b()
-	slow, resume := b.NewLabel(), b.NewLabel()
-	d.isa.pollChecks(slow)
-	b.Bind(resume)
-	d.deferred = append(d.deferred, func() {
-		b.Bind(slow)
+	p := pollStub{slow: b.NewLabel(), resume: b.NewLabel(), lo: len(d.spills)}
+	d.liveRegs()
+	p.hi = len(d.spills)
+	d.isa.pollChecks(p.slow)
+	b.Bind(p.resume)
+	d.polls = append(d.polls, p)
+}
+
+// pollStub is a poll's slow path, emitted after the function: the
+// registers d.spills[lo:hi] are live there.
+type pollStub struct {
+	slow, resume codegen.Label
+	lo, hi       int
+}
+
+// flush emits the out-of-line code of the current function: deferred
+// stubs (which may poll), the polls' slow paths, then the exit stubs.
+func (d *driver) flush() {
+	for i := 0; i < len(d.deferred); i++ {
+		d.deferred[i]()
+	}
+	d.deferred = d.deferred[:0]
+	b := d.b()
+	for _, p := range d.polls {
+		b.Bind(p.slow)
+		live := d.spills[p.lo:p.hi]
 		for _, s := range live {
 			move(d.isa, memLoc(s.slot), regLoc(s.r))
 		}
@@ -392,8 +414,10 @@ func (d *driver) poll() {
 		for _, s := range live {
 			move(d.isa, regLoc(s.r), memLoc(s.slot))
 		}
-		d.isa.jump(resume)
-	})
+		d.isa.jump(p.resume)
+	}
+	d.polls, d.spills = d.polls[:0], d.spills[:0]
+	d.flushExits()
 }
 
 // move is one step of a parallel move.
@@ -407,7 +431,8 @@ type pmove struct {
 // reads each register before it is overwritten (a cycle goes through the
 // scratch register), then the loads of frame slots and immediates.
 func (d *driver) parallelMove(ms []pmove) {
-	var regs, rest []pmove
+	regs, rest := d.pregs[:0], d.prest[:0]
+	defer func() { d.pregs, d.prest = regs[:0], rest[:0] }()
 	for _, m := range ms {
 		switch {
 		case m.src.isReg(m.dst):
@@ -465,7 +490,7 @@ func (d *driver) compile() {
 			i += d.inst(i)
 		}
 	}
-	d.flushDeferred()
+	d.flush()
 	b := d.b()
 	for _, st := range [...]struct {
 		l    codegen.Label
@@ -488,8 +513,8 @@ func (d *driver) compile() {
 
 func (d *driver) begin(fi int, f *jasm.Func) {
 	b := d.b()
-	d.flushDeferred()
-	d.f, d.params = f, f.Params
+	d.flush()
+	d.f = f
 	d.enter(b, f)
 	d.split(f)
 	d.n = 0
@@ -502,7 +527,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	// Parameters kept in the frame, or needed there again after a call,
 	// are stored first; then the registers take theirs (a parallel move,
 	// as argument and pool registers may overlap).
-	var ms []pmove
+	ms := d.pm[:0]
 	for i := range f.Params {
 		if i >= d.nh || calls {
 			move(d.isa, memLoc(i), regLoc(args[i]))
@@ -512,6 +537,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 		}
 	}
 	d.parallelMove(ms)
+	d.pm = ms[:0]
 	for j := range f.Locals {
 		move(d.isa, d.homeLoc(f.Params+j), immLoc(0))
 	}
@@ -794,11 +820,12 @@ func (d *driver) call(i int, in jasm.Inst, n int) int {
 		}
 	}
 	args := d.isa.argRegs()
-	ms := make([]pmove, k)
+	ms := d.pm[:0]
 	for j := range k {
-		ms[j] = pmove{args[j], d.locOf(n - k + j)}
+		ms = append(ms, pmove{args[j], d.locOf(n - k + j)})
 	}
 	d.parallelMove(ms)
+	d.pm = ms[:0]
 	if in.Op == jasm.OpPCall {
 		d.isa.sites().CallSite(d.siteName(in.Site), d.funcLabels[in.Arg])
 	} else {
