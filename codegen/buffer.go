@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Label marks a position in a [Buffer]. Make one with [Buffer.NewLabel], bind
@@ -67,6 +68,16 @@ func (b *Buffer) Reset() {
 	b.sites = b.sites[:0]
 	b.relocs = b.relocs[:0]
 	b.err = nil
+}
+
+// Reserve makes room for at least code more fixed bytes, items more
+// references and alignments and labels more labels, so that a caller that
+// knows roughly how much it will emit (a compiler, from the size of its
+// input) grows each slice once instead of by doubling.
+func (b *Buffer) Reserve(code, items, labels int) {
+	b.code = slices.Grow(b.code, code)
+	b.items = slices.Grow(b.items, items)
+	b.labels = slices.Grow(b.labels, labels)
 }
 
 // Len is the number of fixed bytes emitted so far (the pre-layout offset of

@@ -21,10 +21,10 @@
 //   - Machine code runs on an mmap'd stack with a guard page (prologues check
 //     a limit first), never calls Go, and keeps the registers Go's signal
 //     handling relies on (ppc64le: R0 = 0, R2, R13, R30 = g).
-//   - Function entries (of functions that call) and loop back-edges poll an
-//     interrupt word (Func.Interrupt, CallContext) and the goroutine's
-//     preemption request: a long-running call yields to the Go scheduler, so
-//     it never holds up a garbage collection.
+//   - Loop back-edges and the entries of functions that can recurse or make
+//     a patchable call poll an interrupt word (Func.Interrupt, CallContext)
+//     and the goroutine's preemption request: a long-running call yields to
+//     the Go scheduler, so it never holds up a garbage collection.
 //   - Compile runs on any host for either ISA; only the host's ISA runs.
 //
 // Patch sites (pconst, pcall, guard) are compiled to code shapes that obey

@@ -151,6 +151,7 @@ type lowerState struct {
 	opts       CompileOptions
 	funcLabels []codegen.Label
 	instLabels []codegen.Label // of the current function, 0 until needed
+	entryPoll  []bool          // by function: see entryPolls
 	divZero    codegen.Label   // exit stubs
 	overflow   codegen.Label
 	interrupt  codegen.Label
@@ -222,6 +223,7 @@ func (s *lowerState) mark(l codegen.Label) { s.lines = append(s.lines, lineMark{
 
 func (s *lowerState) init(b *codegen.Buffer, p *jasm.Program, opts CompileOptions) {
 	s.p, s.opts, s.b = p, opts, b
+	s.entryPoll = entryPolls(p)
 	s.funcLabels = make([]codegen.Label, len(p.Funcs))
 	for i := range p.Funcs {
 		s.funcLabels[i] = b.NewLabel()
@@ -241,9 +243,8 @@ func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
 	}
 }
 
-// callsOut reports whether f calls anything (reachable call or pcall): only
-// then does its entry need a poll point (so that recursion stays
-// interruptible); a leaf without loops ends on its own.
+// callsOut reports whether f calls anything (reachable call or pcall): then
+// its parameters must be in the frame for after the call.
 func callsOut(f *jasm.Func) bool {
 	for i, in := range f.Code {
 		if (in.Op == jasm.OpCall || in.Op == jasm.OpPCall) && f.Depth[i] >= 0 {
@@ -251,6 +252,96 @@ func callsOut(f *jasm.Func) bool {
 		}
 	}
 	return false
+}
+
+// entryPolls returns which functions of p poll on entry: those that can
+// reach themselves through plain calls (a strongly connected component of
+// the call graph with a cycle), and those that make a patchable call (whose
+// target, any function of any program, may call back). Every other call
+// chain is finite and polls in its loops, so time between polls stays
+// bounded without one at each function's entry.
+func entryPolls(p *jasm.Program) []bool {
+	n := len(p.Funcs)
+	out := make([]bool, n)
+	// Tarjan's strongly connected components, iteratively.
+	index, low := make([]int, n), make([]int, n)
+	onStack := make([]bool, n)
+	for i := range index {
+		index[i] = -1
+	}
+	var stack []int
+	next := 0
+	type frame struct{ f, inst int }
+	for root := range n {
+		if index[root] >= 0 {
+			continue
+		}
+		work := []frame{{root, 0}}
+		index[root], low[root] = next, next
+		next++
+		stack = append(stack, root)
+		onStack[root] = true
+		for len(work) > 0 {
+			top := &work[len(work)-1]
+			f := p.Funcs[top.f]
+			descended := false
+			for top.inst < len(f.Code) {
+				in := f.Code[top.inst]
+				top.inst++
+				if f.Depth[top.inst-1] < 0 {
+					continue
+				}
+				if in.Op == jasm.OpPCall {
+					out[top.f] = true
+				}
+				if in.Op != jasm.OpCall {
+					continue
+				}
+				g := int(in.Arg)
+				if g == top.f {
+					out[g] = true // calls itself
+				}
+				if index[g] < 0 {
+					index[g], low[g] = next, next
+					next++
+					stack = append(stack, g)
+					onStack[g] = true
+					work = append(work, frame{g, 0})
+					descended = true
+					break
+				}
+				if onStack[g] {
+					low[top.f] = min(low[top.f], index[g])
+				}
+			}
+			if descended {
+				continue
+			}
+			v := top.f
+			work = work[:len(work)-1]
+			if len(work) > 0 {
+				u := work[len(work)-1].f
+				low[u] = min(low[u], low[v])
+			}
+			if low[v] == index[v] { // v roots a component
+				j := len(stack) - 1
+				for stack[j] != v {
+					j--
+				}
+				comp := stack[j:]
+				if len(comp) > 1 {
+					for _, w := range comp {
+						out[w] = true
+					}
+				}
+				for _, w := range comp {
+					onStack[w] = false
+				}
+				stack = stack[:j]
+			}
+		}
+	}
+	return out
 }
 
 // fusable reports whether instruction j of the current function may be

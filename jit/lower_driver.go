@@ -43,11 +43,12 @@ import (
 // moves the arguments into the ISA's argument registers (a parallel move);
 // afterwards the homes are read from their frame slots until the next
 // control-flow edge or store puts them back in their registers (settle), so
-// a call at the end of a function reloads nothing. A poll point (loop back-edges, the entry
-// of a function that calls out, guards and parked const sites) checks the
-// interrupt word and the goroutine's preemption request; its out-of-line
-// slow path stores the registers live at that point to their frame slots,
-// yields, and reloads them when the call resumes (docs/abi.md).
+// a call at the end of a function reloads nothing. A poll point (loop
+// back-edges, the entry of a function that can recurse or makes a
+// patchable call, guards and parked const sites) checks the interrupt word
+// and the goroutine's preemption request; its out-of-line slow path stores
+// the registers live at that point to their frame slots, yields, and
+// reloads them when the call resumes (docs/abi.md).
 //
 // # The ISA's part
 //
@@ -248,6 +249,14 @@ type driver struct {
 
 func newDriver(p *jasm.Program, opts CompileOptions, i isa) *driver {
 	d := &driver{isa: i}
+	ops := 0
+	for _, f := range p.Funcs {
+		ops += len(f.Code)
+	}
+	// Rough sizes (a function's entry, checks and stubs, then per
+	// instruction), so that the buffer grows about once.
+	nf := len(p.Funcs)
+	i.buffer().Reserve(96*nf+6*ops, 16*nf+ops/8, 16*nf+ops/8)
 	d.init(i.buffer(), p, opts)
 	i.attach(&d.lowerState)
 	d.slots = make([]codegen.Label, len(p.Sites))
@@ -541,7 +550,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	for j := range f.Locals {
 		move(d.isa, d.homeLoc(f.Params+j), immLoc(0))
 	}
-	if calls {
+	if d.entryPoll[fi] {
 		d.poll() // so recursion without loops stays interruptible
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncore/syncore/jit/internal/jasmgen"
+	"github.com/syncore/syncore/jit/jasm"
 )
 
 // Register-pressure programs: more parameters, locals and operand-stack
@@ -377,4 +378,95 @@ func forceGC() {
 	case <-time.After(10 * time.Second):
 		panic("a collection did not finish: compiled code never yielded")
 	}
+}
+
+// TestEntryPolls: a function polls on entry when it can reach itself
+// through plain calls or makes a patchable call; a finite call chain does
+// not.
+func TestEntryPolls(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []bool
+	}{
+		{"leaf and chain", "func c 0\n push 1\n ret\nend\nfunc b 0\n call c\n ret\nend\nfunc main 0\n call b\n ret\nend\n", []bool{false, false, false}},
+		{"self", "func r 1\n arg 0\n jz done\n arg 0\n push 1\n sub\n call r\n ret\ndone:\n push 0\n ret\nend\nfunc main 1\n arg 0\n call r\n ret\nend\n", []bool{true, false}},
+		{"mutual, and a callee outside the cycle", `func leaf 0
+ push 1
+ ret
+end
+func a 1
+ arg 0
+ jz done
+ arg 0
+ push 1
+ sub
+ call b
+ ret
+done:
+ call leaf
+ ret
+end
+func b 1
+ arg 0
+ call a
+ ret
+end
+func main 1
+ arg 0
+ call a
+ ret
+end
+`, []bool{false, true, true, false}},
+		{"pcall", "func f 0\n push 2\n ret\nend\nfunc main 0\n pcall s f\n ret\nend\n", []bool{false, true}},
+		{"unreachable self-call", "func main 0\n push 1\n ret\n call main\n ret\nend\n", []bool{false}},
+	} {
+		p := mustParse(t, tc.src)
+		assert.Equal(t, tc.want, entryPolls(p), tc.name)
+	}
+}
+
+// TestInterruptMutualRecursion: recursion through two functions without a
+// loop (fib split across a and b) stays interruptible: their entries poll.
+// Without those polls fib(40) would run for seconds before returning.
+func TestInterruptMutualRecursion(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	prog, err := rt.Load(mustParse(t, `func a 1
+ arg 0
+ push 2
+ lt
+ jz more
+ arg 0
+ ret
+more:
+ arg 0
+ push 1
+ sub
+ call b
+ arg 0
+ push 2
+ sub
+ call b
+ add
+ ret
+end
+func b 1
+ arg 0
+ call a
+ ret
+end
+func main 1
+ arg 0
+ call a
+ ret
+end
+`))
+	require.NoError(t, err)
+	f := prog.Func("main")
+	v, err := f.Call(10)
+	require.NoError(t, err)
+	require.Equal(t, int64(55), v)
+	time.AfterFunc(20*time.Millisecond, f.Interrupt)
+	start := time.Now()
+	_, err = f.Call(40)
+	assert.ErrorIs(t, err, jasm.ErrInterrupted, "after %v", time.Since(start))
 }
