@@ -256,7 +256,7 @@ func newDriver(p *jasm.Program, opts CompileOptions, i isa) *driver {
 	// Rough sizes (a function's entry, checks and stubs, then per
 	// instruction), so that the buffer grows about once.
 	nf := len(p.Funcs)
-	i.buffer().Reserve(96*nf+6*ops, 16*nf+ops/8, 16*nf+ops/8)
+	i.buffer().Reserve(64*nf+6*ops, 8*nf+ops/8, 8*nf+ops/8)
 	d.init(i.buffer(), p, opts)
 	i.attach(&d.lowerState)
 	d.slots = make([]codegen.Label, len(p.Sites))
