@@ -22,10 +22,12 @@ import (
 // is always the implementation (or strategy); cmd/benchratio prints each
 // one's median and its ratio to every other in the same case.
 
-// fibN and sumN are the arguments of the run-time benchmarks.
+// The arguments of the run-time benchmarks.
 const (
-	fibN = 30
-	sumN = 1_000_000
+	fibN     = 30
+	sumN     = 1_000_000
+	gcdN     = 20_000
+	collatzN = 10_000
 )
 
 // compileWorkloads are the programs of BenchmarkCompile: two small ones, a
@@ -169,7 +171,8 @@ func benchCompileWazero(b *testing.B, w Workload) {
 // compiled code (called with CallWithStack, its allocation-free path) and
 // Go (functions marked go:noinline). Compiling is not timed.
 func BenchmarkRun(b *testing.B) {
-	for _, w := range []Workload{Fib(fibN), Sum(sumN)} {
+	goFns := map[string]func(int64) int64{"fib": GoFib, "sum": GoSum, "gcdsum": GoGcdSum, "collatzsum": GoCollatzSum}
+	for _, w := range []Workload{Fib(fibN), Sum(sumN), GcdSum(gcdN), CollatzSum(collatzN)} {
 		name := fmt.Sprintf("%s%d", w.Name, w.Arg)
 		if w.Name == "sum" {
 			name = "sum1e6"
@@ -211,10 +214,7 @@ func BenchmarkRun(b *testing.B) {
 				}
 			}
 		})
-		goFn := GoFib
-		if w.Name == "sum" {
-			goFn = GoSum
-		}
+		goFn := goFns[w.Name]
 		b.Run(name+"/go", func(b *testing.B) {
 			for b.Loop() {
 				if v := goFn(w.Arg); v != w.Want {

@@ -117,6 +117,165 @@ func Sum(n int64) Workload {
 	}
 }
 
+// GcdSumJasm sums gcd(i, 360360) for i = n … 1, with examples/gcd.jasm's
+// recursive gcd (for positive operands): a call and a division per step.
+const GcdSumJasm = `func gcd 2
+    arg 1
+    jz done
+    arg 1
+    arg 0
+    arg 1
+    rem
+    call gcd
+    ret
+done:
+    arg 0
+    ret
+end
+func main 1
+    locals 2
+    arg 0
+    store 0
+loop:
+    load 0
+    push 0
+    le
+    jnz done
+    load 1
+    load 0
+    push 360360
+    call gcd
+    add
+    store 1
+    load 0
+    push 1
+    sub
+    store 0
+    jmp loop
+done:
+    load 1
+    ret
+end
+`
+
+// GcdSum is Σ gcd(i, 360360) for i = 1 … n in every form.
+func GcdSum(n int64) Workload {
+	gcd := wasmCode(nil).
+		get(1).op(opI64Eqz).
+		op(opIf, typeI64).
+		get(0).
+		op(opElse).
+		get(1).get(0).get(1).op(opI64RemS).call(0).
+		op(opEnd)
+	// local 0 is i, local 1 the sum.
+	main := wasmCode(nil).
+		op(opBlock, blockVoid).
+		op(opLoop, blockVoid).
+		get(0).i64(0).op(opI64LeS).br(opBrIf, 1).
+		get(1).get(0).i64(360360).call(0).op(opI64Add).set(1).
+		get(0).i64(1).op(opI64Sub).set(0).
+		br(opBr, 0).
+		op(opEnd).
+		op(opEnd).
+		get(1)
+	return Workload{
+		Name: "gcdsum",
+		Jasm: GcdSumJasm,
+		Wasm: []WasmFunc{{Params: 2, Body: gcd}, {Params: 1, Locals: 1, Body: main, Export: "main"}},
+		Arg:  n,
+		Want: GoGcdSum(n),
+		Ops:  countOps(GcdSumJasm),
+	}
+}
+
+// CollatzSumJasm counts the Collatz steps of every start value n … 1 with
+// examples/collatz.jasm's loop nested in another: branches, and, shifts.
+const CollatzSumJasm = `func main 1
+    locals 3
+    arg 0
+    store 0
+outer:
+    load 0
+    push 0
+    le
+    jnz done
+    load 0
+    store 1
+inner:
+    load 1
+    push 1
+    le
+    jnz next
+    load 1
+    push 1
+    and
+    jnz odd
+    load 1
+    push 1
+    sar
+    store 1
+    jmp step
+odd:
+    load 1
+    push 3
+    mul
+    push 1
+    add
+    store 1
+step:
+    load 2
+    push 1
+    add
+    store 2
+    jmp inner
+next:
+    load 0
+    push 1
+    sub
+    store 0
+    jmp outer
+done:
+    load 2
+    ret
+end
+`
+
+// CollatzSum is the total number of Collatz steps from 1 … n in every form.
+func CollatzSum(n int64) Workload {
+	// local 0 is i, local 1 x, local 2 the steps.
+	body := wasmCode(nil).
+		op(opBlock, blockVoid).
+		op(opLoop, blockVoid).
+		get(0).i64(0).op(opI64LeS).br(opBrIf, 1).
+		get(0).set(1).
+		op(opBlock, blockVoid).
+		op(opLoop, blockVoid).
+		get(1).i64(1).op(opI64LeS).br(opBrIf, 1).
+		get(1).i64(1).op(opI64And).op(opI64Eqz).
+		op(opIf, blockVoid).
+		get(1).i64(1).op(opI64ShrS).set(1).
+		op(opElse).
+		get(1).i64(3).op(opI64Mul).i64(1).op(opI64Add).set(1).
+		op(opEnd).
+		get(2).i64(1).op(opI64Add).set(2).
+		br(opBr, 0).
+		op(opEnd).
+		op(opEnd).
+		get(0).i64(1).op(opI64Sub).set(0).
+		br(opBr, 0).
+		op(opEnd).
+		op(opEnd).
+		get(2)
+	return Workload{
+		Name: "collatzsum",
+		Jasm: CollatzSumJasm,
+		Wasm: []WasmFunc{{Params: 1, Locals: 2, Body: body, Export: "main"}},
+		Arg:  n,
+		Want: GoCollatzSum(n),
+		Ops:  countOps(CollatzSumJasm),
+	}
+}
+
 // Straight is one function of 2n+2 instructions: x + 0 + 1 + … + (n-1),
 // one push and one add per term.
 func Straight(n int) Workload {
@@ -228,3 +387,42 @@ func GoSum(n int64) int64 {
 //
 //go:noinline
 func GoIdentity(x int64) int64 { return x }
+
+// GoGcd is the workloads' recursive gcd in Go, never inlined.
+//
+//go:noinline
+func GoGcd(a, b int64) int64 {
+	if b == 0 {
+		return a
+	}
+	return GoGcd(b, a%b)
+}
+
+// GoGcdSum is Σ gcd(i, 360360) for i = 1 … n, never inlined.
+//
+//go:noinline
+func GoGcdSum(n int64) int64 {
+	var s int64
+	for i := n; i > 0; i-- {
+		s += GoGcd(i, 360360)
+	}
+	return s
+}
+
+// GoCollatzSum counts the Collatz steps from every start value 1 … n,
+// never inlined.
+//
+//go:noinline
+func GoCollatzSum(n int64) int64 {
+	var steps int64
+	for i := n; i > 0; i-- {
+		for x := i; x > 1; steps++ {
+			if x&1 == 0 {
+				x >>= 1
+			} else {
+				x = 3*x + 1
+			}
+		}
+	}
+	return steps
+}

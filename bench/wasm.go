@@ -20,10 +20,15 @@ const (
 	opLocalGet = 0x20
 	opLocalSet = 0x21
 	opI64Const = 0x42
+	opI64Eqz   = 0x50
 	opI64LtS   = 0x53
 	opI64LeS   = 0x57
 	opI64Add   = 0x7c
 	opI64Sub   = 0x7d
+	opI64Mul   = 0x7e
+	opI64RemS  = 0x81
+	opI64And   = 0x83
+	opI64ShrS  = 0x87
 
 	typeI64   = 0x7e
 	blockVoid = 0x40
