@@ -15,16 +15,17 @@ import (
 //	[rbp-8*(1+s)]         frame slot s: home s (parameter, then local),
 //	                      then operand-stack entry s-P-L
 //
-// Registers: the pool is RBX R12 RSI RDI R8 R9 R10 R11; RDI RSI RDX RCX R8
+// Registers: the pool is RBX RSI RDI R8 R9 R10 R11; RDI RSI RDX RCX R8
 // R9 R10 R11 carry arguments and RAX the result. RAX (the driver's scratch
 // register), RCX (shift counts, divisors) and RDX (idiv, large immediates,
 // memory operands) are this file's temporaries. R15 holds the callCtx, R13
-// the interrupt word's address and R14 the goroutine (g) for a whole call.
+// the interrupt word's address, R14 the goroutine (g) and R12 the poll
+// budget for a whole call.
 // (jitcall is ABI0: Go's wrapper restores R14 and X15 afterwards.)
 var amd64ArgRegs = [8]x86.Reg{x86.RDI, x86.RSI, x86.RDX, x86.RCX, x86.R8, x86.R9, x86.R10, x86.R11}
 
 var (
-	amd64Pool = []mreg{mreg(x86.RBX), mreg(x86.R12), mreg(x86.RSI), mreg(x86.RDI),
+	amd64Pool = []mreg{mreg(x86.RBX), mreg(x86.RSI), mreg(x86.RDI),
 		mreg(x86.R8), mreg(x86.R9), mreg(x86.R10), mreg(x86.R11)}
 	amd64Args = func() []mreg {
 		out := make([]mreg, len(amd64ArgRegs))
@@ -36,11 +37,13 @@ var (
 )
 
 // Registers that hold the same value for a whole call (set by jitcall and
-// jitresume): the callCtx, the interrupt word's address, and g.
+// jitresume): the callCtx, the interrupt word's address, and g; and the
+// poll budget, which poll points count down (entry.go, pollBudget).
 const (
-	amd64Ctx  = x86.R15
-	amd64Intr = x86.R13
-	amd64G    = x86.R14
+	amd64Ctx    = x86.R15
+	amd64Intr   = x86.R13
+	amd64G      = x86.R14
+	amd64Budget = x86.R12
 )
 
 type amd64Gen struct {
@@ -239,19 +242,28 @@ func (g *amd64Gen) constSite(name string, dst mreg, init int64, park codegen.Lab
 	g.a.MovAbsSite(name, x86.Reg(dst), init, park)
 }
 
-// pollChecks checks the interrupt word and then the goroutine's preemption
-// request (stackguard0 == stackPreempt, see entry.go), in RAX:
+// pollFast counts the budget down: sub r12,1; je slow.
+func (g *amd64Gen) pollFast(slow codegen.Label) {
+	g.a.SubRI(amd64Budget, 1)
+	g.a.Jcc(x86.CondE, slow)
+}
+
+// pollChecks sets the budget again, then checks the interrupt word and the
+// goroutine's preemption request (stackguard0 == stackPreempt, see
+// entry.go), in RAX:
 //
-//	mov rax,[r13]; test rax,rax; jnz interrupt       (R13: the interrupt word)
-//	mov rax,[r14+16]; cmp rax,stackPreempt; je slow  (R14: g)
-func (g *amd64Gen) pollChecks(slow codegen.Label) {
+//	mov r12,pollBudget
+//	mov rax,[r13]; test rax,rax; jnz interrupt          (R13: the interrupt word)
+//	mov rax,[r14+16]; cmp rax,stackPreempt; jne resume  (R14: g)
+func (g *amd64Gen) pollChecks(resume codegen.Label) {
 	a := g.a
+	a.MovRI(amd64Budget, pollBudget)
 	a.Load(x86.RAX, x86.BaseDisp(amd64Intr, 0))
 	a.TestRR(x86.RAX, x86.RAX)
 	a.Jcc(x86.CondNE, g.s.exitTo(g.s.interrupt))
 	a.Load(x86.RAX, x86.BaseDisp(amd64G, gStackguard0))
 	a.CmpRI(x86.RAX, stackPreempt)
-	a.Jcc(x86.CondE, slow)
+	a.Jcc(x86.CondNE, resume)
 }
 
 // yield passes the resume address in RBX: lea rbx,[rip+back]; jmp yield.

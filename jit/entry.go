@@ -93,6 +93,14 @@ const (
 	// stackPreempt is the value the runtime stores in stackguard0 to
 	// request preemption (runtime/stack.go: uintptrMask & -1314).
 	stackPreempt = -1314
+	// pollBudget is how many poll points compiled code passes between two
+	// reads of the interrupt word and stackguard0: every poll point
+	// decrements a register (amd64 R12, ppc64le R29) that jitcall and
+	// jitresume set to it, and checks only when it reaches zero, then sets
+	// it again. A poll costs one decrement and branch; an interrupt or a
+	// preemption request waits at most this many back-edges or recursive
+	// calls (about a microsecond of a tight loop).
+	pollBudget = 1024
 )
 
 // Exit codes that machine code stores in callCtx.exit.

@@ -10,8 +10,9 @@
 // elements, read here on the goroutine stack before the switch). ABI0, no
 // frame: at entry 0(SP) is the return address into Go. Go restores R14 (g)
 // and zeroes X15 after a call of an ABI0 function; RBP is saved here and
-// restored. For the whole call R15 holds c, R14 the goroutine (g) and R13
-// the interrupt word's address, which poll points read. Argument registers
+// restored. For the whole call R15 holds c, R14 the goroutine (g), R13
+// the interrupt word's address, which poll points read, and R12 the poll
+// budget (pollBudget in entry.go). Argument registers
 // past c.nargs keep whatever they held: the callee does not read them.
 TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ c+0(FP), R15
@@ -20,6 +21,7 @@ TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ BP, callCtx_savedFP(R15)
 	MOVQ (TLS), R14
 	MOVQ callCtx_intr(R15), R13
+	MOVQ $const_pollBudget, R12
 	MOVQ callCtx_nargs(R15), BX
 	TESTQ BX, BX
 	JEQ  call
@@ -62,15 +64,17 @@ call:
 // func jitresume(c *callCtx)
 //
 // Continues a call that yielded (exit code exitYield): saves Go's stack and
-// frame pointers anew, restores the JIT stack and frame pointer, and jumps
-// to the resume point (which reloads the live registers from the frame). The code returns, yields or
-// exits exactly as it would have from jitcall.
+// frame pointers anew, restores the JIT stack and frame pointer and the
+// poll budget, and jumps to the resume point (which reloads the live
+// registers from the frame). The code returns, yields or exits exactly as
+// it would have from jitcall.
 TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVQ c+0(FP), R15
 	MOVQ SP, callCtx_savedSP(R15)
 	MOVQ BP, callCtx_savedFP(R15)
 	MOVQ (TLS), R14
 	MOVQ callCtx_intr(R15), R13
+	MOVQ $const_pollBudget, R12
 	MOVQ $0, callCtx_exit(R15)
 	MOVQ callCtx_jitFP(R15), BP
 	MOVQ callCtx_resumePC(R15), BX

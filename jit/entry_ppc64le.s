@@ -12,7 +12,8 @@
 // (g) are never written by JIT code, so a signal that arrives while machine
 // code runs finds them valid (FACTS: without cgo the signal trampoline
 // takes g from R30). R1 and LR are saved in c and restored. For the whole
-// call R14 holds c and R15 the interrupt word's address; R12 holds the
+// call R14 holds c, R15 the interrupt word's address and R29 the poll
+// budget (pollBudget in entry.go); R12 holds the
 // callee's address at its entry. Argument registers past c.nargs keep
 // whatever they held: the callee does not read them.
 TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
@@ -22,6 +23,7 @@ TEXT ·jitcall(SB), NOSPLIT|NOFRAME, $0-16
 	MOVD LR, R12
 	MOVD R12, callCtx_savedFP(R14)
 	MOVD callCtx_intr(R14), R15
+	MOVD $const_pollBudget, R29
 	MOVD callCtx_nargs(R14), R12
 	CMP  R12, $0
 	BEQ  call
@@ -65,8 +67,8 @@ call:
 // func jitresume(c *callCtx)
 //
 // Continues a call that yielded (exit code exitYield): saves Go's R1 and LR
-// anew, restores the JIT stack pointer, and jumps to the resume point
-// (which reloads the live registers from the frame).
+// anew, restores the JIT stack pointer and the poll budget, and jumps to
+// the resume point (which reloads the live registers from the frame).
 TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD c+0(FP), R14
 	MOVD R1, callCtx_savedSP(R14)
@@ -75,6 +77,7 @@ TEXT ·jitresume(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD $0, R15
 	MOVD R15, callCtx_exit(R14)
 	MOVD callCtx_intr(R14), R15
+	MOVD $const_pollBudget, R29
 	MOVD callCtx_resumePC(R14), R12
 	MOVD callCtx_jitSP(R14), R1
 	MOVD R12, CTR

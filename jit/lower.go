@@ -241,6 +241,18 @@ func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
 			s.instLabels[in.Arg] = b.NewLabel()
 		}
 	}
+	if s.opts.hooks.noFuse {
+		return
+	}
+	// The body of a loop whose back-edge is a jmp and whose top is a test
+	// gets a label: the back-edge branches there (driver.rotate).
+	for i, in := range f.Code {
+		if in.Op == jasm.OpJmp && f.Depth[i] >= 0 && int(in.Arg) <= i {
+			if t, ok := loopTestAt(f, s.instLabels, int(in.Arg)); ok && s.instLabels[t.cond+1] == 0 {
+				s.instLabels[t.cond+1] = b.NewLabel()
+			}
+		}
+	}
 }
 
 // callsOut reports whether f calls anything (reachable call or pcall): then

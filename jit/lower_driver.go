@@ -118,10 +118,13 @@ type isa interface {
 	// thread that finds the site parked jumps to park (amd64 only).
 	constSite(name string, dst mreg, init int64, park codegen.Label)
 
-	// pollChecks leaves through the interrupt exit when the interrupt word
-	// is set and jumps to slow when the goroutine is asked to preempt. No
+	// pollFast counts the poll budget down and jumps to slow when it runs
+	// out (entry.go, pollBudget). pollChecks, at slow, sets the budget
+	// again, leaves through the interrupt exit when the interrupt word is
+	// set and jumps to resume unless the goroutine is asked to preempt. No
 	// register of the pool is touched.
-	pollChecks(slow codegen.Label)
+	pollFast(slow codegen.Label)
+	pollChecks(resume codegen.Label)
 	// yield leaves through the yield stub so that the call resumes right
 	// after the code it emits (with the pool registers lost).
 	yield()
@@ -390,10 +393,10 @@ func (d *driver) liveRegs() {
 // registers, yields, and restores them when the call resumes.
 func (d *driver) poll() {
 	b := d.b()
-	p := pollStub{slow: b.NewLabel(), resume: b.NewLabel(), lo: len(d.spills)}
+	p := pollStub{slow: b.NewLabel(), resume: b.NewLabel(), lo: len(d.spills), at: d.at}
 	d.liveRegs()
 	p.hi = len(d.spills)
-	d.isa.pollChecks(p.slow)
+	d.isa.pollFast(p.slow)
 	b.Bind(p.resume)
 	d.polls = append(d.polls, p)
 }
@@ -403,6 +406,7 @@ func (d *driver) poll() {
 type pollStub struct {
 	slow, resume codegen.Label
 	lo, hi       int
+	at           place
 }
 
 // flush emits the out-of-line code of the current function: deferred
@@ -413,8 +417,11 @@ func (d *driver) flush() {
 	}
 	d.deferred = d.deferred[:0]
 	b := d.b()
+	saved := d.at
 	for _, p := range d.polls {
 		b.Bind(p.slow)
+		d.at = p.at // an interrupt reports the poll's instruction
+		d.isa.pollChecks(p.resume)
 		live := d.spills[p.lo:p.hi]
 		for _, s := range live {
 			move(d.isa, memLoc(s.slot), regLoc(s.r))
@@ -425,6 +432,7 @@ func (d *driver) flush() {
 		}
 		d.isa.jump(p.resume)
 	}
+	d.at = saved
 	d.polls, d.spills = d.polls[:0], d.spills[:0]
 	d.flushExits()
 }
@@ -667,6 +675,9 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		d.settle(n)
 		if in.Arg <= int64(i) {
 			d.poll()
+			if d.rotate(i, int(in.Arg)) {
+				break
+			}
 		}
 		d.isa.jump(d.label(d.b(), in.Arg))
 		d.live = false
@@ -728,6 +739,95 @@ func (d *driver) op(i int, in jasm.Inst) int {
 		panic("BUG: lowering of " + in.Op.String())
 	}
 	return 0
+}
+
+// loopTest describes the test at the top of a loop whose back-edge is a
+// jmp: two lazy pushes (load, arg, push), a compare and a conditional
+// branch (cmp >= 0), or one lazy push and a conditional branch on it; the
+// branch leaves the loop (its target exit lies after it) and the body
+// starts at cond+1. The test leaves the stack as deep as it found it.
+type loopTest struct {
+	head, cmp, cond, exit int
+}
+
+// loopTestAt returns the test at the top of the loop that starts at head,
+// if it has that shape and no jump lands inside it.
+func loopTestAt(f *jasm.Func, labels []codegen.Label, head int) (loopTest, bool) {
+	t := loopTest{head: head, cmp: -1}
+	j := head
+	for j < len(f.Code) && (j == head || labels[j] == 0) {
+		switch f.Code[j].Op {
+		case jasm.OpLoad, jasm.OpArg, jasm.OpPush:
+			j++
+			continue
+		}
+		break
+	}
+	if j == len(f.Code) || (j != head && labels[j] != 0) {
+		return t, false
+	}
+	pushed := j - head // the test consumes exactly what it pushes
+	if op := f.Code[j].Op; op >= jasm.OpEq && op <= jasm.OpGe {
+		if pushed != 2 {
+			return t, false
+		}
+		t.cmp = j
+		j++
+		if j == len(f.Code) || labels[j] != 0 {
+			return t, false
+		}
+	} else if pushed != 1 {
+		return t, false
+	}
+	if !isCondJump(f.Code[j].Op) || int(f.Code[j].Arg) <= j || j+1 >= len(f.Code) {
+		return t, false
+	}
+	t.cond, t.exit = j, int(f.Code[j].Arg)
+	return t, true
+}
+
+// rotate compiles the back-edge jmp at i to the loop head as a copy of the
+// loop's test that branches back into the body (loop rotation): one branch
+// per iteration fewer, and the test's operands are read where they are.
+// The body's first instruction has a label for it (enter). It reports
+// false when the loop's top has no such test.
+func (d *driver) rotate(i, head int) bool {
+	if d.opts.hooks.noFuse {
+		return false
+	}
+	f := d.f
+	t, ok := loopTestAt(f, d.instLabels, head)
+	if !ok || d.instLabels[t.cond+1] == 0 {
+		return false
+	}
+	n := d.n
+	for k := head; k < t.cond && k != t.cmp; k++ {
+		d.op(k, f.Code[k]) // lazy pushes: no code
+	}
+	var op jasm.Op
+	var x, y loc
+	if t.cmp >= 0 { // continue when the exit branch is not taken
+		op, x, y = f.Code[t.cmp].Op, d.locOf(d.n-2), d.locOf(d.n-1)
+		if f.Code[t.cond].Op == jasm.OpJnz {
+			op = negated[op]
+		}
+	} else {
+		op, x, y = jasm.OpNe, d.locOf(d.n-1), immLoc(0)
+		if f.Code[t.cond].Op == jasm.OpJnz {
+			op = jasm.OpEq
+		}
+	}
+	if x.kind == locImm {
+		op, x, y = swapped[op], y, x
+	}
+	d.isa.branchCmp(op, x, y, d.instLabels[t.cond+1])
+	d.n = n
+	if t.exit == i+1 {
+		return true // falls through to the exit, still live
+	}
+	d.isa.jump(d.label(d.b(), int64(t.exit)))
+	d.live = false
+	return true
 }
 
 // deferPoll emits, after the function, a stub at label at that polls and

@@ -16,11 +16,11 @@ import (
 //	16+8*s(r1)            frame slot s: home s (parameter, then local),
 //	                      then operand-stack entry s-P-L
 //
-// Registers: the pool is R16..R29; R3..R10 carry arguments and R3 the
+// Registers: the pool is R16..R28; R3..R10 carry arguments and R3 the
 // result. R11 (the driver's scratch register), R12 and, inside one
 // operation, R4 and R5 are this file's temporaries (the argument registers
-// are free between calls). R14 holds the callCtx and R15 the interrupt
-// word's address for a whole call. R0 (always 0), R2, R13, R30 (g) and R31
+// are free between calls). R14 holds the callCtx, R15 the interrupt word's
+// address and R29 the poll budget for a whole call. R0 (always 0), R2, R13, R30 (g) and R31
 // are never written (codegen/ppc64.Reserved); R1 moves only by whole frames.
 const (
 	ppcCtx  = ppc.R14
@@ -28,12 +28,15 @@ const (
 	ppcT1   = ppc.R11 // the driver's scratch register
 	ppcT2   = ppc.R12
 	ppcT3   = ppc.R4 // free inside one operation (only calls use R3..R10)
+	// ppcBudget is the poll budget, which poll points count down (entry.go,
+	// pollBudget); jitcall and jitresume set it.
+	ppcBudget = ppc.R29
 )
 
 var (
 	ppcPool = func() []mreg {
 		var out []mreg
-		for r := ppc.R16; r <= ppc.R29; r++ {
+		for r := ppc.R16; r <= ppc.R28; r++ {
 			out = append(out, mreg(r))
 		}
 		return out
@@ -239,19 +242,28 @@ func (g *ppc64Gen) constSite(string, mreg, int64, codegen.Label) {
 	panic("BUG: pconst in code on ppc64le (Compile refuses it)")
 }
 
-// pollChecks checks the interrupt word, then the goroutine's preemption
-// request (g is R30; see entry.go), in R11:
+// pollFast counts the budget down: addi r29,r29,-1; cmpdi r29,0; beq slow.
+func (g *ppc64Gen) pollFast(slow codegen.Label) {
+	g.a.Addi(ppcBudget, ppcBudget, -1)
+	g.a.Cmpdi(ppc.CR0, ppcBudget, 0)
+	g.a.Bc(ppc.EQ, slow)
+}
+
+// pollChecks sets the budget again, then checks the interrupt word and the
+// goroutine's preemption request (g is R30; see entry.go), in R11:
 //
+//	li r29,pollBudget
 //	ld r11,0(r15); cmpdi r11,0; bne interrupt       (R15: the interrupt word)
-//	ld r11,16(r30); cmpdi r11,stackPreempt; beq slow
-func (g *ppc64Gen) pollChecks(slow codegen.Label) {
+//	ld r11,16(r30); cmpdi r11,stackPreempt; bne resume
+func (g *ppc64Gen) pollChecks(resume codegen.Label) {
 	a := g.a
+	a.Li(ppcBudget, pollBudget)
 	a.Ld(ppcT1, ppcIntr, 0)
 	a.Cmpdi(ppc.CR0, ppcT1, 0)
 	a.Bc(ppc.NE, g.s.exitTo(g.s.interrupt))
 	a.Ld(ppcT1, ppc.RegG, gStackguard0)
 	a.Cmpdi(ppc.CR0, ppcT1, stackPreempt)
-	a.Bc(ppc.EQ, slow)
+	a.Bc(ppc.NE, resume)
 }
 
 // yield: bl yield leaves the resume address (the next instruction) in LR.

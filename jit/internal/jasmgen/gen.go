@@ -322,8 +322,8 @@ func (g *gen) stmts(nest int) {
 func (g *gen) loop(nest int) {
 	c := int64(g.loops)
 	trips := int64(g.r.IntN(maxTrips + 1))
-	variant := g.r.IntN(3)
-	if variant > 0 {
+	variant := g.r.IntN(4)
+	if variant == 1 || variant == 2 {
 		trips = max(trips, 1) // bottom-tested loops run at least once
 	}
 	g.emit(jasm.OpPush, trips)
@@ -336,6 +336,16 @@ func (g *gen) loop(nest int) {
 	case 0: // top: load c; jz end; body; c -= 1; jmp top
 		top := g.here()
 		g.emit(jasm.OpLoad, c)
+		exit := g.emit(jasm.OpJz, -1)
+		g.stmts(nest - 1)
+		g.decrement(c, false)
+		g.emit(jasm.OpJmp, top)
+		g.patch(exit)
+	case 3: // top: load c; push 0; gt; jz end; body; c -= 1; jmp top
+		top := g.here()
+		g.emit(jasm.OpLoad, c)
+		g.emit(jasm.OpPush, 0)
+		g.emit(jasm.OpGt, 0)
 		exit := g.emit(jasm.OpJz, -1)
 		g.stmts(nest - 1)
 		g.decrement(c, false)
