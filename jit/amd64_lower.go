@@ -47,8 +47,9 @@ const (
 )
 
 type amd64Gen struct {
-	s *lowerState
-	a *x86.Asm
+	s         *lowerState
+	a         *x86.Asm
+	frameless bool // the current function has no frame (driver.frameless)
 }
 
 func newAMD64Gen() *amd64Gen { return &amd64Gen{a: x86.New()} }
@@ -63,9 +64,15 @@ func (g *amd64Gen) result() mreg               { return mreg(x86.RAX) }
 func (g *amd64Gen) scratch() mreg              { return mreg(x86.RAX) }
 func (g *amd64Gen) temp() mreg                 { return mreg(x86.RDX) }
 
-func (g *amd64Gen) slot(s int) x86.Mem { return x86.BaseDisp(x86.RBP, int32(-8*(1+s))) }
+func (g *amd64Gen) slot(s int) x86.Mem {
+	if g.frameless {
+		panic("BUG: a frame slot in a frameless function")
+	}
+	return x86.BaseDisp(x86.RBP, int32(-8*(1+s)))
+}
 
-func (g *amd64Gen) prologue(frame int) {
+func (g *amd64Gen) prologue(frame int, frameless bool) {
+	g.frameless = frameless
 	a := g.a
 	// Stack check: the frame spans [rsp+8-frame, rsp+8) (return address
 	// included); it must stay at or above the limit. RAX and RBX hold
@@ -74,6 +81,9 @@ func (g *amd64Gen) prologue(frame int) {
 	a.Load(x86.RBX, x86.BaseDisp(amd64Ctx, ctxStackLimit))
 	a.CmpRR(x86.RAX, x86.RBX)
 	a.Jcc(x86.CondB, g.s.exitTo(g.s.overflow))
+	if frameless {
+		return
+	}
 	a.Push(x86.RBP)
 	a.MovRR(x86.RBP, x86.RSP)
 	if frame > 16 {
@@ -82,6 +92,10 @@ func (g *amd64Gen) prologue(frame int) {
 }
 
 func (g *amd64Gen) epilogue() {
+	if g.frameless {
+		g.a.Ret()
+		return
+	}
 	g.a.MovRR(x86.RSP, x86.RBP)
 	g.a.Pop(x86.RBP)
 	g.a.Ret()

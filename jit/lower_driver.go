@@ -80,10 +80,12 @@ type isa interface {
 	scratch() mreg
 	temp() mreg
 
-	// prologue emits the stack check and sets up a frame of frame bytes;
-	// the arguments are still in argRegs afterwards. epilogue returns from
-	// the function (the result is already in result()).
-	prologue(frame int)
+	// prologue emits the stack check for a frame of frame bytes and, unless
+	// the function is frameless (it never touches a frame slot, calls or
+	// polls), sets the frame up; the arguments are still in argRegs
+	// afterwards. epilogue returns from the function (the result is
+	// already in result()).
+	prologue(frame int, frameless bool)
 	epilogue()
 
 	// The moves (see move): none changes the condition flags. storeImm
@@ -539,7 +541,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	calls := callsOut(f)
 	b.Align(16)
 	b.Bind(d.funcLabels[fi])
-	d.isa.prologue(jasm.FrameSize(f))
+	d.isa.prologue(jasm.FrameSize(f), d.frameless(fi, calls))
 	args := d.isa.argRegs()
 	// Parameters kept in the frame, or needed there again after a call,
 	// are stored first; then the registers take theirs (a parallel move,
@@ -561,6 +563,26 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	if d.entryPoll[fi] {
 		d.poll() // so recursion without loops stays interruptible
 	}
+}
+
+// frameless reports whether function fi needs no frame set up: no calls,
+// no poll points (whose slow paths store registers in the frame), and
+// every parameter, local and stack entry in a register. Its stack check
+// stays: the stack budget is jasm's, frame or not.
+func (d *driver) frameless(fi int, calls bool) bool {
+	f := d.f
+	if calls || d.entryPoll[fi] || d.nh < f.Params+f.Locals || d.ns < f.MaxStack {
+		return false
+	}
+	for i, in := range f.Code {
+		if f.Depth[i] < 0 {
+			continue
+		}
+		if in.Op.IsJump() && int(in.Arg) <= i || in.Op == jasm.OpPConst && d.opts.PConst == PConstCode {
+			return false // polls
+		}
+	}
+	return true
 }
 
 func (d *driver) push(v val) {

@@ -51,10 +51,11 @@ var (
 )
 
 type ppc64Gen struct {
-	s     *lowerState
-	a     *ppc.Asm
-	frame int64
-	start codegen.Label // offset 0 of the blob: the anchor of data slots (callCtx.base)
+	s         *lowerState
+	a         *ppc.Asm
+	frame     int64
+	frameless bool          // the current function has no frame (driver.frameless)
+	start     codegen.Label // offset 0 of the blob: the anchor of data slots (callCtx.base)
 }
 
 func newPPC64Gen() *ppc64Gen {
@@ -74,16 +75,24 @@ func (g *ppc64Gen) result() mreg               { return mreg(ppc.R3) }
 func (g *ppc64Gen) scratch() mreg              { return mreg(ppcT1) }
 func (g *ppc64Gen) temp() mreg                 { return mreg(ppcT2) }
 
-func ppcSlot(s int) int64 { return int64(16 + 8*s) }
+func (g *ppc64Gen) slot(s int) int64 {
+	if g.frameless {
+		panic("BUG: a frame slot in a frameless function")
+	}
+	return int64(16 + 8*s)
+}
 
-func (g *ppc64Gen) prologue(frame int) {
+func (g *ppc64Gen) prologue(frame int, frameless bool) {
 	a := g.a
-	g.frame = int64(frame)
+	g.frame, g.frameless = int64(frame), frameless
 	// Stack check: the frame will span [r1-frame, r1).
 	a.Addi(ppcT1, ppc.R1, -g.frame)
 	a.Ld(ppcT2, ppcCtx, int64(ctxStackLimit))
 	a.Cmpld(ppc.CR0, ppcT1, ppcT2)
 	a.Bc(ppc.LT, g.s.exitTo(g.s.overflow))
+	if frameless {
+		return // LR stays the return address: nothing is called
+	}
 	a.Mflr(ppcT2)
 	a.Std(ppc.R1, ppc.R1, -g.frame) // back chain
 	a.Addi(ppc.R1, ppc.R1, -g.frame)
@@ -92,6 +101,10 @@ func (g *ppc64Gen) prologue(frame int) {
 
 func (g *ppc64Gen) epilogue() {
 	a := g.a
+	if g.frameless {
+		a.Blr()
+		return
+	}
 	a.Ld(ppcT2, ppc.R1, 8)
 	a.Mtlr(ppcT2)
 	a.Addi(ppc.R1, ppc.R1, g.frame)
@@ -99,8 +112,8 @@ func (g *ppc64Gen) epilogue() {
 }
 
 func (g *ppc64Gen) movRR(dst, src mreg)       { g.a.Mr(ppc.Reg(dst), ppc.Reg(src)) }
-func (g *ppc64Gen) load(dst mreg, slot int)   { g.a.Ld(ppc.Reg(dst), ppc.R1, ppcSlot(slot)) }
-func (g *ppc64Gen) store(slot int, src mreg)  { g.a.Std(ppc.Reg(src), ppc.R1, ppcSlot(slot)) }
+func (g *ppc64Gen) load(dst mreg, slot int)   { g.a.Ld(ppc.Reg(dst), ppc.R1, g.slot(slot)) }
+func (g *ppc64Gen) store(slot int, src mreg)  { g.a.Std(ppc.Reg(src), ppc.R1, g.slot(slot)) }
 func (g *ppc64Gen) loadImm(dst mreg, c int64) { g.a.LoadConst(ppc.Reg(dst), c) }
 
 // storeImm stores 0 from R0 (always 0); other constants go through a
@@ -109,7 +122,7 @@ func (g *ppc64Gen) storeImm(slot int, c int64) bool {
 	if c != 0 {
 		return false
 	}
-	g.a.Std(ppc.R0, ppc.R1, ppcSlot(slot))
+	g.a.Std(ppc.R0, ppc.R1, g.slot(slot))
 	return true
 }
 

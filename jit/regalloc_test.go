@@ -2,6 +2,7 @@ package jit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -469,4 +470,55 @@ end
 	start := time.Now()
 	_, err = f.Call(40)
 	assert.ErrorIs(t, err, jasm.ErrInterrupted, "after %v", time.Since(start))
+}
+
+// TestFramelessLeafKeepsTheStackBudget: a leaf that needs no frame (no
+// calls, no polls, everything in registers) still checks the stack budget,
+// so a call chain overflows on the same call as in the interpreter.
+func TestFramelessLeafKeepsTheStackBudget(t *testing.T) {
+	rt := newTestRuntime(t, Options{StackBytes: 4 << 10})
+	p := mustParse(t, `func leaf 1
+ locals 2
+ arg 0
+ push 7
+ mul
+ store 1
+ load 1
+ push 3
+ xor
+ ret
+end
+func down 1
+ arg 0
+ jz base
+ arg 0
+ push 1
+ sub
+ call down
+ ret
+base:
+ push 5
+ call leaf
+ ret
+end
+func main 1
+ arg 0
+ call down
+ ret
+end
+`)
+	code, err := Compile(p, CompileOptions{})
+	require.NoError(t, err)
+	blob := code.Blob.Code[code.Entries[0]:code.Entries[1]]
+	if code.Arch == ArchAMD64 {
+		assert.NotContains(t, string(blob), "\x55\x48\x89\xe5", "leaf has no push rbp; mov rbp,rsp")
+	}
+	overflowed := false
+	for n := int64(0); n < 200; n++ {
+		require.Empty(t, agree(t, rt, p, 2, []int64{n}))
+		if _, err := rt.loadAndRun(p, 2, []int64{n}); errors.Is(err, jasm.ErrStackOverflow) {
+			overflowed = true
+		}
+	}
+	assert.True(t, overflowed, "no depth reached the stack budget")
 }
