@@ -284,7 +284,7 @@ func (g *amd64Gen) pollChecks(resume codegen.Label) {
 func (g *amd64Gen) yield() {
 	back := g.a.NewLabel()
 	g.a.LeaRIP(x86.RBX, back)
-	g.a.Jmp(g.s.yield)
+	g.a.JmpLong(g.s.yield) // the shared stubs are far: long from the start spares layout a pass
 	g.a.Bind(back)
 }
 
@@ -292,7 +292,7 @@ func (g *amd64Gen) yield() {
 // callCtx.faultPC).
 func (g *amd64Gen) exitJump(stub, exit codegen.Label) {
 	g.a.LeaRIP(x86.RBX, stub)
-	g.a.Jmp(exit)
+	g.a.JmpLong(exit)
 }
 
 // leave restores Go's stack and frame pointers and returns to jitcall's
