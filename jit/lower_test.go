@@ -126,6 +126,29 @@ func TestDifferentialUnfused(t *testing.T) {
 	}
 }
 
+// TestDifferentialPConstInCode repeats the differential test with pconst
+// sites compiled into the instruction stream (amd64's movabs, which the
+// lowering puts in whichever register the value is allocated to).
+func TestDifferentialPConstInCode(t *testing.T) {
+	if arch, _ := HostArch(); arch != ArchAMD64 {
+		_, err := Compile(mustParse(t, "func main 0\n pconst k 1\n ret\nend\n"), CompileOptions{PConst: PConstCode})
+		require.ErrorIs(t, err, ErrCompile, "only amd64 has pconst in code")
+		return
+	}
+	rt := newTestRuntime(t, Options{StackBytes: 64 << 10, PConst: PConstCode})
+	sites := 0
+	for seed := range 150 {
+		r := rand.New(rand.NewPCG(uint64(seed), 5))
+		p := jasmgen.Generate(r, jasmgen.Options{})
+		sites += len(p.Sites)
+		fn, _ := p.Func(p.EntryName())
+		if msg := agree(t, rt, p, fn, jasmgen.Args(r, p.Funcs[fn].Params)); msg != "" {
+			t.Fatalf("seed %d: %s\nprogram:\n%s", seed, msg, jasm.Format(p))
+		}
+	}
+	assert.Positive(t, sites, "the programs had no sites to compile in code")
+}
+
 // TestDifferentialCatchesMiscompilation is the negative control: with sub
 // lowered with its operands swapped, the differential test must find a
 // program on which interpreter and machine code disagree.
