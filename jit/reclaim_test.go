@@ -603,3 +603,23 @@ func TestCloseBarrierFailure(t *testing.T) {
 	assert.True(t, prog.Reclaimed())
 	assert.Equal(t, graces+1, rt.GracePeriods())
 }
+
+// TestInterruptDuringCloseKeepsTheWordStopped: once Close has begun, the
+// interrupt word a call would load is stopped, even when an Interrupt
+// swaps in a fresh one afterwards (a call that passed its closed check
+// before Close and loads the word after the swap would otherwise run on,
+// and Close would wait for it).
+func TestInterruptDuringCloseKeepsTheWordStopped(t *testing.T) {
+	rt := newTestRuntime(t, Options{})
+	prog, err := rt.Load(mustParse(t, "func main 0\n push 1\n ret\nend\n"))
+	require.NoError(t, err)
+	f := prog.Func("main")
+	f.Interrupt()
+	assert.Zero(t, atomic.LoadUint64(f.intr.Load()), "an open program's calls after Interrupt run normally")
+	// What Close does before its grace period.
+	prog.closed.Store(true)
+	f.stop(f.intr.Load())
+	f.Interrupt()
+	assert.Equal(t, uint64(1), atomic.LoadUint64(f.intr.Load()), "a fresh word of a closing program is stopped")
+	prog.closed.Store(false) // let Cleanup close it for real
+}

@@ -608,8 +608,18 @@ func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 
 // Interrupt stops every call of f running now: each returns
 // jasm.ErrInterrupted at its next back-edge or call. Calls that start after
-// Interrupt returns run normally.
-func (f *Func) Interrupt() { f.stop(f.intr.Swap(new(uint64))) }
+// Interrupt returns run normally — unless the program is closing: then the
+// fresh word is stopped too, so that a call which passed its closed check
+// before Close and loads the word after this swap is stopped as well (Close
+// stops the word it finds, and would otherwise wait for that call to end on
+// its own). Both flags are sequentially consistent: either Close's load of
+// the word follows the swap, or this load of closed follows Close's store.
+func (f *Func) Interrupt() {
+	f.stop(f.intr.Swap(new(uint64)))
+	if f.prog.closed.Load() {
+		f.stop(f.intr.Load())
+	}
+}
 
 // stop sets word (the interrupt word of f's Call and Caller calls that
 // loaded it) and the word of every CallContext call of f running now.
