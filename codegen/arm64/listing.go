@@ -40,7 +40,7 @@ func decode(code []byte, pc uint64, sym func(uint64) (string, uint64)) (text str
 		}
 		return "", 0, fmt.Errorf("arm64: %w", err)
 	}
-	text = arm64asm.GNUSyntax(inst)
+	text = strings.TrimSpace(arm64asm.GNUSyntax(inst)) // "nop " has a trailing space
 	for _, a := range inst.Args {
 		rel, ok := a.(arm64asm.PCRel)
 		if !ok {

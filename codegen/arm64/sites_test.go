@@ -423,3 +423,216 @@ func TestUndefinedLabel(t *testing.T) {
 		assert.ErrorIs(t, err, codegen.ErrUndefinedLabel)
 	}
 }
+
+// Patch sites keep their guarantees whatever precedes them: any number of
+// instructions, and a preceding far B.cond whose rewrite shifts everything
+// after it by one word.
+func TestSiteGuarantees(t *testing.T) {
+	for pre := 0; pre < 16; pre++ {
+		for _, relax := range []bool{false, true} {
+			t.Run(fmt.Sprintf("pre=%d,relax=%v", pre, relax), func(t *testing.T) {
+				a := New()
+				fn, far := a.NewLabel(), a.NewLabel()
+				a.Bind(fn)
+				if relax {
+					a.Tbnz(R3, 5, far)
+				}
+				nops(a, pre)
+				a.JumpSite("jump", fn)
+				nops(a, pre%3)
+				a.CallSite("call", fn)
+				a.GuardSite("guard", far)
+				slot := a.DataSlot("slot", 0x1122334455667788)
+				a.Nop()
+				slot2 := a.DataSlot("slot2", 42)
+				a.LdrLit(R4, slot)
+				if relax {
+					nops(a, 9000)
+				}
+				a.Bind(far)
+				a.Ret()
+				bl, err := a.Finish()
+				require.NoError(t, err)
+				require.Len(t, bl.Sites, 5)
+
+				for _, s := range bl.Sites {
+					switch s.Kind {
+					case codegen.SiteBranch, codegen.SiteGuard:
+						assert.Zero(t, s.Offset%4, "%s word-aligned", s.Name)
+						assert.Equal(t, s.Offset/8, (s.Offset+s.Change+s.ChangeLen-1)/8, "%s in one aligned qword", s.Name)
+						assert.Equal(t, 4, s.Size)
+						assert.Equal(t, 0, s.Change)
+						assert.Equal(t, 4, s.ChangeLen)
+						assert.Equal(t, codegen.WordAligned|codegen.PatchClass|codegen.InAlignedQword, s.Guarantee)
+						w := words(bl.Code[s.Offset : s.Offset+4])[0]
+						assert.True(t, IsPatchClass(w), "%s: %#08x", s.Name, w)
+						target := bl.Offset(s.Target)
+						switch s.Name {
+						case "jump", "call":
+							to, link, ok := BranchTarget(w, uint64(s.Offset))
+							require.True(t, ok)
+							assert.Equal(t, uint64(target), to)
+							assert.Equal(t, s.Name == "call", link)
+							want := arm64asm.B
+							if link {
+								want = arm64asm.BL
+							}
+							assert.Equal(t, branch{op: want, target: target}, branchAt(t, bl.Code, s.Offset))
+						case "guard":
+							assert.Equal(t, NopWord, w)
+							armed, err := EncodeB(uint64(s.Offset), uint64(target), false)
+							require.NoError(t, err)
+							code := append([]byte(nil), bl.Code...)
+							copy(code[s.Offset:], le32(nil, armed))
+							assert.Equal(t, branch{op: arm64asm.B, target: target}, branchAt(t, code, s.Offset))
+						}
+					case codegen.SiteData:
+						assert.Zero(t, s.Offset%8, "%s 8-aligned", s.Name)
+						assert.Equal(t, codegen.DataAligned8, s.Guarantee)
+						assert.Equal(t, 8, s.Size)
+						assert.Equal(t, 8, s.ChangeLen)
+						assert.Equal(t, codegen.Label(0), s.Target)
+					default:
+						t.Errorf("unexpected site %+v", s)
+					}
+				}
+				assert.Equal(t, bl.Sites[3].Offset, bl.Offset(slot))
+				assert.Equal(t, bl.Sites[4].Offset, bl.Offset(slot2))
+				w := words(bl.Code[bl.Offset(slot) : bl.Offset(slot)+8])
+				assert.Equal(t, uint64(0x1122334455667788), uint64(w[1])<<32|uint64(w[0]))
+				assert.Equal(t, []uint32{42, 0}, words(bl.Code[bl.Offset(slot2):bl.Offset(slot2)+8]))
+				// Padding before a slot is NOPs.
+				for off := bl.Sites[2].Offset + 4; off < bl.Offset(slot); off += 4 {
+					assert.Equal(t, NopWord, words(bl.Code[off : off+4])[0])
+				}
+				// The literal load reads the slot.
+				ld := bl.Offset(slot2) + 8
+				assert.Equal(t, branch{op: arm64asm.LDR, target: bl.Offset(slot), reg: "X4"}, branchAt(t, bl.Code, ld))
+			})
+		}
+	}
+}
+
+// A site after raw bytes that broke word alignment is refused.
+func TestSiteMisaligned(t *testing.T) {
+	for _, emit := range []func(a *Asm){
+		func(a *Asm) { a.JumpSite("b", a.NewLabel()) },
+		func(a *Asm) { a.CallSite("c", a.NewLabel()) },
+		func(a *Asm) { a.GuardSite("g", a.NewLabel()) },
+		func(a *Asm) { a.DataSlot("d", 0) },
+		func(a *Asm) { a.BindDataSlot(a.NewLabel(), "d", 0) },
+	} {
+		a := New()
+		a.Emit(0)
+		emit(a)
+		require.ErrorIs(t, a.Err(), codegen.ErrBadOperand)
+	}
+}
+
+// Branch and guard sites are fixed forms: beyond ±128 MiB the layout
+// reports ErrOutOfRange (a form without a long one that does not reach),
+// never a rewrite. 128 MiB of code does not fit a test: the Arch says so at
+// the limit, and the layout's rule is codegen's (TestBranchReach, and
+// codegen's own tests).
+func TestSiteOutOfRange(t *testing.T) {
+	ar := Arch{}
+	for _, k := range []codegen.RefKind{RefB, RefGuard} {
+		r := codegen.Ref{Kind: k, Site: true}
+		assert.False(t, ar.HasLong(r), "kind %d", k)
+		assert.True(t, ar.Reaches(r, 1<<27, 0))
+		assert.False(t, ar.Reaches(r, 1<<27+4, 0))
+		assert.False(t, ar.Reaches(r, 0, 1<<27))
+	}
+}
+
+func TestEncodeB(t *testing.T) {
+	const lim = 1 << 27
+	tests := []struct {
+		from, to uint64
+		link     bool
+		want     uint32
+		err      error
+	}{
+		{0x1000, 0x1008, false, 0x14000002, nil},
+		{0x1000, 0x1000, true, 0x94000000, nil},
+		{0x1000, 0xff8, true, 0x97fffffe, nil},
+		{0, lim - 4, false, 0x15ffffff, nil},
+		{lim, 0, false, 0x16000000, nil},
+		{0xffff_ffff_ffff_fff0, 0x10, false, 0x14000008, nil}, // wraps around the address space
+		{0, lim, false, 0, codegen.ErrOutOfRange},
+		{lim + 4, 0, false, 0, codegen.ErrOutOfRange},
+		{0x7fff_0000_0000, 0x10, false, 0, codegen.ErrOutOfRange},
+		{0x1002, 0x1000, false, 0, codegen.ErrBadOperand},
+		{0x1000, 0x1001, false, 0, codegen.ErrBadOperand},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%#x->%#x", tc.from, tc.to), func(t *testing.T) {
+			w, err := EncodeB(tc.from, tc.to, tc.link)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, w)
+			assert.True(t, IsPatchClass(w))
+			to, link, ok := BranchTarget(w, tc.from)
+			require.True(t, ok)
+			assert.Equal(t, tc.to, to)
+			assert.Equal(t, tc.link, link)
+			// The oracle agrees on the displacement.
+			inst, derr := decodeWord(le32(nil, w))
+			require.NoError(t, derr)
+			assert.Equal(t, arm64asm.PCRel(int64(tc.to-tc.from)), inst.Args[0])
+		})
+	}
+}
+
+func TestIsPatchClass(t *testing.T) {
+	tests := []struct {
+		w    uint32
+		want bool
+		what string
+	}{
+		{0x14000002, true, "b"},
+		{0x94000002, true, "bl"},
+		{0x17ffffff, true, "b .-4"},
+		{NopWord, true, "nop"},
+		{BrkWord(0), true, "brk #0"},
+		{BrkWord(0xffff), true, "brk #0xffff"},
+		{IsbWord, true, "isb"},
+		{0xd4000001, true, "svc #0"},
+		{0xd4000002, true, "hvc #0"},
+		{0xd4000003, true, "smc #0"},
+		{0xd4001fe1, true, "svc #0xff"},
+		{0xd4000000, false, "svc space, LL=00 (unallocated)"},
+		{0xd4400000, false, "hlt #0"},
+		{0xd503203f, false, "yield (another hint)"},
+		{0xd503205f, false, "wfe"},
+		{0xd503209f, false, "sev... a hint, not NOP"},
+		{0xd5033f9f, false, "dsb sy"},
+		{0xd5033bdf, false, "isb with another option"},
+		{0x54000040, false, "b.eq"},
+		{0xb4000040, false, "cbz"},
+		{RetWord, false, "ret"},
+		{0xd63f0200, false, "blr x16"},
+		{0xd2800020, false, "mov x0, #1"},
+		{0, false, "udf #0"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, IsPatchClass(tc.w), tc.what)
+		_, _, isB := BranchTarget(tc.w, 0)
+		assert.Equal(t, tc.w>>26&0x1f == 5, isB, tc.what)
+	}
+	// Every fixed word the package exports decodes as what it claims.
+	for _, tc := range []struct {
+		w    uint32
+		text string
+	}{
+		{NopWord, "nop"}, {RetWord, "ret"}, {IsbWord, "isb"}, {DsbIshWord, "dsb ish"}, {DmbIshWord, "dmb ish"},
+		{BrkWord(0x3e8), "brk #0x3e8"},
+	} {
+		text, _, err := Decode(le32(nil, tc.w), 0)
+		require.NoError(t, err)
+		assert.Equal(t, tc.text, text)
+	}
+}
