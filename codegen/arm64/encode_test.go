@@ -130,6 +130,9 @@ type form struct {
 	// alt, when set, is a second decoding the oracle accepts (an alias the
 	// Arm ARM and GNU objdump prefer differently).
 	alt func(o ops) (arm64asm.Op, []string)
+	// narrow, when set, converts o.imm as the emitter's parameter type
+	// does (a uint shift, a uint16 BRK immediate).
+	narrow func(int64) int64
 	// text, when set, is what Decode (not arm64asm, which lacks the
 	// instruction) must print.
 	text func(o ops) string
@@ -224,7 +227,8 @@ func madForm(name string, emit func(a *Asm, d, n, m, ra Reg), op, alias arm64asm
 
 func shiftForm(name string, emit func(a *Asm, d, n Reg, s uint), op arm64asm.Op) form {
 	return form{name: name, regs: []regClass{cZ, cZ}, imm: sh6,
-		emit: func(a *Asm, o ops) { emit(a, o.r[0], o.r[1], uint(o.imm)) },
+		emit:   func(a *Asm, o ops) { emit(a, o.r[0], o.r[1], uint(o.imm)) },
+		narrow: func(v int64) int64 { return int64(uint(v)) },
 		want: func(o ops) (arm64asm.Op, []string) {
 			if op == arm64asm.LSL && o.imm == 0 { // UBFM #0, #63 is LSR #0
 				return want(arm64asm.LSR, X(o.r[0]), X(o.r[1]), "#0")
@@ -401,7 +405,8 @@ var forms = []form{
 		return want(arm64asm.MRS, X(o.r[0]), "S3_3_C0_C0_1") // CTR_EL0
 	}),
 	{name: "Brk", imm: brkImm, emit: func(a *Asm, o ops) { a.Brk(uint16(o.imm)) },
-		want: func(o ops) (arm64asm.Op, []string) { return want(arm64asm.BRK, hexImm(uint64(o.imm))) }},
+		narrow: func(v int64) int64 { return int64(uint16(v)) },
+		want:   func(o ops) (arm64asm.Op, []string) { return want(arm64asm.BRK, hexImm(uint64(o.imm))) }},
 }
 
 // validBarrier is the test's list of the named DMB/DSB options.

@@ -102,61 +102,111 @@ func (s *constSeq) orrMovk(rd Reg, v, b uint64) {
 // orrBase returns a bitmask immediate that agrees with v on all but at most
 // k (0..2) of its 16-bit chunks, if there is one.
 //
-// It tries v with up to k chunks replaced by a fill value drawn from 0x0000,
-// 0xffff and v's other chunks. That finds one whenever one exists: a
-// bitmask immediate repeats an element of 2..64 bits that is a rotated run
-// of ones. With elements of up to 16 bits every chunk is the same, so a
-// kept chunk is the right fill; with 32-bit elements a replaced chunk
-// equals its partner 32 bits away, which is kept unless both are replaced,
-// and then (as with a 64-bit element) the replaced chunks need only extend
-// the runs of their neighbours, which 0x0000 or 0xffff does — except when
-// every kept bit is equal, but then MOVZ or MOVN is at least as short.
-// TestLoadConstShortest checks this against all 5334 bitmask immediates.
+// A bitmask immediate repeats an element of 2..64 bits that is a rotated
+// run of ones, so it has one of three shapes, and orrBase tries each shape's
+// few candidates instead of all 5334 immediates:
+//
+//   - period 16 or less: four equal chunks, so one of v's kept chunks,
+//     repeated.
+//   - period 32: two equal 32-bit halves h. Each 16-bit half of h is a chunk
+//     of v where v is kept (chunk i or i+2), or, when both are replaced,
+//     0x0000 or 0xffff (extending the run of the other half; if that half
+//     is all zeros or all ones, MOVZ or MOVN is as short).
+//   - one run in 64 bits: the replaced chunks, filled with 0x0000 or 0xffff,
+//     extend their neighbours' runs. That keeps the number of 0/1
+//     transitions around the word at two, the single run, unless every
+//     kept bit is equal, and then MOVZ or MOVN is at least as short.
+//
+// TestLoadConstShortest checks the result against all 5334 immediates.
 func orrBase(v uint64, k int) (uint64, bool) {
 	if _, ok := bitmaskImm(v); ok {
 		return v, true
 	}
-	var fills [6]uint32
-	nf := 0
-	addFill := func(c uint32) {
-		for _, f := range fills[:nf] {
-			if f == c {
-				return
-			}
-		}
-		fills[nf] = c
-		nf++
+	if k == 0 {
+		return 0, false
 	}
-	addFill(0)
-	addFill(0xffff)
-	for i := 0; i < 4; i++ {
-		addFill(chunk(v, i))
+	best, cost := uint64(0), k+1 // the candidate that differs from v in the fewest chunks, the first on a tie
+	var c [4]uint64
+	for i := range c {
+		c[i] = v >> (16 * i) & 0xffff
 	}
-	if k >= 1 {
-		for i := 0; i < 4; i++ {
-			for _, f := range fills[:nf] {
-				b := v&^(0xffff<<(16*i)) | uint64(f)<<(16*i)
-				if _, ok := bitmaskImm(b); ok {
-					return b, true
-				}
+	for _, x := range c {
+		b := x * 0x0001000100010001
+		if d := diffChunks(b, v); d < cost {
+			if _, ok := bitmaskImm(b); ok {
+				best, cost = b, d
 			}
 		}
 	}
-	if k >= 2 {
-		for i := 0; i < 4; i++ {
-			for j := i + 1; j < 4; j++ {
-				for _, fi := range fills[:nf] {
-					for _, fj := range fills[:nf] {
-						b := v&^(0xffff<<(16*i)|0xffff<<(16*j)) | uint64(fi)<<(16*i) | uint64(fj)<<(16*j)
-						if _, ok := bitmaskImm(b); ok {
-							return b, true
-						}
-					}
-				}
+	// A run of ones, rotated, in a 32- or 64-bit element is what has
+	// exactly two 0/1 transitions around the element; an element with a
+	// shorter period was a candidate above.
+	for _, lo := range [4]uint64{c[0], c[2], 0, 0xffff} {
+		for _, hi := range [4]uint64{c[1], c[3], 0, 0xffff} {
+			h := uint32(hi<<16 | lo)
+			b := uint64(h)<<32 | uint64(h)
+			if d := diffChunks(b, v); d < cost && bits.OnesCount32(h^bits.RotateLeft32(h, 1)) == 2 {
+				best, cost = b, d
 			}
 		}
 	}
-	return 0, false
+	for _, free := range freeSets {
+		if cost <= 1 {
+			break
+		}
+		if int(free.n) > k {
+			continue
+		}
+		for fill := uint64(0); fill < 1<<free.n; fill++ { // 0x0000 or 0xffff for each
+			b := v&^free.mask | pdep(fill, free)
+			if d := diffChunks(b, v); d < cost && bits.OnesCount64(b^bits.RotateLeft64(b, 1)) == 2 {
+				best, cost = b, d
+			}
+		}
+	}
+	return best, cost <= k
+}
+
+// diffChunks returns the number of 16-bit chunks in which a and b differ.
+func diffChunks(a, b uint64) int {
+	x := a ^ b
+	x |= x >> 8
+	x |= x >> 4
+	x |= x >> 2
+	x |= x >> 1 // bit 16i is set when chunk i differs
+	return bits.OnesCount64(x & 0x0001000100010001)
+}
+
+// freeSet is a set of chunks to replace: their mask and the chunk numbers.
+type freeSet struct {
+	mask uint64
+	n    uint64
+	at   [2]uint8
+}
+
+// freeSets are the sets of one chunk, then of two.
+var freeSets = func() (out []freeSet) {
+	for i := uint8(0); i < 4; i++ {
+		out = append(out, freeSet{mask: 0xffff << (16 * i), n: 1, at: [2]uint8{i}})
+	}
+	for i := uint8(0); i < 4; i++ {
+		for j := i + 1; j < 4; j++ {
+			out = append(out, freeSet{mask: 0xffff<<(16*i) | 0xffff<<(16*j), n: 2, at: [2]uint8{i, j}})
+		}
+	}
+	return out
+}()
+
+// pdep spreads the bits of fill over f's chunks: bit i of fill makes chunk
+// f.at[i] all ones.
+func pdep(fill uint64, f freeSet) uint64 {
+	var b uint64
+	for i := uint64(0); i < f.n; i++ {
+		if fill>>i&1 != 0 {
+			b |= 0xffff << (16 * f.at[i])
+		}
+	}
+	return b
 }
 
 // bitmaskImm returns the N:immr:imms fields (N at bit 12, immr at 6, imms
