@@ -76,7 +76,7 @@ func (rt *Runtime) LoadAsm(name string, blob *codegen.Blob, entries []Entry) (*P
 		switch {
 		case e.Name == "":
 			return nil, fmt.Errorf("%w: %s: entry %d has no name", ErrAsm, name, i)
-		case e.Offset < 0 || e.Offset >= len(blob.Code) || (arch == ArchPPC64LE && e.Offset%4 != 0):
+		case e.Offset < 0 || e.Offset >= len(blob.Code) || ((arch == ArchPPC64LE || arch == ArchARM64) && e.Offset%4 != 0):
 			return nil, fmt.Errorf("%w: %s: entry %s at offset %d, outside the %d-byte blob or misaligned", ErrAsm, name, e.Name, e.Offset, len(blob.Code))
 		case e.Params < 0 || e.Params > 8:
 			return nil, fmt.Errorf("%w: %s: entry %s takes %d parameters (0..8)", ErrAsm, name, e.Name, e.Params)
@@ -156,13 +156,16 @@ func asmSite(arch Arch, blob *codegen.Blob, s codegen.Site, byOffset map[int]int
 	return js, nil
 }
 
-// isCall reports whether branch site s is a call (amd64 e8 rel32, ppc64 bl).
+// isCall reports whether branch site s is a call (amd64 e8 rel32, ppc64 bl,
+// arm64 bl).
 func isCall(arch Arch, b []byte, s codegen.Site) bool {
 	switch arch {
 	case ArchAMD64:
 		return b[s.Offset+s.Change] == 0xe8
 	case ArchPPC64LE:
 		return binary.LittleEndian.Uint32(b[s.Offset:])&1 == 1 // LK
+	case ArchARM64:
+		return binary.LittleEndian.Uint32(b[s.Offset:])>>31 == 1 // BL: op = 1
 	}
 	return false
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // ErrUnsupported: this GOARCH cannot run the machine code syncore emits
-// (compiling for amd64 and ppc64le works everywhere).
-var ErrUnsupported = errors.New("jit: running machine code needs GOARCH amd64 or ppc64le")
+// (compiling for amd64, ppc64le and arm64 works everywhere).
+var ErrUnsupported = errors.New("jit: running machine code needs GOARCH amd64, ppc64le or arm64")
 
 // neverInterrupt is the interrupt word of calls nobody can interrupt.
 var neverInterrupt uint64

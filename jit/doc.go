@@ -1,5 +1,5 @@
 // Package jit is syncore's runtime: it compiles jasm programs (package
-// jit/jasm) to amd64 or ppc64le machine code, loads them into a W^X code
+// jit/jasm) to amd64, ppc64le or arm64 machine code, loads them into a W^X code
 // heap and calls them from Go.
 //
 //	rt, err := jit.New(jit.Options{})          // registers SYNC_CORE, maps the heap, runs the probe
@@ -25,7 +25,7 @@
 //     a patchable call poll an interrupt word (Func.Interrupt, CallContext)
 //     and the goroutine's preemption request: a long-running call yields to
 //     the Go scheduler, so it never holds up a garbage collection.
-//   - Compile runs on any host for either ISA; only the host's ISA runs.
+//   - Compile runs on any host for every ISA; only the host's ISA runs.
 //
 // Patch sites (pconst, pcall, guard) are compiled to code shapes that obey
 // each ISA's rules for concurrent modification; package patch changes them.

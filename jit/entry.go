@@ -41,7 +41,8 @@ type callCtx struct {
 	result     int64   // result of a normal return
 	stackTop   uintptr // initial JIT stack pointer (16-byte aligned)
 	savedSP    uintptr // Go stack pointer at entry to jitcall
-	savedFP    uintptr // amd64: Go frame pointer (RBP); ppc64le: link register
+	savedFP    uintptr // amd64, arm64: Go frame pointer (RBP, X29); ppc64le: link register
+	savedLR    uintptr // arm64: the link register into Go
 	fn         uintptr // the machine code jitcall calls
 	nargs      int64   // how many arguments jitcall loads (0..8)
 
@@ -50,7 +51,7 @@ type callCtx struct {
 	// jitresume load from TLS; ppc64le R30, Go's own, which nothing changes.
 	resumePC uintptr // where a yielded call continues
 	jitSP    uintptr // JIT stack pointer of a yielded call
-	jitFP    uintptr // amd64: its RBP
+	jitFP    uintptr // amd64, arm64: its frame pointer (RBP, X29)
 
 	// faultPC identifies the check that sent a call to an exit stub: the
 	// address of the check's out-of-line stub (amd64: its first byte;
@@ -67,6 +68,7 @@ const (
 	ctxExit       = int32(unsafe.Offsetof(callCtx{}.exit))
 	ctxSavedSP    = int32(unsafe.Offsetof(callCtx{}.savedSP))
 	ctxSavedFP    = int32(unsafe.Offsetof(callCtx{}.savedFP))
+	ctxSavedLR    = int32(unsafe.Offsetof(callCtx{}.savedLR))
 	ctxResumePC   = int32(unsafe.Offsetof(callCtx{}.resumePC))
 	ctxJitSP      = int32(unsafe.Offsetof(callCtx{}.jitSP))
 	ctxJitFP      = int32(unsafe.Offsetof(callCtx{}.jitFP))

@@ -1,4 +1,4 @@
-//go:build !linux || !(amd64 || ppc64le)
+//go:build !linux || !(amd64 || ppc64le || arm64)
 
 package jit
 
@@ -9,6 +9,6 @@ func jitcall(c *callCtx, args *int64) { panic("BUG: jitcall on a platform withou
 func jitresume(c *callCtx) { panic("BUG: jitresume on a platform without a trampoline") }
 
 // canExecute reports that syncore cannot run machine code here: it needs
-// Linux on amd64 or ppc64le (it can still compile and list code for both ISAs
+// Linux on amd64, ppc64le or arm64 (it can still compile and list code for every ISA
 // here).
 const canExecute = false

@@ -15,7 +15,8 @@ import (
 )
 
 // vmMain is a VM outside this module: it assembles a function with a
-// patchable call (codegen/amd64, or codegen/ppc64 on ppc64le), loads it,
+// patchable call (codegen/amd64, or codegen/ppc64 or codegen/arm64 on those
+// hosts), loads it,
 // calls it, retargets the call with package patch, and calls it again.
 const vmMain = `package main
 
@@ -26,12 +27,25 @@ import (
 
 	"github.com/syncore/syncore/codegen"
 	"github.com/syncore/syncore/codegen/amd64"
+	"github.com/syncore/syncore/codegen/arm64"
 	"github.com/syncore/syncore/codegen/ppc64"
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/patch"
 )
 
 func assemble() (blob *codegen.Blob, one, two, main codegen.Label, err error) {
+	if runtime.GOARCH == "arm64" {
+		a := arm64.New()
+		one, two, main = a.NewLabel(), a.NewLabel(), a.NewLabel()
+		a.Bind(one); a.LoadConst(arm64.R0, 1); a.Ret()
+		a.Bind(two); a.LoadConst(arm64.R0, 2); a.Ret()
+		a.Bind(main)
+		a.StpPre(arm64.R29, arm64.R30, arm64.SP, -16); a.MovRR(arm64.R29, arm64.SP)
+		a.CallSite("op", one)
+		a.LdpPost(arm64.R29, arm64.R30, arm64.SP, 16); a.Ret()
+		blob, err = a.Finish()
+		return
+	}
 	if runtime.GOARCH == "ppc64le" {
 		a := ppc64.New()
 		one, two, main = a.NewLabel(), a.NewLabel(), a.NewLabel()
@@ -134,6 +148,6 @@ func TestExternalModule(t *testing.T) {
 	}
 	out, err = run.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	proto := map[string]string{"amd64": "atomic", "ppc64le": "patchclass"}[runtime.GOARCH]
+	proto := map[string]string{"amd64": "atomic", "ppc64le": "patchclass", "arm64": "patchclass"}[runtime.GOARCH]
 	require.Equal(t, "before 1 after 2 protocol "+proto+"\n", strings.ReplaceAll(string(out), "\r", ""))
 }

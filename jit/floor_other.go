@@ -1,4 +1,4 @@
-//go:build !linux || !(amd64 || ppc64le)
+//go:build !linux || !(amd64 || ppc64le || arm64)
 
 package jit
 

@@ -10,15 +10,16 @@ import (
 
 	"github.com/syncore/syncore/codegen"
 	"github.com/syncore/syncore/codegen/amd64"
+	"github.com/syncore/syncore/codegen/arm64"
 	"github.com/syncore/syncore/codegen/ppc64"
 	"github.com/syncore/syncore/jit/jasm"
 )
 
 // loadFloorStubs loads two stubs into rt's code heap for jitfloor: id
 // returns its first argument (amd64: mov rax,rdi; ret — ppc64le: blr, R3 is
-// both argument and result), sp returns its stack pointer at entry (amd64:
-// mov rax,rsp; ret, the top of the stack less the return address —
-// ppc64le: mr r3,r1; blr).
+// both argument and result — arm64: ret, X0 likewise), sp returns its stack
+// pointer at entry (amd64: mov rax,rsp; ret, the top of the stack less the
+// return address — ppc64le: mr r3,r1; blr — arm64: mov x0,sp; ret).
 func loadFloorStubs(t testing.TB, rt *Runtime) (id, sp *Func) {
 	t.Helper()
 	var blob *codegen.Blob
@@ -43,6 +44,15 @@ func loadFloorStubs(t testing.TB, rt *Runtime) (id, sp *Func) {
 		a.Bind(spAt)
 		a.Mr(ppc64.R3, ppc64.R1)
 		a.Blr()
+		blob, err = a.Finish()
+	case ArchARM64:
+		a := arm64.New()
+		idAt, spAt = a.NewLabel(), a.NewLabel()
+		a.Bind(idAt)
+		a.Ret()
+		a.Bind(spAt)
+		a.MovRR(arm64.R0, arm64.SP)
+		a.Ret()
 		blob, err = a.Finish()
 	default:
 		t.Fatalf("no stubs for %s", rt.Info().Arch)

@@ -220,12 +220,14 @@ func (h *Heap) Free(b Block) error {
 }
 
 // fillTraps fills p with the host's trap instruction (amd64 int3, ppc64le
-// trap), so that code running there faults at once.
+// trap, arm64 brk #0), so that code running there faults at once.
 func fillTraps(p []byte) {
 	var pat []byte
 	switch runtime.GOARCH {
 	case "ppc64le":
 		pat = []byte{0x08, 0x00, 0xe0, 0x7f} // tw 31,0,0
+	case "arm64":
+		pat = []byte{0x00, 0x00, 0x20, 0xd4} // brk #0
 	default:
 		pat = []byte{0xcc} // int3
 	}

@@ -10,7 +10,7 @@ import (
 // Supported reports whether this process can run the machine code syncore
 // emits: nil on linux/amd64 and linux/ppc64le, else an error matching
 // [ErrUnsupported] that names this platform. [New] fails with it where it is
-// not nil. Compiling and listing code for either ISA ([Compile],
+// not nil. Compiling and listing code for every ISA ([Compile],
 // [Code.WriteListing]) needs no support and works on every platform.
 func Supported() error {
 	if canExecute {
@@ -24,8 +24,8 @@ func Supported() error {
 type hostError struct{}
 
 func (hostError) Error() string {
-	return "jit: running machine code needs linux/amd64 or linux/ppc64le; this is " +
-		runtime.GOOS + "/" + runtime.GOARCH + " (compiling and listing code for either ISA works here)"
+	return "jit: running machine code needs linux/amd64, linux/ppc64le or linux/arm64; this is " +
+		runtime.GOOS + "/" + runtime.GOARCH + " (compiling and listing code for every ISA works here)"
 }
 
 func (hostError) Unwrap() error { return ErrUnsupported }

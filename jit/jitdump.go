@@ -45,6 +45,7 @@ const (
 	jitCodeClose   = 3
 	elfMachX86_64  = 62
 	elfMachPPC64   = 21
+	elfMachAArch64 = 183
 	jitRecordHead  = 16 // id, total_size, timestamp
 	jitLoadFixed   = jitRecordHead + 4 + 4 + 8*4
 	jitDebugFixed  = jitRecordHead + 8 + 8
@@ -122,8 +123,11 @@ func monotonic() uint64 { return uint64(monoNow()) }
 // executable once, which is what makes perf record notice it.
 func openJITDump(path string, arch Arch) (*jitDump, error) {
 	mach := uint32(elfMachX86_64)
-	if arch == ArchPPC64LE {
+	switch arch {
+	case ArchPPC64LE:
 		mach = elfMachPPC64
+	case ArchARM64:
+		mach = elfMachAArch64
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
 	if err != nil {

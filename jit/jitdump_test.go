@@ -135,7 +135,7 @@ func TestJITDump(t *testing.T) {
 	require.NoError(t, err)
 	mach, recs, err := parseJITDump(raw)
 	require.NoError(t, err)
-	wantMach := map[Arch]uint32{ArchAMD64: elfMachX86_64, ArchPPC64LE: elfMachPPC64}[rt.Info().Arch]
+	wantMach := map[Arch]uint32{ArchAMD64: elfMachX86_64, ArchPPC64LE: elfMachPPC64, ArchARM64: elfMachAArch64}[rt.Info().Arch]
 	assert.Equal(t, wantMach, mach)
 	var loads []dumpRecord
 	for i, r := range recs {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/syncore/syncore/codegen"
 	x86 "github.com/syncore/syncore/codegen/amd64"
+	a64 "github.com/syncore/syncore/codegen/arm64"
 	ppc "github.com/syncore/syncore/codegen/ppc64"
 )
 
@@ -36,6 +37,8 @@ func (c *Code) WriteListingWith(w io.Writer, base uint64, protocol func(codegen.
 		dec = x86.DecodeSym(sym)
 	case ArchPPC64LE:
 		dec, min = ppc.DecodeSym(sym), 4
+	case ArchARM64:
+		dec, min = a64.DecodeSym(sym), 4
 	default:
 		return fmt.Errorf("jit: no listing for %q", c.Arch)
 	}

@@ -20,6 +20,7 @@ type Arch string
 const (
 	ArchAMD64   Arch = "amd64"
 	ArchPPC64LE Arch = "ppc64le"
+	ArchARM64   Arch = "arm64"
 )
 
 // HostArch returns the host's Arch and whether syncore can run code on it
@@ -30,17 +31,19 @@ func HostArch() (Arch, bool) {
 		return ArchAMD64, canExecute
 	case "ppc64le":
 		return ArchPPC64LE, canExecute
+	case "arm64":
+		return ArchARM64, canExecute
 	}
 	return Arch(runtime.GOARCH), false
 }
 
-// ParseArch returns the Arch named s ("amd64", "ppc64le").
+// ParseArch returns the Arch named s ("amd64", "ppc64le", "arm64").
 func ParseArch(s string) (Arch, error) {
 	switch Arch(s) {
-	case ArchAMD64, ArchPPC64LE:
+	case ArchAMD64, ArchPPC64LE, ArchARM64:
 		return Arch(s), nil
 	}
-	return "", fmt.Errorf("jit: unknown architecture %q (want amd64 or ppc64le)", s)
+	return "", fmt.Errorf("jit: unknown architecture %q (want amd64, ppc64le or arm64)", s)
 }
 
 // PConstMode chooses how a pconst site is compiled.
@@ -50,11 +53,12 @@ const (
 	// PConstData (the default) loads the constant from an aligned 8-byte
 	// data slot; patching it is a data store, no code changes. This is the
 	// only form on ppc64le, where li/addi/lis+ori immediates are not in the
-	// Power patch class.
+	// Power patch class, and on arm64, where only B, BL, NOP and a few
+	// system instructions may change while they run (Arm ARM B2.2.5).
 	PConstData PConstMode = iota
 	// PConstCode puts the constant in the instruction stream (amd64: a
-	// 10-byte movabs, patched with the self-loop protocol). On ppc64le it
-	// is refused.
+	// 10-byte movabs, patched with the self-loop protocol). On ppc64le and
+	// arm64 it is refused.
 	PConstCode
 )
 
@@ -143,7 +147,7 @@ type SiteCode struct {
 	Site    codegen.Site // offsets are within Code.Blob
 }
 
-// lowerState is what both ISAs' lowerers share: the program, labels of
+// lowerState is what the lowering driver and the ISAs share: the program, labels of
 // functions and of jump targets, and the exit stubs.
 type lowerState struct {
 	b          *codegen.Buffer
@@ -382,7 +386,7 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 	}
 	if opts.Arch == "" {
 		opts.Arch, _ = HostArch()
-		if opts.Arch != ArchPPC64LE {
+		if opts.Arch != ArchPPC64LE && opts.Arch != ArchARM64 {
 			opts.Arch = ArchAMD64
 		}
 	}
@@ -395,6 +399,11 @@ func Compile(p *jasm.Program, opts CompileOptions) (*Code, error) {
 			return nil, fmt.Errorf("%w: pconst in code is not possible on ppc64le: immediates are not in the Power patch class (use PConstData)", ErrCompile)
 		}
 		g = newPPC64Gen()
+	case ArchARM64:
+		if opts.PConst == PConstCode {
+			return nil, fmt.Errorf("%w: pconst in code is not possible on arm64: only B, BL, NOP and a few system instructions may be modified while they run (use PConstData)", ErrCompile)
+		}
+		g = newARM64Gen()
 	default:
 		return nil, fmt.Errorf("%w: unknown architecture %q", ErrCompile, opts.Arch)
 	}

@@ -19,7 +19,7 @@ import (
 // locals ("homes", parameters first) live in pool registers for the whole
 // function, and operand-stack entry k lives in pool register k (for k < ns)
 // when it is in its canonical place. The rest live in the frame, whose
-// layout is jasm's stack-budget model (jasm.FrameSize) on both ISAs: frame
+// layout is jasm's stack-budget model (jasm.FrameSize) on every ISA: frame
 // slot h holds home h (parameter, then local), slot P+L+k holds stack entry
 // k. The ISA maps a frame slot to an address (isa.move).
 //

@@ -16,13 +16,16 @@ type ProbeResult struct {
 }
 
 // probeCode returns a function that returns v: amd64 `mov eax, v; ret`
-// (b8 imm32 c3); ppc64le `li r3, v; blr` (0x38600000|v, 0x4e800020).
+// (b8 imm32 c3); ppc64le `li r3, v; blr` (0x38600000|v, 0x4e800020);
+// arm64 `movz w0, #v; ret` (0x52800000|v<<5, 0xd65f03c0).
 func probeCode(v uint16) []byte {
 	switch runtime.GOARCH {
 	case "amd64":
 		return []byte{0xb8, byte(v), byte(v >> 8), 0, 0, 0xc3}
 	case "ppc64le":
 		return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x38600000|uint32(v)), 0x4e800020)
+	case "arm64": // movz w0, #v; ret
+		return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x52800000|uint32(v)<<5), 0xd65f03c0)
 	}
 	return nil
 }

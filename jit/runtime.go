@@ -671,7 +671,7 @@ func (f *Func) exitErr(exit int64, pc uintptr) error {
 func (p *Program) runtimeError(err error, pc uintptr) *jasm.RuntimeError {
 	e := &jasm.RuntimeError{Err: err}
 	rt := p.rt
-	if rt.info.Arch == ArchPPC64LE {
+	if rt.info.Arch == ArchPPC64LE || rt.info.Arch == ArchARM64 {
 		pc -= 4 // the stub's bl: LR is its address + 4
 	}
 	if p.position(e, pc) {

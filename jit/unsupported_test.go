@@ -12,12 +12,12 @@ import (
 	"github.com/syncore/syncore/jit/jasm"
 )
 
-// supportedHost is where syncore runs machine code: Linux on amd64 or
-// ppc64le. Everywhere else the runtime must refuse with ErrUnsupported, and
-// compiling and listing code for either ISA must still work.
-var supportedHost = runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || runtime.GOARCH == "ppc64le")
+// supportedHost is where syncore runs machine code: Linux on amd64, ppc64le
+// or arm64. Everywhere else the runtime must refuse with ErrUnsupported, and
+// compiling and listing code for every ISA must still work.
+var supportedHost = runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || runtime.GOARCH == "ppc64le" || runtime.GOARCH == "arm64")
 
-// TestUnsupportedHostIsRefused: on linux/amd64 and linux/ppc64le the runtime
+// TestUnsupportedHostIsRefused: on linux/amd64, ppc64le and arm64 the runtime
 // starts; on every other platform (another OS, or Linux on another GOARCH,
 // such as GOARCH=386 on this amd64 kernel) jit.Supported and jit.New fail
 // with an error matching jit.ErrUnsupported that names the platform.
@@ -57,7 +57,7 @@ func TestUnsupportedHostIsRefused(t *testing.T) {
 	}
 }
 
-// TestUnsupportedHostStillCompiles: compiling for either ISA and printing the
+// TestUnsupportedHostStillCompiles: compiling for every ISA and printing the
 // listing (what `jitdemo disasm` does) needs no runtime and works on every
 // platform.
 func TestUnsupportedHostStillCompiles(t *testing.T) {
@@ -69,7 +69,7 @@ func TestUnsupportedHostStillCompiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, arch := range []jit.Arch{jit.ArchAMD64, jit.ArchPPC64LE} {
+	for _, arch := range []jit.Arch{jit.ArchAMD64, jit.ArchPPC64LE, jit.ArchARM64} {
 		code, err := jit.Compile(prog, jit.CompileOptions{Arch: arch})
 		if err != nil {
 			t.Fatalf("Compile for %s on %s/%s: %v", arch, runtime.GOOS, runtime.GOARCH, err)

@@ -15,20 +15,20 @@ import (
 func init() {
 	register(&command{
 		name:    "disasm",
-		summary: "compile a jasm program for amd64 or ppc64le and print the listing",
-		usage:   "disasm [--arch amd64|ppc64le] [--pconst data|code] FILE",
+		summary: "compile a jasm program for amd64, ppc64le or arm64 and print the listing",
+		usage:   "disasm [--arch amd64|ppc64le|arm64] [--pconst data|code] FILE",
 		details: `
-Compiles FILE for either ISA on any host and prints every instruction
+Compiles FILE for any of the three ISAs on any host and prints every instruction
 (address from 0, bytes, GNU syntax decoded with golang.org/x/arch), every
 function's entry, and before each patch site a line naming it, its kind,
 the bytes a patch changes, the guarantee the assembler gave them, and the
 protocol that patches it (see docs/protocols.md).`,
 		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 			host, _ := jit.HostArch()
-			if host != jit.ArchPPC64LE {
+			if host != jit.ArchPPC64LE && host != jit.ArchARM64 {
 				host = jit.ArchAMD64
 			}
-			arch := fs.String("arch", string(host), "target ISA: amd64 or ppc64le")
+			arch := fs.String("arch", string(host), "target ISA: amd64, ppc64le or arm64")
 			pconst := fs.String("pconst", "data", "pconst form: data (an aligned data slot) or code (amd64: a movabs patched with the self-loop protocol)")
 			return func(args []string, stdout, stderr io.Writer) int {
 				if len(args) != 1 {
