@@ -48,12 +48,15 @@ const (
 	// also rely on, not an architectural promise.
 	InAlignedQword Guarantee = 1 << iota
 	// WordAligned: the site is one 4-byte-aligned instruction word (ppc64
-	// CMODX patch class: b, bl, and the preferred nop ori 0,0,0).
+	// CMODX patch class: b, bl, and the preferred nop ori 0,0,0; arm64: B,
+	// BL, NOP).
 	WordAligned
-	// PatchClass: every value the site may hold is a Power ISA patch-class
-	// instruction (b, ba, bl, bla, ori 0,0,0), so it may be replaced while
-	// other threads execute it (Power ISA Book II, "Concurrent Modification
-	// and Execution of Instructions").
+	// PatchClass: every value the site may hold is an instruction the ISA
+	// allows to be replaced while other threads execute it: on ppc64 the
+	// Power ISA patch class (b, ba, bl, bla, ori 0,0,0; Power ISA Book II,
+	// "Concurrent Modification and Execution of Instructions"), on arm64 the
+	// Arm ARM's set (B, BL, NOP, BRK, SVC, HVC, SMC, ISB; DDI 0487,
+	// "Concurrent modification and execution of instructions").
 	PatchClass
 	// MultiWord: the changed bytes span more than one aligned qword; only a
 	// protocol that parks arriving threads (amd64 self-loop) may patch it.

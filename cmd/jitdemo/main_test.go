@@ -113,7 +113,7 @@ func TestUsage(t *testing.T) {
 			"jitdemo run: --threads 5000 is out of range: want 0 to 1024 (0: max(2, CPUs))"},
 		{"demo: negative threads", []string{"--threads", "-1"}, 2, "", "jitdemo: --threads -1 is out of range: want 0 to 1024 (0: max(2, CPUs))"},
 		{"run: --perf with --interp", []string{"run", "--perf", "--interp", "f.jasm"}, 2, "", "jitdemo run: --perf profiles machine code: it does not go with --interp"},
-		{"disasm: bad arch", []string{"disasm", "--arch", "x86", "f.jasm"}, 2, "", `jitdemo disasm: jit: unknown architecture "x86" (want amd64 or ppc64le)`},
+		{"disasm: bad arch", []string{"disasm", "--arch", "x86", "f.jasm"}, 2, "", `jitdemo disasm: jit: unknown architecture "x86" (want amd64, ppc64le or arm64)`},
 		{"disasm: no file", []string{"disasm"}, 2, "", "jitdemo disasm: want exactly one FILE, got 0 arguments"},
 		{"disasm: missing file", []string{"disasm", "nope.jasm"}, 2, "", "jitdemo disasm: open nope.jasm: no such file or directory"},
 		{"run: missing file", []string{"run", "nope.jasm"}, 2, "", "jitdemo run: open nope.jasm: no such file or directory"},
