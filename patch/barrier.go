@@ -24,7 +24,7 @@ type Barrier interface {
 	// Serialising reports whether, after Sync, every running thread has
 	// executed a core-serialising instruction (or context-synchronising
 	// event), which cross-modifying code needs (Intel SDM Vol. 3 §8.1.3,
-	// Power ISA Book II CMODX).
+	// Power ISA Book II CMODX, Arm ARM DDI 0487 B2.2.5).
 	Serialising() bool
 }
 
@@ -35,8 +35,11 @@ var BarrierNames = []string{"synccore", "expedited", "mprotect", "handshake", "g
 var ErrBarrier = errors.New("patch: barrier unavailable")
 
 // SyncCore is membarrier PRIVATE_EXPEDITED_SYNC_CORE: every running sibling
-// thread executes a core-serialising instruction before Sync returns. It
-// needs the process to be registered (jit.New does it once).
+// thread executes a core-serialising instruction (x86) or a
+// context-synchronising event (Power, arm64: the kernel relies on the
+// return from the IPI, an exception return, being context-synchronising)
+// before Sync returns. It needs the process to be registered (jit.New does
+// it once).
 type SyncCore struct{}
 
 func (SyncCore) Name() string      { return "synccore" }
@@ -56,11 +59,11 @@ func (Expedited) Serialising() bool { return false }
 // every CPU has passed a quiescent state (a context switch, idle, or user
 // mode seen from a timer interrupt). membarrier(2) promises a memory barrier
 // only; the kernel entries and exits involved are context-synchronising on
-// Power and serialising in practice on x86 (an interrupt returns with IRET),
-// which is what Serialising reports. A CPU running user code in nohz_full
-// mode is in an extended quiescent state and is not interrupted at all:
-// there it guarantees no serialisation. Milliseconds per call; needs no
-// registration.
+// Power and arm64 (exception entry and return) and serialising in practice
+// on x86 (an interrupt returns with IRET), which is what Serialising
+// reports. A CPU running user code in nohz_full mode is in an extended
+// quiescent state and is not interrupted at all: there it guarantees no
+// serialisation. Milliseconds per call; needs no registration.
 type Global struct{}
 
 func (Global) Name() string      { return "global" }
@@ -91,8 +94,12 @@ func (None) Serialising() bool { return false }
 //     no IPI, so no interrupt and no context-synchronising event on the
 //     other CPUs. The TLB entry is gone, but a CPU may go on executing
 //     instructions it fetched before the patch: Serialising reports false.
-//   - everywhere else: not known to be serialising (arm64, for one,
-//     invalidates with broadcast TLBI instructions); Serialising reports
+//   - arm64: Linux invalidates with broadcast TLBI instructions (TLBI
+//     VALE1IS and the like, then DSB ISH) — no IPI either, so no exception
+//     and no context synchronization event on the other CPUs: as on Power,
+//     a CPU may go on executing instructions it fetched before the patch.
+//     Serialising reports false.
+//   - everywhere else: not known to be serialising; Serialising reports
 //     false.
 //
 // The automatic choice (FallbackOrder) therefore tries it before GLOBAL only
@@ -120,7 +127,8 @@ func (*MProtect) Name() string { return "mprotect" }
 
 // Serialising reports true on x86 only, where the shootdown is an IPI whose
 // interrupt return serialises each CPU (in practice, not architecturally);
-// false on ppc64le and ppc64 (broadcast tlbie, no IPI) and elsewhere.
+// false on ppc64le and ppc64 (broadcast tlbie, no IPI), arm64 (broadcast
+// TLBI, no IPI) and elsewhere.
 func (m *MProtect) Serialising() bool { return mprotectSerialises(m.goarch) }
 
 // mprotectSerialises reports whether the mprotect shootdown serialises the
@@ -133,7 +141,7 @@ func mprotectSerialises(goarch string) bool {
 	case "amd64", "386":
 		return true // IPI + IRET: serialising in practice, not architecturally
 	}
-	return false // ppc64le/ppc64: broadcast tlbie, no IPI; others: not known
+	return false // ppc64le/ppc64: broadcast tlbie; arm64: broadcast TLBI; no IPI. Others: not known
 }
 
 func (m *MProtect) Sync() error {
@@ -154,10 +162,10 @@ func (m *MProtect) Sync() error {
 // Handshake is the cooperative barrier: every thread that runs JIT code
 // joins it and calls [Participant.Safepoint] between calls; Sync advances an
 // epoch and waits until every participant has executed a serialising
-// instruction (cpuid on amd64, isync on ppc64le) and acknowledged it. Its
-// cost depends on how long the participants' calls are, and a participant
-// that stops calling Safepoint without leaving stalls it (Sync gives up
-// after Timeout with an error).
+// instruction (cpuid on amd64, isync on ppc64le, ISB on arm64) and
+// acknowledged it. Its cost depends on how long the participants' calls
+// are, and a participant that stops calling Safepoint without leaving
+// stalls it (Sync gives up after Timeout with an error).
 //
 // A participant is an OS thread, not a goroutine: the serialising
 // instruction serialises only the core that executes it. A goroutine that

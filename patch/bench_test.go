@@ -140,8 +140,9 @@ func workers(b *testing.B, n int, fn *jit.Func, args []int64, check func(int64) 
 
 // BenchmarkPatchLatency measures one patch — the write and its barrier — of
 // a pcall site (Retarget, alternating between two functions; one atomic
-// store on amd64, one bl on ppc64le) for every barrier strategy, with 0, 1,
-// 2, 4 and 8 busy worker threads calling the site's function.
+// store on amd64, one bl on ppc64le, one BL on arm64) for every barrier
+// strategy, with 0, 1, 2, 4 and 8 busy worker threads calling the site's
+// function.
 // bare-synccore is a bare membarrier SYNC_CORE call in the same setup: the
 // goal is synccore ≤ 1.5 × bare-synccore at every busy count. For the
 // handshake strategy the workers join the handshake and acknowledge it
@@ -261,9 +262,10 @@ func BenchmarkBatch(b *testing.B) {
 // compiled forms on the same program: data (an aligned data slot the code
 // loads: one atomic data store, one barrier) and, on amd64, code (a 10-byte
 // movabs patched with the self-loop protocol: three phases, three
-// barriers). ppc64le has no code form (immediates are not in the Power
-// patch class), so only data is registered there. The worker checks that
-// every result is one a patch wrote.
+// barriers). ppc64le and arm64 have no code form (immediates are not in
+// the Power patch class, nor in the Arm ARM's B2.2.5 set), so only data is
+// registered there. The worker checks that every result is one a patch
+// wrote.
 func BenchmarkConst(b *testing.B) {
 	modes := []jit.PConstMode{jit.PConstData}
 	if host, ok := jit.HostArch(); ok && host == jit.ArchAMD64 {

@@ -27,14 +27,20 @@
 //     jumps back, so a parked thread can still yield to Go's
 //     stop-the-world), barrier; write the tail, barrier; write the new head,
 //     barrier.
-//   - PatchClass (ppc64le): one aligned 4-byte store of b, bl or the
-//     preferred nop, the writer's dcbst; sync; icbi; sync; isync, then the
-//     barrier (Power ISA Book II, "Concurrent Modification and Execution of
-//     Instructions").
-//   - DataSlot (both): pconst loads its value from an aligned 8-byte data
-//     word; a patch is one atomic store of data, no instruction changes.
-//     This is the only form on ppc64le, where immediates are not in the
-//     patch class; on amd64 it is the default and SelfLoop is the
+//   - PatchClass (ppc64le, arm64): one aligned 4-byte store of an
+//     instruction that may replace another under running threads, the
+//     writer's cache maintenance (jit.SyncICache), then the barrier. On
+//     ppc64le: b, bl or the preferred nop, then dcbst; sync; icbi; sync;
+//     isync (Power ISA Book II, "Concurrent Modification and Execution of
+//     Instructions"). On arm64 the name stands for the Arm ARM's set (B,
+//     BL, NOP, BRK, SVC, HVC, SMC, ISB; syncore writes B, BL and NOP),
+//     then DC CVAU; DSB ISH; IC IVAU; DSB ISH; ISB (Arm ARM DDI 0487
+//     B2.2.5, "Concurrent modification and execution of instructions").
+//   - DataSlot (every ISA): pconst loads its value from an aligned 8-byte
+//     data word; a patch is one atomic store of data, no instruction
+//     changes. This is the only form on ppc64le and arm64, where no
+//     instruction that carries an immediate may change under running
+//     threads; on amd64 it is the default and SelfLoop is the
 //     code-patching alternative (jit.PConstCode), for comparison.
 //
 // Two more exist only as negative controls for the stress harness: Unsafe
@@ -45,7 +51,8 @@
 //
 // After each protocol phase the patcher makes the other threads catch up
 // through a Barrier: membarrier SYNC_CORE (the default: every running
-// sibling executes a core-serialising instruction before it returns),
+// sibling executes a core-serialising instruction, or on Power and arm64 a
+// context-synchronising event, before it returns),
 // PRIVATE_EXPEDITED, the mprotect TLB-shootdown trick, a cooperative
 // handshake, membarrier GLOBAL, or none. New picks SYNC_CORE when the
 // process registered for it (jit.New registers once, at start-up) and

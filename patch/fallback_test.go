@@ -41,8 +41,8 @@ func TestFallbackUnderSeccomp(t *testing.T) {
 				b, why, err := chooseBarrier("", injected, nil)
 				require.NoError(t, err)
 				// qemu passes membarrier through, so GLOBAL works: it is the
-				// choice where it comes before mprotect (ppc64le:
-				// FallbackOrderFor says why).
+				// choice where it comes before mprotect (ppc64le and
+				// arm64: FallbackOrderFor says why).
 				assert.Equal(t, FallbackOrder[1], b.Name(), "injected %v (emulated: no seccomp): %s", errno, why)
 				assert.Contains(t, why, unix.ErrnoName(errno))
 				assert.Contains(t, why, "chose "+FallbackOrder[1])

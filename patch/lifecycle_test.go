@@ -25,8 +25,8 @@ import (
 func host() jit.Arch { a, _ := jit.HostArch(); return a }
 
 // codeConsts is PConstCode where the host has it (amd64: the multi-word
-// movabs site), else PConstData (ppc64le: immediates are not in the patch
-// class).
+// movabs site), else PConstData (ppc64le and arm64: no instruction that
+// carries an immediate may change under running threads).
 func codeConsts() jit.PConstMode {
 	if host() == jit.ArchAMD64 {
 		return jit.PConstCode
@@ -99,8 +99,8 @@ func TestPatchersRaceClose(t *testing.T) {
 // TestSelfLoopDisarmOfShortGuard: the self-loop protocol on a 5-byte guard
 // has an empty tail phase; the final head must still be written. (Before:
 // Disarm returned nil, Value said 0, and the code stayed armed.) On ppc64le
-// a guard is one patch-class word and has no self-loop; the same round trip
-// runs with PatchClass there.
+// and arm64 a guard is one word (nop ↔ b) and has no self-loop; the same
+// round trip runs with PatchClass there.
 func TestSelfLoopDisarmOfShortGuard(t *testing.T) {
 	proto := SelfLoop
 	if host() != jit.ArchAMD64 {
@@ -227,14 +227,17 @@ func TestWriterLockCoversReadModifyWrite(t *testing.T) {
 	require.NoError(t, k.SetConst(0x20))
 	var fired bool
 	once.Do(func() { fired = true })
-	if host() != jit.ArchAMD64 {
-		// ppc64le: the constant is an 8-byte data slot and the guard a
-		// 4-byte instruction word; no store of one touches the other.
-		require.True(t, fired, "on ppc64le no site shares a word with another")
-		require.NoError(t, g.Arm())
-	} else {
+	switch host() {
+	case jit.ArchAMD64:
 		require.False(t, fired, "precondition: the const's protocol wrote the guard's word")
 		require.NoError(t, <-armed)
+	case jit.ArchPPC64LE, jit.ArchARM64:
+		// The constant is an 8-byte data slot and the guard a 4-byte
+		// instruction word; no store of one touches the other.
+		require.True(t, fired, "on %s no site shares a word with another", host())
+		require.NoError(t, g.Arm())
+	default:
+		t.Fatalf("no expectation for %s", host())
 	}
 	storeHook = nil
 	v, err := prog.Func("f").Call()
@@ -264,8 +267,8 @@ func (f *failing) Sync() error {
 // amd64 the self-loop's tail is not written after a failed phase-1 barrier
 // (before, it was: the torn immediate the protocol exists to prevent); the
 // site stays parked, a thread that reaches it polls (so it can be
-// interrupted), and the next change completes it. On ppc64le (one phase,
-// data slots) the data word is written and the error is reported.
+// interrupted), and the next change completes it. On ppc64le and arm64 (one
+// phase, data slots) the data word is written and the error is reported.
 func TestFailedBarrierLeavesSiteParked(t *testing.T) {
 	prog, p := setup(t, jit.Options{PConst: codeConsts()}, Options{})
 	k, err := p.Site(prog, "k")
@@ -445,6 +448,42 @@ func TestRetargetFuncChecks(t *testing.T) {
 	require.NoError(t, c.RetargetFunc(prog.Func("two")), "back into its own program")
 	assert.EqualValues(t, 2, call(t, prog, "call"))
 	require.NoError(t, other.Close(), "no site calls into it any more")
+}
+
+// TestRetargetFuncIntoDataSlots: amd64 code reads its data slots
+// RIP-relative and arm64 code with LDR (literal), PC-relative: each from its
+// own blob, so a call site may call into another program that has pconst
+// sites, and the callee reads its own slots (a SetConst on the callee's
+// site shows through the call, and the caller's own slot stays its own).
+// ppc64le code addresses its slots from the entry program's blob
+// (callCtx.base), so that retarget is refused there.
+func TestRetargetFuncIntoDataSlots(t *testing.T) {
+	prog, p := setup(t, jit.Options{}, Options{})
+	c, err := p.Site(prog, "c")
+	require.NoError(t, err)
+	other, err := prog.Runtime().Compile("k.jasm", []byte("func main 0\n    pconst kk 41\n    ret\nend\n"))
+	require.NoError(t, err)
+	kk, err := p.Site(other, "kk")
+	require.NoError(t, err)
+	require.Equal(t, DataSlot, kk.Protocol())
+	err = c.RetargetFunc(other.Func("main"))
+	switch host() {
+	case jit.ArchAMD64, jit.ArchARM64:
+		require.NoError(t, err)
+		assert.EqualValues(t, 41, call(t, prog, "call"), "the callee reads its own slot")
+		require.NoError(t, kk.SetConst(42))
+		assert.EqualValues(t, 42, call(t, prog, "call"))
+		assert.EqualValues(t, 7, call(t, prog, "konst"), "the caller's slot is its own")
+		one, _ := prog.Jasm().Func("one")
+		require.NoError(t, c.Retarget(one))
+		assert.EqualValues(t, 1, call(t, prog, "call"))
+		require.NoError(t, other.Close(), "no site calls into it any more")
+	case jit.ArchPPC64LE:
+		assert.ErrorIs(t, err, ErrOtherTarget)
+		assert.ErrorContains(t, err, "data slots")
+	default:
+		t.Fatalf("no expectation for %s", host())
+	}
 }
 
 // countingBarrier is a barrier of a VM's own: it counts, then issues SYNC_CORE.
@@ -663,8 +702,8 @@ func TestLateBarrierFailureReleasesOldCallee(t *testing.T) {
 // guard read as armed while Value said disarmed.)
 func TestParkedHeadIsTheOneThatBelongs(t *testing.T) {
 	if host() != jit.ArchAMD64 {
-		// ppc64le has no multi-phase protocol, so nothing can park: the
-		// self-loop is refused on every site kind there.
+		// ppc64le and arm64 have no multi-phase protocol, so nothing can
+		// park: the self-loop is refused on every site kind there.
 		prog, p := setup(t, jit.Options{}, Options{Protocol: SelfLoop})
 		for _, name := range []string{"k", "c", "g"} {
 			_, err := p.Site(prog, name)

@@ -137,7 +137,8 @@ func TestSiteErrors(t *testing.T) {
 	_, err = New(nil, Options{Barrier: "bogus"})
 	assert.Error(t, err)
 	host, _ := jit.HostArch()
-	if host == jit.ArchAMD64 {
+	switch host {
+	case jit.ArchAMD64:
 		prog2, p2 := setup(t, jit.Options{PConst: jit.PConstCode}, Options{Protocol: AtomicSlot})
 		_, err := p2.Site(prog2, "k")
 		assert.ErrorIs(t, err, ErrProtocol, "a movabs site straddles qwords: no single atomic store")
@@ -146,6 +147,31 @@ func TestSiteErrors(t *testing.T) {
 		assert.ErrorIs(t, err, ErrProtocol, "a call slot has nowhere to park threads that can poll")
 		_, err = p3.Site(prog3, "g")
 		assert.NoError(t, err, "a guard parks threads on its label")
+	case jit.ArchPPC64LE, jit.ArchARM64:
+		// Every code site is one word of the ISA's concurrently
+		// modifiable set (Power patch class; Arm ARM B2.2.5): AtomicSlot
+		// means PatchClass, Straddle has nothing to split, and a constant
+		// can only be data.
+		prog2, p2 := setup(t, jit.Options{}, Options{Protocol: AtomicSlot})
+		for _, name := range []string{"c", "g"} {
+			s, err := p2.Site(prog2, name)
+			require.NoError(t, err, name)
+			assert.Equal(t, PatchClass, s.Protocol(), name)
+		}
+		prog3, p3 := setup(t, jit.Options{}, Options{Protocol: Straddle})
+		for _, name := range []string{"c", "g"} {
+			_, err := p3.Site(prog3, name)
+			assert.ErrorIs(t, err, ErrProtocol, "%s: one word is one store", name)
+		}
+		_, err := p3.Site(prog3, "k")
+		assert.NoError(t, err, "a data slot can be straddled (the negative control)")
+		rt, err := jit.New(jit.Options{PConst: jit.PConstCode})
+		require.NoError(t, err)
+		defer rt.Close()
+		_, err = rt.Compile("sites.jasm", []byte(sitesProgram))
+		assert.ErrorIs(t, err, jit.ErrCompile, "no immediate may change under running threads on %s", host)
+	default:
+		t.Fatalf("no expectation for %s", host)
 	}
 }
 

@@ -21,8 +21,8 @@ const (
 	// one atomic 8-byte store replaces them (amd64). SDM Vol. 3 §8.1.1
 	// makes that store atomic for data accesses; that instruction fetch
 	// sees it whole is what V8 and HotSpot rely on too, not an
-	// architectural promise (see amd64_protocol.go). On ppc64le it means
-	// PatchClass.
+	// architectural promise (see amd64_protocol.go). On ppc64le and arm64
+	// it means PatchClass.
 	AtomicSlot
 	// SelfLoop: HotSpot's protocol for sites wider than a qword (amd64):
 	// park the head, barrier, write the tail, barrier, write the head,
@@ -31,9 +31,18 @@ const (
 	// DataSlot: change an aligned 8-byte data word that the code loads;
 	// no instruction changes.
 	DataSlot
-	// PatchClass: one aligned 4-byte store of a patch-class instruction
-	// (b, bl, nop), then dcbst; sync; icbi; sync; isync (ppc64le; Power
-	// ISA Book II CMODX).
+	// PatchClass: one aligned 4-byte store of an instruction that the
+	// ISA allows to replace another under running threads, then the
+	// writer's cache maintenance (jit.SyncICache). On ppc64le that is the
+	// Power patch class (b, bl, the preferred nop), followed by dcbst;
+	// sync; icbi; sync; isync (Power ISA Book II CMODX). On arm64 the name
+	// stands for the Arm ARM's set (B, BL, NOP, BRK, SVC, HVC, SMC, ISB;
+	// syncore writes B, BL and NOP), followed by DC CVAU; DSB ISH;
+	// IC IVAU; DSB ISH; ISB (Arm ARM DDI 0487 B2.2.5, "Concurrent
+	// modification and execution of instructions"). The name is kept
+	// because the rule has the same shape on both: one aligned word, a
+	// closed set of instructions, writer maintenance, then a
+	// context-synchronising event on every other thread (the barrier).
 	PatchClass
 	// Unsafe writes the changed bytes one at a time with a pause between
 	// them: the negative control that the stress harness must catch.
@@ -80,7 +89,8 @@ type Options struct {
 	// Strategy, when not nil, is the barrier to use instead of a named one:
 	// a built-in value (SyncCore{}, NewHandshake(), …) or an implementation
 	// of your own. Its Serialising method must tell the truth: a patch
-	// relies on it (Intel SDM Vol. 3 §8.1.3, Power ISA Book II CMODX).
+	// relies on it (Intel SDM Vol. 3 §8.1.3, Power ISA Book II CMODX, Arm
+	// ARM DDI 0487 B2.2.5).
 	// Setting both Barrier and Strategy is an error.
 	Strategy Barrier
 	// Protocol forces a protocol on every site (for the stress harness
@@ -327,8 +337,10 @@ func (s *Site) change(o op) error {
 
 // NaturalProtocol returns the protocol that a site's guarantee calls for
 // (Auto when none can patch it): DataSlot for a data slot, SelfLoop for a
-// multi-word site, PatchClass for a Power patch-class word, AtomicSlot for
-// bytes inside one aligned qword.
+// multi-word site, PatchClass for a word of the ISA's concurrently
+// modifiable set (a Power patch-class word on ppc64le, a B2.2.5 word on
+// arm64: codegen.PatchClass), AtomicSlot for bytes inside one aligned
+// qword (amd64).
 func NaturalProtocol(c codegen.Site) Protocol {
 	g := c.Guarantee
 	switch {

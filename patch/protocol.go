@@ -31,6 +31,14 @@ type store struct {
 // its read and its write.
 var storeHook func(st store)
 
+// syncICache is the writer's cache maintenance after a store of
+// instruction bytes: jit.SyncICache (ppc64le: dcbst; sync; icbi; sync;
+// isync; arm64: DC CVAU; DSB ISH; IC IVAU; DSB ISH; ISB; amd64: nothing).
+// Tests wrap it to see that every code store is followed by it, for the
+// word it wrote: qemu-user keeps instruction caches coherent with data
+// writes, so no emulated run fails when it is left out.
+var syncICache = jit.SyncICache
+
 func (st store) apply(pause time.Duration) {
 	if st.pause {
 		spin.For(pause)
@@ -58,7 +66,7 @@ func (st store) apply(pause time.Duration) {
 		panic(fmt.Sprintf("BUG: store of %d bytes", st.size))
 	}
 	if st.code {
-		jit.SyncICache(blk, int(st.off), int(st.size))
+		syncICache(blk, int(st.off), int(st.size))
 	}
 }
 
@@ -145,13 +153,13 @@ const dataKind = codegen.SiteData
 // isaBytes builds, for one ISA, the bytes that a protocol writes into a
 // site, and says what else about the ISA's code a protocol depends on. A
 // Patcher picks its implementation once, when it is made (isaBytesFor);
-// each lives in its ISA's file (amd64_protocol.go, ppc64le_protocol.go), so
-// a new ISA adds one file and one case in isaBytesFor. callBytes,
-// guardBytes and constBytes append to dst the site's ChangeLen new bytes
-// for [Change, Change+ChangeLen), or return an error; no method stores
-// into the code (the protocols do, under the writer lock), and each keeps
-// to its ISA's rule for what may change under running threads (see the
-// ISA's file).
+// each lives in its ISA's file (amd64_protocol.go, ppc64le_protocol.go,
+// arm64_protocol.go), so a new ISA adds one file and one case in
+// isaBytesFor. callBytes, guardBytes and constBytes append to dst the
+// site's ChangeLen new bytes for [Change, Change+ChangeLen), or return an
+// error; no method stores into the code (the protocols do, under the
+// writer lock), and each keeps to its ISA's rule for what may change under
+// running threads (see the ISA's file).
 type isaBytes interface {
 	// callBytes: the bytes of pcall site s once it calls the code at
 	// executable address to.
@@ -173,8 +181,9 @@ type isaBytes interface {
 	// rest. Called only when selfLoop is true.
 	parkHead(s *Site, dst []byte) []byte
 	// entryData reports whether code addresses its data slots from the
-	// entry program's blob rather than its own, so that a call into
-	// another program may not reach code that reads data slots.
+	// entry program's blob rather than its own (ppc64le), so that a call
+	// into another program may not reach code that reads data slots;
+	// amd64 and arm64 code reads them PC-relative, from its own blob.
 	entryData() bool
 }
 
@@ -185,6 +194,8 @@ func isaBytesFor(arch jit.Arch) (isaBytes, error) {
 		return amd64Bytes{}, nil
 	case jit.ArchPPC64LE:
 		return ppc64leBytes{}, nil
+	case jit.ArchARM64:
+		return arm64Bytes{}, nil
 	}
 	return nil, fmt.Errorf("patch: no site encodings for %s: %w", arch, jit.ErrUnsupported)
 }

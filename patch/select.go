@@ -22,12 +22,16 @@ var FallbackOrder = FallbackOrderFor(runtime.GOARCH)
 //     interrupt return (IRET) serialises every CPU running the process —
 //     in practice, not architecturally — at microseconds, so it comes
 //     before membarrier GLOBAL (an RCU grace period: milliseconds).
-//   - every other GOARCH (ppc64le and ppc64 in particular): synccore,
-//     global, mprotect. Book3S64 Linux invalidates TLBs with broadcast
-//     tlbie, without an IPI, so the mprotect shootdown gives the other CPUs
+//   - every other GOARCH (ppc64le, ppc64 and arm64 in particular):
+//     synccore, global, mprotect. Book3S64 Linux invalidates TLBs with
+//     broadcast tlbie, and arm64 Linux with broadcast TLBI instructions,
+//     both without an IPI, so the mprotect shootdown gives the other CPUs
 //     no context-synchronising event (MProtect.Serialising is false there);
 //     it is the last resort, chosen only when GLOBAL is unavailable too,
-//     and the reason New gives says that it is not serialising.
+//     and the reason New gives says that it is not serialising. SYNC_CORE
+//     comes first everywhere: arm64 Linux implements it too
+//     (ARCH_HAS_MEMBARRIER_SYNC_CORE), relying on exception return being
+//     context-synchronising.
 func FallbackOrderFor(goarch string) []string {
 	if mprotectSerialises(goarch) {
 		return []string{"synccore", "mprotect", "global"}
@@ -116,7 +120,7 @@ func mprotectWhyNot(goarch string) string {
 	case "ppc64le", "ppc64":
 		return "Book3S64 Linux flushes TLBs with broadcast tlbie, no IPI, so other CPUs get no context-synchronising event"
 	case "arm64":
-		return "Linux flushes TLBs with broadcast TLBI instructions, no IPI"
+		return "arm64 Linux flushes TLBs with broadcast TLBI instructions, no IPI, so other CPUs get no context synchronization event"
 	}
 	return "the kernel is not known to flush TLBs with IPIs here"
 }

@@ -14,7 +14,8 @@ import (
 // TestFallbackOrderPerGOARCH: the automatic order tries the mprotect
 // shootdown before membarrier GLOBAL only where the shootdown serialises the
 // other CPUs (x86: IPI + IRET); on Power, where Book3S64 Linux flushes with
-// broadcast tlbie and sends no IPI, GLOBAL comes first.
+// broadcast tlbie and sends no IPI, and on arm64, where Linux flushes with
+// broadcast TLBI and sends none either, GLOBAL comes first.
 func TestFallbackOrderPerGOARCH(t *testing.T) {
 	for _, tc := range []struct {
 		goarch      string
@@ -78,6 +79,8 @@ func TestSelectBarrierPerGOARCH(t *testing.T) {
 			want: "synccore", serialising: true, why: []string{"PRIVATE_EXPEDITED_SYNC_CORE"}},
 		{name: "ppc64le/synccore", goarch: "ppc64le", query: withGlobal,
 			want: "synccore", serialising: true, why: []string{"PRIVATE_EXPEDITED_SYNC_CORE"}},
+		{name: "arm64/synccore", goarch: "arm64", query: withGlobal,
+			want: "synccore", serialising: true, why: []string{"PRIVATE_EXPEDITED_SYNC_CORE"}},
 
 		{name: "amd64/no synccore", goarch: "amd64", syncCore: denied, query: withGlobal,
 			want: "mprotect", serialising: true,
@@ -87,6 +90,10 @@ func TestSelectBarrierPerGOARCH(t *testing.T) {
 			want: "global", serialising: true,
 			why:    []string{"synccore: registering for SYNC_CORE failed", "chose global", "tried before mprotect", "on ppc64le the mprotect shootdown is not serialising", "broadcast tlbie", "no IPI"},
 			whyNot: []string{"chose mprotect"}},
+		{name: "arm64/no synccore", goarch: "arm64", syncCore: denied, query: withGlobal,
+			want: "global", serialising: true,
+			why:    []string{"synccore: registering for SYNC_CORE failed", "chose global", "tried before mprotect", "on arm64 the mprotect shootdown is not serialising", "broadcast TLBI", "no IPI"},
+			whyNot: []string{"chose mprotect", "tlbie"}},
 		{name: "ppc64/no synccore", goarch: "ppc64", syncCore: denied, query: withGlobal,
 			want: "global", serialising: true,
 			why: []string{"chose global", "on ppc64 the mprotect shootdown is not serialising", "broadcast tlbie"}},
@@ -100,6 +107,12 @@ func TestSelectBarrierPerGOARCH(t *testing.T) {
 			why: []string{"synccore: registering for SYNC_CORE failed", "global: no membarrier here",
 				"chose mprotect", "NOT core-serialising on ppc64le", "broadcast tlbie", "no IPI"}},
 
+		{name: "arm64/no synccore, no global", goarch: "arm64", syncCore: denied, query: noGlobal,
+			want: "mprotect", serialising: false,
+			why: []string{"global: no membarrier here", "chose mprotect", "NOT core-serialising on arm64", "broadcast TLBI",
+				"no context synchronization event"}},
+		{name: "arm64/mprotect named", goarch: "arm64", strategy: "mprotect", query: withGlobal, want: "mprotect", serialising: false,
+			why: []string{"NOT core-serialising on arm64", "broadcast TLBI"}},
 		{name: "ppc64le/mprotect named", goarch: "ppc64le", strategy: "mprotect", query: withGlobal, want: "mprotect", serialising: false,
 			why: []string{"NOT core-serialising on ppc64le", "broadcast tlbie"}},
 		{name: "amd64/mprotect named", goarch: "amd64", strategy: "mprotect", query: withGlobal, want: "mprotect", serialising: true,

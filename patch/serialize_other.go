@@ -1,4 +1,4 @@
-//go:build !amd64 && !ppc64le
+//go:build !amd64 && !ppc64le && !arm64
 
 package patch
 

@@ -38,7 +38,12 @@
 // this harness catches them. The barrier "none" alone, with atomic stores,
 // is not caught here: on amd64 and under qemu-user, instruction fetch saw
 // every store at once (millions of calls, no stale result), so such a run
-// passes; it would show only on a machine where fetch lags stores.
+// passes; it would show only on a machine where fetch lags stores. Nor is
+// a writer that leaves out its cache maintenance (arm64 DC CVAU and IC
+// IVAU, ppc64le dcbst and icbi): qemu-user keeps instruction caches
+// coherent with data writes, so only real hardware could show it; package
+// patch's TestCodeStoresSyncTheICache checks instead that the maintenance
+// follows every store of instruction bytes.
 package stress
 
 import (
@@ -495,17 +500,44 @@ const targets = 4 // call sites rotate among this many functions
 func constValue(v uint64) int64 { return int64(uint64(byte(v)) * 0x0101010101010101) }
 
 // program returns the jasm text: per site i a function w<i> that executes
-// site s<i>, plus the call targets and main.
+// site s<i>, plus the call targets (with padding between them) and main.
 func program(k *siteKind, n int) string {
 	var b strings.Builder
 	for j := range targets {
 		fmt.Fprintf(&b, "func t%d 0\n    push %d\n    ret\nend\n", j, j+1)
+		if j < targets-1 {
+			padding(&b, j)
+		}
 	}
 	for i := range n {
 		b.WriteString(k.worker(i))
 	}
 	b.WriteString("func main 0\n    push 0\n    ret\nend\n")
 	return b.String()
+}
+
+// padWords is how many push/xor pairs the padding function between two
+// call targets has: the targets then lie about 1.2 KiB apart on arm64 (316
+// words: BL's imm26 changes in two bytes), 1.5 KiB on ppc64le and 0.8 KiB
+// on amd64.
+const padWords = 60
+
+// padding appends function pad<j>, which no code calls: it lies between
+// targets t<j> and t<j+1> so that the branches to two targets differ in
+// more than one byte on every ISA. Without it, the four tiny targets lie
+// within 256 words of one another, and an arm64 BL, whose imm26 counts
+// words, changed in its low byte only when a call site was retargeted: the
+// Unsafe control's byte-by-byte write was then one store in effect, and
+// the harness could not catch it. With it, a thread that runs a half
+// written BL or call lands inside the padding (straight-line code that
+// returns a value far from every version's: torn) or elsewhere (a crash).
+func padding(b *strings.Builder, j int) {
+	fmt.Fprintf(b, "func pad%d 1\n    arg 0\n", j)
+	for i := range padWords {
+		// Large constants: each needs several instructions to build.
+		fmt.Fprintf(b, "    push %d\n    xor\n", int64((uint64(j*padWords+i+1)*0x9e3779b97f4a7c15)>>1))
+	}
+	b.WriteString("    ret\nend\n")
 }
 
 // check classifies result r of a call made while the site's version was
