@@ -1,8 +1,9 @@
-# syncore — build and test on amd64 (native) and ppc64le (emulated with qemu-user).
+# syncore — build and test on amd64 (native), ppc64le and arm64 (emulated with qemu-user).
 #
-#   make test            vet + native tests (-race where cgo is available) + ppc64le tests under qemu
+#   make test            vet + native tests (-race where cgo is available) + ppc64le and arm64 tests under qemu
 #   make test-native     native tests only (and, on linux/amd64, the pure packages' tests for 386)
 #   make test-ppc64le    ppc64le tests only, under qemu-ppc64le-static (installed when missing and root)
+#   make test-arm64      arm64 tests only, under qemu-aarch64-static (the same package)
 #   make fuzz            long fuzzing runs (FUZZTIME=2m per target); make test runs each for FUZZTIME_SHORT
 #   make vet             go vet for both ISAs, cross-builds for other platforms, and gofmt
 #   make stress          jitdemo stress natively (STRESS_FLAGS="--duration 10s --threads 8")
@@ -12,6 +13,7 @@
 
 GO          ?= go
 QEMU_PPC64LE ?= qemu-ppc64le-static
+QEMU_ARM64  ?= qemu-aarch64-static
 FUZZTIME    ?= 2m
 FUZZTIME_SHORT ?= 5s
 LOGDIR      ?= .test-logs
@@ -19,21 +21,22 @@ LOGDIR      ?= .test-logs
 # -race needs cgo and a C compiler; without them the native run goes on without it and says so.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v gcc >/dev/null 2>&1 && echo -race)
 
-.PHONY: all test vet test-native test-ppc64le fuzz-short qemu perf fuzz stress stress-ppc64le clean bench bench-quick
+.PHONY: all test vet test-native test-ppc64le test-arm64 fuzz-short qemu perf fuzz stress stress-ppc64le clean bench bench-quick
 all: test
 
-test: vet test-native fuzz-short test-ppc64le
+test: vet test-native fuzz-short test-ppc64le test-arm64
 
 # Every platform builds: codegen, jit/jasm and compiling/listing code (jitdemo disasm) are pure Go;
-# running machine code needs linux/amd64 or linux/ppc64le, and elsewhere jit.New returns an error
+# running machine code needs linux/amd64, linux/ppc64le or linux/arm64, and elsewhere jit.New returns an error
 # matching jit.ErrUnsupported. CROSS_VET also type-checks the tests there.
 CROSS_BUILD ?= darwin/arm64 windows/amd64 freebsd/amd64 linux/arm64 linux/386
 CROSS_VET   ?= darwin/arm64 windows/amd64
 
 vet:
-	@echo "== vet (amd64, ppc64le, $(CROSS_VET)), build ($(CROSS_BUILD)) and gofmt"
+	@echo "== vet (amd64, ppc64le, arm64, $(CROSS_VET)), build ($(CROSS_BUILD)) and gofmt"
 	$(GO) vet ./...
 	GOARCH=ppc64le $(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./...
 	@set -e; for t in $(CROSS_VET); do \
 		echo "GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./..."; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; done
 	@set -e; for t in $(CROSS_BUILD); do \
@@ -56,17 +59,23 @@ test-ppc64le: qemu
 	@GOARCH=ppc64le SYNCORE_EXEC_WRAPPER=$(QEMU_PPC64LE) \
 		.ci/gotest "ppc64le (emulated)" $(LOGDIR)/ppc64le.log -exec $(QEMU_PPC64LE) -count=1 -timeout 15m ./...
 
-# qemu-user-static runs the ppc64le test binaries. Installed when missing and root; otherwise the exact
+test-arm64: qemu
+	@echo "== arm64 tests (emulated with $(QEMU_ARM64))"
+	@GOARCH=arm64 SYNCORE_EXEC_WRAPPER=$(QEMU_ARM64) \
+		.ci/gotest "arm64 (emulated)" $(LOGDIR)/arm64.log -exec $(QEMU_ARM64) -count=1 -timeout 15m ./...
+
+# qemu-user-static runs the ppc64le and arm64 test binaries. Installed when missing and root; otherwise the exact
 # command is printed and the run fails: a missing emulator never turns into skipped tests.
 qemu:
-	@command -v $(QEMU_PPC64LE) >/dev/null 2>&1 && exit 0; \
+	@command -v $(QEMU_PPC64LE) >/dev/null 2>&1 && command -v $(QEMU_ARM64) >/dev/null 2>&1 && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "== installing qemu-user-static (needed for the ppc64le tests)"; \
+		echo "== installing qemu-user-static (needed for the ppc64le and arm64 tests)"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null || exit 1; \
 		command -v $(QEMU_PPC64LE) >/dev/null 2>&1 || { echo "qemu-user-static installed but $(QEMU_PPC64LE) not found"; exit 1; }; \
+		command -v $(QEMU_ARM64) >/dev/null 2>&1 || { echo "qemu-user-static installed but $(QEMU_ARM64) not found"; exit 1; }; \
 	else \
-		echo "$(QEMU_PPC64LE) is missing; install it with:  sudo apt-get install -y qemu-user-static"; exit 1; \
+		echo "$(QEMU_PPC64LE) or $(QEMU_ARM64) is missing; install them with:  sudo apt-get install -y qemu-user-static"; exit 1; \
 	fi
 
 # perf (Debian linux-perf) runs in the profiling test (perf record, perf inject --jit, perf report).

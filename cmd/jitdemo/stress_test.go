@@ -75,6 +75,7 @@ func TestStressUsage(t *testing.T) {
 	callSite := map[string]string{
 		"amd64":   "in-aligned-qword): use atomic",
 		"ppc64le": "in-aligned-qword|word-aligned|patch-class): use patchclass",
+		"arm64":   "in-aligned-qword|word-aligned|patch-class): use patchclass",
 	}[runtime.GOARCH]
 	for _, tc := range []struct {
 		args []string
