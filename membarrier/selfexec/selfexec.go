@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 )
@@ -49,10 +50,22 @@ func Command(args ...string) (*exec.Cmd, error) {
 // binary started without its emulator.
 func Explain(err error) error {
 	if errors.Is(err, syscall.ENOEXEC) {
-		return fmt.Errorf("%w (a foreign-architecture binary needs its emulator: set %s, e.g. %s=qemu-ppc64le-static)",
-			err, WrapperEnv, WrapperEnv)
+		return fmt.Errorf("%w (a foreign-architecture binary needs its emulator: set %s, e.g. %s=%s)",
+			err, WrapperEnv, WrapperEnv, emulatorFor(runtime.GOARCH))
 	}
 	return err
+}
+
+// emulatorFor names the qemu-user emulator (Debian's qemu-user-static) that
+// runs binaries of goarch.
+func emulatorFor(goarch string) string {
+	switch goarch {
+	case "arm64":
+		return "qemu-aarch64-static"
+	case "amd64":
+		return "qemu-x86_64-static"
+	}
+	return "qemu-" + goarch + "-static"
 }
 
 // T is the part of testing.TB that [InFreshProcess] uses (this package does

@@ -63,3 +63,13 @@ func TestInFreshProcessRunsInAChild(t *testing.T) {
 	}
 	assert.Equal(t, t.Name(), os.Getenv(freshEnv))
 }
+
+// TestEmulatorFor: the hint names the emulator of the binary's own
+// architecture.
+func TestEmulatorFor(t *testing.T) {
+	for goarch, want := range map[string]string{
+		"arm64": "qemu-aarch64-static", "ppc64le": "qemu-ppc64le-static", "amd64": "qemu-x86_64-static", "riscv64": "qemu-riscv64-static",
+	} {
+		assert.Equal(t, want, emulatorFor(goarch), goarch)
+	}
+}
