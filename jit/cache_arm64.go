@@ -21,34 +21,42 @@ var (
 )
 
 func syncICache(b Block, off, n int) {
-	rw := uintptr(unsafe.Pointer(&b.RW[0])) + uintptr(off)
-	rx := b.RX + uintptr(off)
-	if ctr&ctrIDC == 0 {
-		cleanDCache(rw&^(dcacheLine-1), rw+uintptr(n), dcacheLine)
+	maintain(uintptr(unsafe.Pointer(&b.RW[0]))+uintptr(off), b.RX+uintptr(off), uintptr(n), ctr)
+}
+
+// maintain runs the writer's cache maintenance for n bytes written at rw
+// and executed at rx, as CTR_EL0 value c asks, and returns how many data
+// and instruction cache lines it cleaned and invalidated (0 for a step c
+// says is not needed).
+func maintain(rw, rx, n uintptr, c uint64) (dlines, ilines uintptr) {
+	if c&ctrIDC == 0 {
+		dlines = cleanDCache(rw&^(dcacheLine-1), rw+n, dcacheLine)
 	} else {
 		dsbISH() // the stores must still complete before the invalidation
 	}
-	if ctr&ctrDIC == 0 {
-		invalidateICache(rx&^(icacheLine-1), rx+uintptr(n), icacheLine)
+	if c&ctrDIC == 0 {
+		ilines = invalidateICache(rx&^(icacheLine-1), rx+n, icacheLine)
 	} else {
 		dsbISHISB()
 	}
+	return dlines, ilines
 }
 
 // readCTR returns CTR_EL0 (cache_arm64.s).
 func readCTR() uint64
 
 // cleanDCache runs DC CVAU on every line from start below end, then DSB
-// ISH (cache_arm64.s).
+// ISH, and returns how many lines it cleaned (cache_arm64.s).
 //
 //go:noescape
-func cleanDCache(start, end, line uintptr)
+func cleanDCache(start, end, line uintptr) uintptr
 
 // invalidateICache runs IC IVAU on every line from start below end, then
-// DSB ISH and ISB (cache_arm64.s).
+// DSB ISH and ISB, and returns how many lines it invalidated
+// (cache_arm64.s).
 //
 //go:noescape
-func invalidateICache(start, end, line uintptr)
+func invalidateICache(start, end, line uintptr) uintptr
 
 // dsbISH is DSB ISH; dsbISHISB is DSB ISH then ISB (cache_arm64.s).
 func dsbISH()

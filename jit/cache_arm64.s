@@ -14,31 +14,37 @@ TEXT ·readCTR(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD R0, ret+0(FP)
 	RET
 
-// func cleanDCache(start, end, line uintptr)
-TEXT ·cleanDCache(SB), NOSPLIT|NOFRAME, $0-24
+// func cleanDCache(start, end, line uintptr) uintptr
+TEXT ·cleanDCache(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD start+0(FP), R0
 	MOVD end+8(FP), R1
 	MOVD line+16(FP), R2
+	MOVD ZR, R3
 dloop:
 	DC_CVAU_X0
+	ADD  $1, R3
 	ADD  R2, R0
 	CMP  R1, R0
 	BLO  dloop
 	DSB_ISH
+	MOVD R3, ret+24(FP)
 	RET
 
-// func invalidateICache(start, end, line uintptr)
-TEXT ·invalidateICache(SB), NOSPLIT|NOFRAME, $0-24
+// func invalidateICache(start, end, line uintptr) uintptr
+TEXT ·invalidateICache(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD start+0(FP), R0
 	MOVD end+8(FP), R1
 	MOVD line+16(FP), R2
+	MOVD ZR, R3
 iloop:
 	IC_IVAU_X0
+	ADD  $1, R3
 	ADD  R2, R0
 	CMP  R1, R0
 	BLO  iloop
 	DSB_ISH
 	ISB_SY
+	MOVD R3, ret+24(FP)
 	RET
 
 // func dsbISH()
