@@ -136,6 +136,7 @@ func main 8
 end
 `, 8},
 	{"deep stack", deepStack(40), 2},
+	{"a frame over 4 KiB (offsets past one immediate field)", deepStack(520), 2},
 	{"calls inside expressions", `func g 3
  arg 0
  arg 1
