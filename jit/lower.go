@@ -156,10 +156,13 @@ type lowerState struct {
 	funcLabels []codegen.Label
 	instLabels []codegen.Label // of the current function, 0 until needed
 	entryPoll  []bool          // by function: see entryPolls
-	divZero    codegen.Label   // exit stubs
-	overflow   codegen.Label
-	interrupt  codegen.Label
-	yield      codegen.Label // saves the live state and returns exitYield
+	// Of the current function (enter): it calls; it polls elsewhere than
+	// on entry.
+	calls, backEdges bool
+	divZero          codegen.Label // exit stubs
+	overflow         codegen.Label
+	interrupt        codegen.Label
+	yield            codegen.Label // saves the live state and returns exitYield
 
 	at       place      // the instruction being compiled
 	lines    []lineMark // Code.Lines before the offsets are known
@@ -237,15 +240,35 @@ func (s *lowerState) init(b *codegen.Buffer, p *jasm.Program, opts CompileOption
 
 // enter makes a label for every reachable jump target of f, so that
 // backward jumps find their target's label already bound.
+//
+// In the same pass it notes what the function's entry needs to know:
+// whether it calls (calls), and whether it has a poll point other than its
+// entry (backEdges: a backward jump or guard, or a parked const site).
 func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
 	s.instLabels = slices.Grow(s.instLabels[:0], len(f.Code))[:len(f.Code)]
 	clear(s.instLabels)
+	s.calls, s.backEdges = false, false
+	loops := false
 	for i, in := range f.Code {
-		if in.Op.IsJump() && f.Depth[i] >= 0 && s.instLabels[in.Arg] == 0 {
-			s.instLabels[in.Arg] = b.NewLabel()
+		if f.Depth[i] < 0 {
+			continue
+		}
+		switch {
+		case in.Op.IsJump():
+			if s.instLabels[in.Arg] == 0 {
+				s.instLabels[in.Arg] = b.NewLabel()
+			}
+			if int(in.Arg) <= i {
+				s.backEdges = true
+				loops = loops || in.Op == jasm.OpJmp
+			}
+		case in.Op == jasm.OpCall || in.Op == jasm.OpPCall:
+			s.calls = true
+		case in.Op == jasm.OpPConst && s.opts.PConst == PConstCode:
+			s.backEdges = true // the parked site's stub polls
 		}
 	}
-	if s.opts.hooks.noFuse {
+	if s.opts.hooks.noFuse || !loops {
 		return
 	}
 	// The body of a loop whose back-edge is a jmp and whose top is a test
@@ -257,17 +280,6 @@ func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
 			}
 		}
 	}
-}
-
-// callsOut reports whether f calls anything (reachable call or pcall): then
-// its parameters must be in the frame for after the call.
-func callsOut(f *jasm.Func) bool {
-	for i, in := range f.Code {
-		if (in.Op == jasm.OpCall || in.Op == jasm.OpPCall) && f.Depth[i] >= 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // entryPolls returns which functions of p poll on entry: those that can

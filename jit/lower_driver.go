@@ -538,7 +538,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	d.split(f)
 	d.n = 0
 	d.live = true
-	calls := callsOut(f)
+	calls := d.calls
 	b.Align(16)
 	b.Bind(d.funcLabels[fi])
 	d.isa.prologue(jasm.FrameSize(f), d.frameless(fi, calls))
@@ -571,18 +571,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 // stays: the stack budget is jasm's, frame or not.
 func (d *driver) frameless(fi int, calls bool) bool {
 	f := d.f
-	if calls || d.entryPoll[fi] || d.nh < f.Params+f.Locals || d.ns < f.MaxStack {
-		return false
-	}
-	for i, in := range f.Code {
-		if f.Depth[i] < 0 {
-			continue
-		}
-		if in.Op.IsJump() && int(in.Arg) <= i || in.Op == jasm.OpPConst && d.opts.PConst == PConstCode {
-			return false // polls
-		}
-	}
-	return true
+	return !calls && !d.backEdges && !d.entryPoll[fi] && d.nh >= f.Params+f.Locals && d.ns >= f.MaxStack
 }
 
 func (d *driver) push(v val) {
