@@ -20,7 +20,14 @@
 //     under qemu-user). Info reports the mode.
 //   - Machine code runs on an mmap'd stack with a guard page (prologues check
 //     a limit first), never calls Go, and keeps the registers Go's signal
-//     handling relies on (ppc64le: R0 = 0, R2, R13, R30 = g).
+//     handling relies on (ppc64le: R0 = 0, R2, R13, R30 = g; arm64: R18,
+//     R28 = g).
+//   - One lowering driver (lower_driver.go) serves every ISA: parameters,
+//     locals and the operand stack live in registers where they fit, and
+//     every value is in its canonical place at each control-flow edge, so
+//     compile time stays linear; each ISA supplies small hooks
+//     (amd64_lower.go, ppc64le_lower.go, arm64_lower.go). docs/abi.md gives
+//     the registers and frames.
 //   - Loop back-edges and the entries of functions that can recurse or make
 //     a patchable call poll an interrupt word (Func.Interrupt, CallContext)
 //     and the goroutine's preemption request: a long-running call yields to
@@ -40,8 +47,8 @@
 // error matching ErrClosed and jasm.ErrInterrupted) or finish, and Close
 // waits for a grace period. Every entry into machine code marks its call
 // context with a plain store (on amd64 no fence and no atomic
-// read-modify-write; on ppc64le Go's atomic loads around it issue SYNCs,
-// see reclaim.go); Close orders those marks with
+// read-modify-write; on ppc64le and arm64 Go's atomic loads around it
+// order it, see reclaim.go); Close orders those marks with
 // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
 // registered in New, and waits for every call that may have entered before
 // it — the scheme of liburcu's membarrier flavour. Only then are traps
