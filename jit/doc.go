@@ -47,8 +47,8 @@
 // error matching ErrClosed and jasm.ErrInterrupted) or finish, and Close
 // waits for a grace period. Every entry into machine code marks its call
 // context with a plain store (on amd64 no fence and no atomic
-// read-modify-write; on ppc64le and arm64 Go's atomic loads around it
-// order it, see reclaim.go); Close orders those marks with
+// read-modify-write; on ppc64le and arm64 Go's atomic loads and stores
+// around it add barriers, see reclaim.go); Close orders those marks with
 // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
 // registered in New, and waits for every call that may have entered before
 // it — the scheme of liburcu's membarrier flavour. Only then are traps
