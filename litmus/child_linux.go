@@ -213,6 +213,11 @@ func runChild(ctx context.Context, cfg childConfig, counters *os.File, w []uint6
 		return nil, "", fmt.Errorf("%w: %v", ErrChild, err)
 	}
 	cmd.Env = append(os.Environ(), childEnv+"="+string(text))
+	if _, set := os.LookupEnv("GORACE"); !set {
+		// A binary built with -race sleeps a second at exit by default
+		// (atexit_sleep_ms); children exit often.
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	cmd.ExtraFiles = []*os.File{counters} // fd 3
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -10,6 +10,9 @@ import (
 // *Error of a known kind.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(mp))
+	for _, tt := range All() {
+		f.Add([]byte(tt.String()))
+	}
 	f.Add([]byte("litmus t\nsite f imm a b\nthread 0\n r = exec f\nexists ~(0:r=a \\/ crash)\n"))
 	f.Add([]byte("litmus t\ndata x = 0x7fffffffffffffff\nthread 0\n r = load x\nexists (0:r=-9223372036854775808)\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
