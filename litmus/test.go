@@ -72,6 +72,7 @@ const (
 var shapeNames = map[Shape]string{ShapeImm: "imm", ShapeWide: "wide", ShapeBranch: "branch",
 	ShapeCall: "call", ShapeGuard: "guard", ShapeSlot: "slot"}
 
+// String returns the shape's name in the format (imm, wide, …).
 func (s Shape) String() string {
 	if n, ok := shapeNames[s]; ok {
 		return n
@@ -146,6 +147,7 @@ const (
 var opNames = map[OpKind]string{OpWrite: "write", OpStore: "store", OpLoad: "load", OpExec: "exec",
 	OpSerialise: "serialise", OpMembarrier: "membarrier", OpSyncICache: "sync_icache"}
 
+// String returns the operation's verb in the format.
 func (k OpKind) String() string {
 	if n, ok := opNames[k]; ok {
 		return n
@@ -170,6 +172,7 @@ const (
 
 var modeNames = map[WriteMode]string{Atomic: "atomic", Bytewise: "bytewise", Straddle: "straddle"}
 
+// String returns the mode's name in the format.
 func (m WriteMode) String() string {
 	if n, ok := modeNames[m]; ok {
 		return n
@@ -191,6 +194,7 @@ const (
 
 var viewNames = map[View]string{RW: "rw", Same: "same"}
 
+// String returns the view's name in the format.
 func (v View) String() string {
 	if n, ok := viewNames[v]; ok {
 		return n
@@ -250,6 +254,7 @@ const (
 	Forbidden
 )
 
+// String returns "allowed" or "forbidden".
 func (v Verdict) String() string {
 	switch v {
 	case Allowed:
