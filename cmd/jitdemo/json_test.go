@@ -59,7 +59,7 @@ func jsonSchemas(t *testing.T) map[string]*jsonschema.Schema {
 		require.NoError(t, err, name)
 		out[name] = s
 	}
-	for _, want := range []string{"common.json", "error.json", "info.json", "stress.json", "bench.json", "workload.json", "run.json"} {
+	for _, want := range []string{"common.json", "error.json", "info.json", "stress.json", "bench.json", "workload.json", "run.json", "litmus.json"} {
 		require.Contains(t, out, want)
 	}
 	return out

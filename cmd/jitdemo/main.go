@@ -2,7 +2,8 @@
 // runs a live-patching demo; its commands report what this machine offers
 // for live code patching (info), compile and run jasm programs and the
 // built-in workloads (run), stress the patch protocols (stress), measure
-// them (bench) and print listings (disasm).
+// them (bench), run cross-modification litmus tests (litmus) and print
+// listings (disasm).
 //
 // Usage:
 //
@@ -27,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/syncore/syncore/litmus"
 	"github.com/syncore/syncore/patch/stress"
 )
 
@@ -47,6 +49,7 @@ func register(c *command) { commands[c.name] = c }
 
 func main() {
 	stress.ChildMain() // a stress run's child process does its work and exits here
+	litmus.ChildMain() // so does a litmus run's
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/litmus"
 	"github.com/syncore/syncore/membarrier"
 	"github.com/syncore/syncore/membarrier/selfexec"
 	"github.com/syncore/syncore/patch/stress"
@@ -26,6 +27,7 @@ const mainEnv = "SYNCORE_JITDEMO_MAIN"
 
 func TestMain(m *testing.M) {
 	stress.ChildMain()
+	litmus.ChildMain()
 	if os.Getenv(mainEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
@@ -103,10 +105,10 @@ func TestUsage(t *testing.T) {
 		{"help info", []string{"help", "info"}, 0, "Usage: jitdemo info", ""},
 		{"info -h", []string{"info", "-h"}, 0, "-json", ""},
 		{"info --help", []string{"info", "--help"}, 0, "Usage: jitdemo info", ""},
-		{"unknown command", []string{"frobnicate"}, 2, "", `jitdemo: unknown command "frobnicate" (the commands: bench, disasm, info, run, stress, version)`},
+		{"unknown command", []string{"frobnicate"}, 2, "", `jitdemo: unknown command "frobnicate" (the commands: bench, disasm, info, litmus, run, stress, version)`},
 		{"demo: unknown flag", []string{"--bogus"}, 2, "", "jitdemo: flag provided but not defined: -bogus"},
 		{"demo: bad duration", []string{"--duration", "-1s"}, 2, "", "jitdemo: --duration must be positive"},
-		{"demo: stray argument", []string{"--duration", "1s", "extra"}, 2, "", `jitdemo: unknown command "extra" (the commands: bench, disasm, info, run, stress, version)`},
+		{"demo: stray argument", []string{"--duration", "1s", "extra"}, 2, "", `jitdemo: unknown command "extra" (the commands: bench, disasm, info, litmus, run, stress, version)`},
 		{"run: unknown workload", []string{"run", "--workload", "nope"}, 2, "", `jitdemo run: unknown workload "nope" (want tiering, inline-cache, deopt, constants)`},
 		{"run: --workload with a FILE", []string{"run", "--workload", "deopt", "f.jasm"}, 2, "", `jitdemo run: --workload takes no FILE or ARGS (got "f.jasm")`},
 		{"run: --workload, too many threads", []string{"run", "--workload", "deopt", "--threads", "5000"}, 2, "",
@@ -128,7 +130,7 @@ func TestUsage(t *testing.T) {
 			"jitdemo run: --perf-dir: cannot write in " + notDir + ": not a directory"},
 		{"unknown flag", []string{"info", "--bogus"}, 2, "", "jitdemo info: flag provided but not defined: -bogus"},
 		{"extra argument", []string{"info", "extra"}, 2, "", `jitdemo info: unexpected argument "extra"`},
-		{"help unknown", []string{"help", "nope"}, 2, "", `jitdemo help: unknown command "nope" (the commands: bench, disasm, info, run, stress, version)`},
+		{"help unknown", []string{"help", "nope"}, 2, "", `jitdemo help: unknown command "nope" (the commands: bench, disasm, info, litmus, run, stress, version)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,8 +173,8 @@ func TestJSONMode(t *testing.T) {
 		{"after --", []string{"run", "--", "--json", "1"}, false, "open --json: no such file or directory"},
 		{"after an argument", []string{"stress", "extra", "--json"}, false, `unexpected argument "extra"`},
 		{"the value of another flag", []string{"stress", "--threads", "--json"}, false, `invalid value "--json" for flag -threads: parse error`},
-		{"no command", []string{"frobnicate", "--json"}, false, `unknown command "frobnicate" (the commands: bench, disasm, info, run, stress, version)`},
-		{"help", []string{"help", "nope", "--json"}, false, `unknown command "nope" (the commands: bench, disasm, info, run, stress, version)`},
+		{"no command", []string{"frobnicate", "--json"}, false, `unknown command "frobnicate" (the commands: bench, disasm, info, litmus, run, stress, version)`},
+		{"help", []string{"help", "nope", "--json"}, false, `unknown command "nope" (the commands: bench, disasm, info, litmus, run, stress, version)`},
 		{"--json", []string{"info", "--json", "extra"}, true, `unexpected argument "extra"`},
 		{"-json", []string{"info", "-json", "extra"}, true, `unexpected argument "extra"`},
 		{"--json=1", []string{"info", "--json=1", "extra"}, true, `unexpected argument "extra"`},
@@ -192,7 +194,7 @@ func TestJSONMode(t *testing.T) {
 		{"demo: --json", []string{"--json", "--bogus"}, true, "flag provided but not defined: -bogus"},
 		{"demo: --json after the mistake", []string{"--bogus", "--json"}, true, "flag provided but not defined: -bogus"},
 		{"demo: --json=0", []string{"--json=0", "--bogus"}, false, "flag provided but not defined: -bogus"},
-		{"demo: a command after the flags", []string{"--duration", "1s", "extra", "--json"}, false, `unknown command "extra" (the commands: bench, disasm, info, run, stress, version)`},
+		{"demo: a command after the flags", []string{"--duration", "1s", "extra", "--json"}, false, `unknown command "extra" (the commands: bench, disasm, info, litmus, run, stress, version)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/syncore/syncore/litmus"
+)
+
+func init() {
+	register(&command{
+		name:    "litmus",
+		summary: "run cross-modification litmus tests: what this CPU shows when code changes under a running thread",
+		usage:   "litmus [--iterations N] [--json] [--quiet] (--all | FILE...)",
+		details: `
+Runs litmus tests for cross-modifying code (the format is in docs/litmus.md;
+--all runs the built-in catalogue of litmus/tests). Each test has patch
+sites with named versions, data words and two or more threads that write
+sites, store and load words, execute sites, serialise, issue membarrier
+SYNC_CORE or cache maintenance; an exists condition names an outcome, and
+the test says whether each ISA's rules allow or forbid it (with the manual
+section).
+
+Every test runs --iterations times on threads locked to OS threads (pinned
+to CPUs of their own where there are enough), the iterations started
+together at a spin barrier with random delays; the iterations run in a child
+process, so an iteration that executes torn code and crashes is counted as
+the outcome "crash" and the run goes on. For each test it prints the
+histogram of outcomes, whether the condition was observed Never, Sometimes
+or Always, the architecture's verdict, and a loud line when a forbidden
+outcome was observed. Under qemu-user the results are emulated: qemu keeps
+instruction caches coherent and cannot show what hardware instruction fetch
+does.
+
+Exit status: 0 when no forbidden outcome was observed, 1 when one was (or a
+test could not run), 2 for a usage mistake.`,
+		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+			all := fs.Bool("all", false, "run every test of the built-in catalogue")
+			iterations := fs.Int("iterations", 10000, "iterations of each test")
+			asJSON := fs.Bool("json", false, "print one JSON document (docs/schema/litmus.json)")
+			quiet := fs.Bool("quiet", false, "print only the summary table (text output)")
+			return func(args []string, stdout, stderr io.Writer) int {
+				if *iterations < 1 {
+					return usageError(stderr, "litmus", "--iterations %d is out of range: want 1 or more", *iterations)
+				}
+				if *all == (len(args) > 0) {
+					return usageError(stderr, "litmus", "give --all or one or more FILEs (not both)")
+				}
+				var tests []*litmus.Test
+				if *all {
+					tests = litmus.All()
+				}
+				for _, name := range args {
+					src, err := os.ReadFile(name)
+					if err != nil {
+						return usageError(stderr, "litmus", "%v", err)
+					}
+					t, err := litmus.ParseFile(name, src)
+					if err != nil {
+						return usageError(stderr, "litmus", "%v", err)
+					}
+					tests = append(tests, t)
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+				defer stop()
+				var results []*litmus.Result
+				for _, t := range tests {
+					r, err := litmus.Run(ctx, t, litmus.Options{Iterations: *iterations})
+					if err != nil {
+						if errors.Is(err, context.Canceled) {
+							break
+						}
+						return commandFailed(*asJSON, stdout, stderr, "litmus", 1, "%s: %v", t.Name, err)
+					}
+					results = append(results, r)
+					if !*asJSON && !*quiet {
+						if err := r.WriteText(stdout); err != nil {
+							return 1
+						}
+						fmt.Fprintln(stdout)
+					}
+				}
+				if *asJSON {
+					if err := writeJSON(stdout, litmusDoc{SchemaVersion: schemaVersion, Results: results}); err != nil {
+						return 1
+					}
+				} else if err := litmus.WriteSummary(stdout, results); err != nil {
+					return 1
+				}
+				if ctx.Err() != nil {
+					fmt.Fprintln(stderr, "jitdemo litmus: interrupted")
+					return 1
+				}
+				return litmus.ExitCode(results)
+			}
+		},
+	})
+}
+
+// litmusDoc is litmus --json's document.
+type litmusDoc struct {
+	SchemaVersion int              `json:"schema_version"`
+	Results       []*litmus.Result `json:"results"`
+}
