@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 
 	"github.com/syncore/syncore/litmus"
 )
@@ -16,7 +18,7 @@ func init() {
 	register(&command{
 		name:    "litmus",
 		summary: "run cross-modification litmus tests: what this CPU shows when code changes under a running thread",
-		usage:   "litmus [--iterations N] [--json] [--quiet] (--all | FILE...)",
+		usage:   "litmus [--iterations N] [--json] [--quiet] [--plot FILE.png|FILE.svg] (--all | FILE...)",
 		details: `
 Runs litmus tests for cross-modifying code (the format is in docs/litmus.md;
 --all runs the built-in catalogue of litmus/tests). Each test has patch
@@ -37,6 +39,9 @@ outcome was observed. Under qemu-user the results are emulated: qemu keeps
 instruction caches coherent and cannot show what hardware instruction fetch
 does.
 
+--plot draws every outcome's count, test by test, as a chart (the results
+page docs/litmus-results.md has one).
+
 Exit status: 0 when no forbidden outcome was observed, 1 when one was (or a
 test could not run), 2 for a usage mistake.`,
 		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
@@ -44,12 +49,25 @@ test could not run), 2 for a usage mistake.`,
 			iterations := fs.Int("iterations", 10000, "iterations of each test")
 			asJSON := fs.Bool("json", false, "print one JSON document (docs/schema/litmus.json)")
 			quiet := fs.Bool("quiet", false, "print only the summary table (text output)")
+			plotFile := fs.String("plot", "", "draw the outcomes of every test to `FILE` (.png or .svg)")
 			return func(args []string, stdout, stderr io.Writer) int {
 				if *iterations < 1 {
 					return usageError(stderr, "litmus", "--iterations %d is out of range: want 1 or more", *iterations)
 				}
 				if *all == (len(args) > 0) {
 					return usageError(stderr, "litmus", "give --all or one or more FILEs (not both)")
+				}
+				format := ""
+				if *plotFile != "" {
+					switch ext := strings.ToLower(filepath.Ext(*plotFile)); ext {
+					case ".png", ".svg":
+						format = ext[1:]
+					default:
+						return usageError(stderr, "litmus", "--plot %s: the chart is written as .png or .svg, not %q", *plotFile, ext)
+					}
+					if err := checkWritableDir(filepath.Dir(*plotFile)); err != nil {
+						return usageError(stderr, "litmus", "--plot %s: %v", *plotFile, err)
+					}
 				}
 				var tests []*litmus.Test
 				if *all {
@@ -91,6 +109,11 @@ test could not run), 2 for a usage mistake.`,
 					}
 				} else if err := litmus.WriteSummary(stdout, results); err != nil {
 					return 1
+				}
+				if *plotFile != "" {
+					if err := plotLitmus(results, *plotFile, format); err != nil {
+						return commandFailed(*asJSON, stdout, stderr, "litmus", 1, "--plot %s: %v", *plotFile, err)
+					}
 				}
 				if ctx.Err() != nil {
 					fmt.Fprintln(stderr, "jitdemo litmus: interrupted")
