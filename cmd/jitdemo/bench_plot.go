@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -110,7 +111,14 @@ func plotBench(r *benchReport, file, format string) error {
 	legend.YOffs = -vg.Points(50)
 	legend.Draw(draw.Crop(dc, width-legendW+vg.Points(10), 0, 0, 0))
 
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".bench-*."+format)
+	return writeChart(c, file, format)
+}
+
+// writeChart writes the drawn canvas c to file as format ("png" or "svg"):
+// to a temporary file in the same directory first, renamed into place, so
+// that a failed write leaves no half chart behind.
+func writeChart(c io.WriterTo, file, format string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".jitdemo-chart-*."+format)
 	if err != nil {
 		return err
 	}

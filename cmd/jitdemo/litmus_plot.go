@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -86,22 +84,5 @@ func plotLitmus(results []*litmus.Result, file, format string) error {
 		return err
 	}
 	p.Draw(draw.New(c))
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".litmus-*."+format)
-	if err != nil {
-		return err
-	}
-	if _, err := c.WriteTo(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
+	return writeChart(c, file, format)
 }
