@@ -1,12 +1,10 @@
 package amd64_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/syncore/syncore/codegen"
 	"github.com/syncore/syncore/codegen/amd64"
+	"github.com/syncore/syncore/codegen/internal/golden"
 )
 
 const (
@@ -46,7 +45,7 @@ func bi(b, i amd64.Reg, s uint8, d int32) amd64.Mem {
 }
 
 // goldenLine is one line of testdata/gnu.golden: the bytes GNU as produced
-// for a line of testdata/gnu.s, the line's GNU as source, and the same code
+// for a line of testdata/gnu.s, its source, and the same code as statements
 // for this package (after the source's "#").
 type goldenLine struct {
 	n    int    // line number in gnu.golden
@@ -61,25 +60,14 @@ func (l goldenLine) String() string { return fmt.Sprintf("gnu.golden:%d: %s # %s
 // readGolden returns the lines of testdata/gnu.golden.
 func readGolden(t testing.TB) []goldenLine {
 	t.Helper()
-	f, err := os.Open("testdata/gnu.golden")
+	lines, err := golden.Read("testdata/gnu.golden", "#")
 	require.NoError(t, err)
-	defer f.Close()
-	var out []goldenLine
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		hexb, src, ok := strings.Cut(line, "\t")
-		require.True(t, ok, "gnu.golden:%d: no tab: %q", n, line)
-		want, err := hex.DecodeString(hexb)
-		require.NoError(t, err, "gnu.golden:%d", n)
-		gas, code, ok := strings.Cut(src, "#")
-		require.True(t, ok, "gnu.golden:%d: no code after a #: %q", n, line)
-		out = append(out, goldenLine{n: n, want: want, src: src, gas: strings.TrimSpace(gas), code: strings.TrimSpace(code)})
+	out := make([]goldenLine, len(lines))
+	for i, l := range lines {
+		want, err := hex.DecodeString(l.Hex)
+		require.NoError(t, err, "gnu.golden:%d", l.N)
+		out[i] = goldenLine{n: l.N, want: want, src: l.Src, gas: l.Gas, code: l.Code}
 	}
-	require.NoError(t, sc.Err())
 	return out
 }
 
@@ -87,135 +75,45 @@ var (
 	regType   = reflect.TypeFor[amd64.Reg]()
 	condType  = reflect.TypeFor[amd64.Cond]()
 	memType   = reflect.TypeFor[amd64.Mem]()
-	labelType = reflect.TypeFor[codegen.Label]()
-	labelName = regexp.MustCompile(`^L[0-9]+$`)
+	asmType   = reflect.TypeFor[*amd64.Asm]()
 	memSyntax = regexp.MustCompile(`^\[([a-z0-9]+)(?:\+([a-z0-9]+)\*([0-9]+))?(?:([+-])0x([0-9a-f]+))?\]$`)
 )
 
-// runGolden assembles code into a new assembler and returns what Finish
-// returns and the names of the Asm methods it called. code is statements
-// separated by ";": a method call with literal arguments, Name(arg, …), run
-// by reflection (registers and conditions by name, memory operands as
-// Mem.String prints them, integers, quoted strings, labels L<n>, or 0 for
-// no label); a label definition "L<n>:"; or Skip(n), n int3 bytes, which
-// stands for GNU as's ".skip n,0xcc".
+// runGolden assembles code into a new assembler (golden.Run: registers and
+// conditions by name, memory operands as Mem.String prints them; Skip(n) is
+// n int3 bytes, which stands for GNU as's ".fill n,1,0xcc") and returns
+// what Finish returns and the names of the Asm methods it called.
 func runGolden(code string) ([]byte, []string, error) {
 	a := amd64.New()
-	labels := map[string]codegen.Label{}
-	label := func(name string) (codegen.Label, error) {
-		if !labelName.MatchString(name) {
-			return 0, fmt.Errorf("%q is not a label", name)
-		}
-		l, ok := labels[name]
-		if !ok {
-			l = a.NewLabel()
-			labels[name] = l
-		}
-		return l, nil
-	}
-	var called []string
-	for _, stmt := range strings.Split(code, ";") {
-		stmt = strings.TrimSpace(stmt)
-		if name, ok := strings.CutSuffix(stmt, ":"); ok {
-			l, err := label(name)
-			if err != nil {
-				return nil, nil, err
-			}
-			a.Bind(l)
-			continue
-		}
-		open := strings.IndexByte(stmt, '(')
-		if open < 0 || !strings.HasSuffix(stmt, ")") {
-			return nil, nil, fmt.Errorf("statement %q: want Name(args) or L<n>:", stmt)
-		}
-		name, argText := stmt[:open], strings.TrimSpace(stmt[open+1:len(stmt)-1])
-		var args []string
-		if argText != "" {
-			args = strings.Split(argText, ",")
-		}
-		if name == "Skip" {
-			n, err := strconv.Atoi(strings.TrimSpace(argText))
-			if err != nil || n < 0 {
-				return nil, nil, fmt.Errorf("statement %q: Skip takes a byte count", stmt)
-			}
-			a.Emit(bytes.Repeat([]byte{0xCC}, n)...)
-			continue
-		}
-		m := reflect.ValueOf(a).MethodByName(name)
-		if !m.IsValid() {
-			return nil, nil, fmt.Errorf("statement %q: Asm has no method %s", stmt, name)
-		}
-		mt := m.Type()
-		if mt.IsVariadic() || mt.NumIn() != len(args) {
-			return nil, nil, fmt.Errorf("statement %q: %s takes %d arguments", stmt, name, mt.NumIn())
-		}
-		in := make([]reflect.Value, len(args))
-		for i, s := range args {
-			v, err := goldenArg(strings.TrimSpace(s), mt.In(i), label)
-			if err != nil {
-				return nil, nil, fmt.Errorf("statement %q: argument %d: %w", stmt, i+1, err)
-			}
-			in[i] = v
-		}
-		m.Call(in)
-		called = append(called, name)
-	}
-	bl, err := a.Finish()
+	bl, called, err := golden.Run(a, code, func(n int) { a.Emit(bytes.Repeat([]byte{0xCC}, n)...) }, goldenOperand)
 	if err != nil {
 		return nil, called, err
 	}
 	return bl.Code, called, nil
 }
 
-// goldenArg converts s to a value of type t.
-func goldenArg(s string, t reflect.Type, label func(string) (codegen.Label, error)) (reflect.Value, error) {
-	v := reflect.New(t).Elem()
+// goldenOperand converts s to a register, condition or memory operand.
+func goldenOperand(s string, t reflect.Type) (reflect.Value, bool, error) {
 	switch t {
 	case regType:
 		for r := range amd64.Reg(amd64.NumRegs) {
 			if r.String() == s {
-				return reflect.ValueOf(r), nil
+				return reflect.ValueOf(r), true, nil
 			}
 		}
-		return v, fmt.Errorf("no register %q", s)
+		return reflect.Value{}, true, fmt.Errorf("no register %q", s)
 	case condType:
 		for c := range amd64.Cond(amd64.NumConds) {
 			if c.String() == s {
-				return reflect.ValueOf(c), nil
+				return reflect.ValueOf(c), true, nil
 			}
 		}
-		return v, fmt.Errorf("no condition %q", s)
+		return reflect.Value{}, true, fmt.Errorf("no condition %q", s)
 	case memType:
 		m, err := parseMem(s)
-		return reflect.ValueOf(m), err
-	case labelType:
-		if s == "0" {
-			return v, nil
-		}
-		l, err := label(s)
-		return reflect.ValueOf(l), err
+		return reflect.ValueOf(m), true, err
 	}
-	switch t.Kind() {
-	case reflect.String:
-		q, err := strconv.Unquote(s)
-		v.SetString(q)
-		return v, err
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n, err := strconv.ParseInt(s, 0, 64)
-		if err == nil && v.OverflowInt(n) {
-			err = fmt.Errorf("%s overflows %s", s, t)
-		}
-		v.SetInt(n)
-		return v, err
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n, err := strconv.ParseUint(s, 0, 64)
-		if err == nil && v.OverflowUint(n) {
-			err = fmt.Errorf("%s overflows %s", s, t)
-		}
-		v.SetUint(n)
-		return v, err
-	}
-	return v, fmt.Errorf("no literal for a %s", t)
+	return reflect.Value{}, false, nil
 }
 
 // parseMem reads a memory operand as [amd64.Mem.String] prints it.
@@ -265,32 +163,10 @@ func checkGolden(l goldenLine) ([]string, error) {
 
 // encoders are the methods of Asm that are its own (not promoted from the
 // embedded codegen.Buffer): every instruction, data and patch-site emitter.
-func encoders() []string {
-	buffer := map[string]bool{}
-	bt := reflect.TypeFor[*codegen.Buffer]()
-	for i := range bt.NumMethod() {
-		buffer[bt.Method(i).Name] = true
-	}
-	var out []string
-	at := reflect.TypeFor[*amd64.Asm]()
-	for i := range at.NumMethod() {
-		if n := at.Method(i).Name; !buffer[n] {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func encoders() []string { return golden.Encoders(asmType) }
 
 // uncovered returns the encoders that seen does not count.
-func uncovered(seen map[string]int) []string {
-	var out []string
-	for _, n := range encoders() {
-		if seen[n] == 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func uncovered(seen map[string]int) []string { return golden.Uncovered(asmType, seen) }
 
 // TestGNUGolden checks every line of testdata/gnu.golden: package amd64
 // must emit exactly the bytes that GNU as produced for the line's source
@@ -309,14 +185,8 @@ func TestGNUGolden(t *testing.T) {
 	assert.Empty(t, uncovered(seen), "encoders with no line in testdata/gnu.s")
 	t.Logf("%d lines cover the %d encoders of Asm", len(lines), len(encoders()))
 
-	src, err := os.ReadFile("testdata/gnu.s")
+	want, err := golden.Sources("testdata/gnu.s", "#")
 	require.NoError(t, err)
-	var want []string
-	for _, line := range strings.Split(string(src), "\n") {
-		if s := strings.TrimSpace(line); s != "" && s[0] != '#' {
-			want = append(want, line)
-		}
-	}
 	var got []string
 	for _, l := range lines {
 		got = append(got, l.src)

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/arch/arm64/arm64asm"
 
 	"github.com/syncore/syncore/codegen"
+	"github.com/syncore/syncore/codegen/internal/golden"
 )
 
 // ops are the operands of one single-instruction form: up to four
@@ -743,21 +744,7 @@ func words(code []byte) []uint32 {
 
 // encoders are the methods of Asm that are its own (not promoted from the
 // embedded codegen.Buffer): every instruction, data and patch-site emitter.
-func encoders() []string {
-	buffer := map[string]bool{}
-	bt := reflect.TypeFor[*codegen.Buffer]()
-	for i := range bt.NumMethod() {
-		buffer[bt.Method(i).Name] = true
-	}
-	var out []string
-	at := reflect.TypeFor[*Asm]()
-	for i := range at.NumMethod() {
-		if n := at.Method(i).Name; !buffer[n] {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func encoders() []string { return golden.Encoders(reflect.TypeFor[*Asm]()) }
 
 // ---- LoadConst -------------------------------------------------------------
 
