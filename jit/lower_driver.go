@@ -541,7 +541,7 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	calls := d.calls
 	b.Align(16)
 	b.Bind(d.funcLabels[fi])
-	d.isa.prologue(jasm.FrameSize(f), d.frameless(fi, calls))
+	d.isa.prologue(jasm.FrameSize(f), d.frameless(fi))
 	args := d.isa.argRegs()
 	// Parameters kept in the frame, or needed there again after a call,
 	// are stored first; then the registers take theirs (a parallel move,
@@ -569,9 +569,9 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 // no poll points (whose slow paths store registers in the frame), and
 // every parameter, local and stack entry in a register. Its stack check
 // stays: the stack budget is jasm's, frame or not.
-func (d *driver) frameless(fi int, calls bool) bool {
+func (d *driver) frameless(fi int) bool {
 	f := d.f
-	return !calls && !d.backEdges && !d.entryPoll[fi] && d.nh >= f.Params+f.Locals && d.ns >= f.MaxStack
+	return !d.calls && !d.backEdges && !d.entryPoll[fi] && d.nh >= f.Params+f.Locals && d.ns >= f.MaxStack
 }
 
 func (d *driver) push(v val) {
