@@ -68,6 +68,18 @@ type siteCode struct {
 	// win, winEnd: the changed bytes, from the first byte in which two
 	// versions differ to the last.
 	win, winEnd int
+	// stub is the offset of the site's park stub: it stores 1 into the
+	// park word (whose address the 8 bytes at lit hold, set when the site
+	// is loaded) and jumps back to the entry. park is the jump from the
+	// entry to the stub that a Park write stores over the head.
+	stub, lit int
+	park      []byte
+}
+
+// built is one version's block and where its park stub lies.
+type built struct {
+	code      []byte
+	stub, lit int
 }
 
 // versionOf returns the version that returns v, or -1 (torn).
@@ -104,23 +116,28 @@ func assembleSite(arch string, s *Site) (*siteCode, error) {
 	}
 	sc := &siteCode{arch: arch, entry: at}
 	for k := range s.Versions {
-		var code []byte
+		var b built
 		var err error
 		switch arch {
 		case "amd64":
-			code, err = buildAMD64(s, at, k)
+			b, err = buildAMD64(s, at, k)
 		case "ppc64le":
-			code, err = buildPPC64(s, at, k)
+			b, err = buildPPC64(s, at, k)
 		case "arm64":
-			code, err = buildARM64(s, at, k)
+			b, err = buildARM64(s, at, k)
 		default:
 			return nil, fmt.Errorf("litmus: no assembler for %s", arch)
 		}
 		if err != nil {
 			return nil, layoutErr(s, "%s: %v", arch, err)
 		}
-		sc.code = append(sc.code, code)
+		sc.code = append(sc.code, b.code)
+		sc.stub, sc.lit = b.stub, b.lit
 		sc.values = append(sc.values, versionValue(arch, s.Shape, k))
+	}
+	var err error
+	if sc.park, err = parkJump(arch, at, sc.stub); err != nil {
+		return nil, layoutErr(s, "%s: the park jump: %v", arch, err)
 	}
 	sc.win, sc.winEnd = -1, -1
 	for k := 1; k < len(sc.code); k++ {
@@ -154,19 +171,49 @@ type store struct {
 
 // planWrite returns the stores that write version k of a site with mode.
 func planWrite(sc *siteCode, k int, mode WriteMode) ([]store, error) {
-	piece := func(off, width int) store {
+	// part stores the bytes of src in [lo, hi) that lie in the aligned
+	// width bytes at off.
+	part := func(off, width, lo, hi int, src func(i int) byte) store {
 		st := store{off: off, width: width}
-		for i := off; i < off+width; i++ {
-			if i >= sc.win && i < sc.winEnd {
-				sh := uint(8 * (i - off))
-				st.mask |= 0xff << sh
-				st.bits |= uint64(sc.code[k][i]) << sh
-			}
+		for i := max(off, lo); i < min(off+width, hi); i++ {
+			sh := uint(8 * (i - off))
+			st.mask |= 0xff << sh
+			st.bits |= uint64(src(i)) << sh
 		}
 		return st
 	}
+	version := func(i int) byte { return sc.code[k][i] }
+	piece := func(off, width int) store { return part(off, width, sc.win, sc.winEnd, version) }
 	first, last := sc.win, sc.winEnd-1
 	switch mode {
+	case Park, Tail, Head:
+		// The head is the park jump's bytes at the entry; one aligned
+		// store (a qword on amd64, the instruction word elsewhere) must
+		// cover it, and the changed bytes must not start before it.
+		e, h := sc.entry, len(sc.park)
+		unit := 4
+		if sc.arch == "amd64" {
+			unit = 8
+		}
+		if e/unit != (e+h-1)/unit {
+			return nil, fmt.Errorf("the %d-byte park jump at the entry (+%d) crosses an aligned %d-byte word: no single store parks it", h, e, unit)
+		}
+		if sc.win < e {
+			return nil, fmt.Errorf("the changed bytes start at +%d, before the entry (+%d): the park cannot cover them", sc.win, e)
+		}
+		switch mode {
+		case Park:
+			return []store{part(e&^(unit-1), unit, e, e+h, func(i int) byte { return sc.park[i-e] })}, nil
+		case Head:
+			return []store{part(e&^(unit-1), unit, e, e+h, version)}, nil
+		}
+		var sts []store
+		for q := max(sc.win, e+h) &^ (unit - 1); q < sc.winEnd; q += unit {
+			if st := part(q, unit, max(sc.win, e+h), sc.winEnd, version); st.mask != 0 {
+				sts = append(sts, st)
+			}
+		}
+		return sts, nil
 	case Atomic:
 		if sc.arch != "amd64" && first/4 == last/4 {
 			return []store{piece(first&^3, 4)}, nil
@@ -257,7 +304,7 @@ func checkLabels(bl *codegen.Blob, want map[codegen.Label]int) error {
 	return nil
 }
 
-func buildAMD64(s *Site, at, k int) ([]byte, error) {
+func buildAMD64(s *Site, at, k int) (built, error) {
 	a := x86.New()
 	c := &cursor{pad: func() { a.Emit(0x90) }, unit: 1}
 	want := map[codegen.Label]int{}
@@ -284,8 +331,10 @@ func buildAMD64(s *Site, at, k int) ([]byte, error) {
 		return nil
 	}
 	if err := c.padTo(at); err != nil {
-		return nil, err
+		return built{}, err
 	}
+	entry := a.NewLabel()
+	a.Bind(entry)
 	v := versionValue("amd64", s.Shape, k)
 	var err error
 	switch s.Shape {
@@ -329,17 +378,27 @@ func buildAMD64(s *Site, at, k int) ([]byte, error) {
 		c.pos += 13
 		err = bodies([]codegen.Label{armed}, func(int) int64 { return versionValue("amd64", s.Shape, 1) })
 	}
+	// The park stub: mov rcx, [rip+lit]; movq $1, (rcx); pause; jmp entry.
+	a.Align(8)
+	lit, stub := a.NewLabel(), a.NewLabel()
+	a.Bind(lit)
+	a.Emit64(0)
+	a.Bind(stub)
+	a.LoadRIP(x86.RCX, lit)
+	a.StoreI32(x86.Mem{Base: x86.RCX}, 1)
+	a.Pause()
+	a.Jmp(entry)
 	if err != nil {
-		return nil, err
+		return built{}, err
 	}
 	bl, err := a.Finish()
 	if err != nil {
-		return nil, err
+		return built{}, err
 	}
-	return bl.Code, checkLabels(bl, want)
+	return built{bl.Code, bl.Offset(stub), bl.Offset(lit)}, checkLabels(bl, want)
 }
 
-func buildPPC64(s *Site, at, k int) ([]byte, error) {
+func buildPPC64(s *Site, at, k int) (built, error) {
 	a := ppc.New()
 	c := &cursor{pad: func() { a.Nop() }, unit: 4}
 	want := map[codegen.Label]int{}
@@ -366,8 +425,10 @@ func buildPPC64(s *Site, at, k int) ([]byte, error) {
 		return nil
 	}
 	if err := c.padTo(at); err != nil {
-		return nil, err
+		return built{}, err
 	}
+	entry := a.NewLabel()
+	a.Bind(entry)
 	v := versionValue("ppc64le", s.Shape, k)
 	var err error
 	switch s.Shape {
@@ -420,14 +481,30 @@ func buildPPC64(s *Site, at, k int) ([]byte, error) {
 		c.pos += 12
 		err = bodies([]codegen.Label{armed}, func(int) int64 { return versionValue("ppc64le", s.Shape, 1) })
 	}
+	// The park stub: the literal's address from the link register (as
+	// the slot shape), then std 1 through it and b entry.
+	a.Align(8)
+	lit, stub, next := a.NewLabel(), a.NewLabel(), a.NewLabel()
+	a.Bind(lit)
+	a.Emit64(0)
+	a.Bind(stub)
+	a.Mflr(ppc.R12)
+	a.Bl(next)
+	a.Bind(next)
+	a.Mflr(ppc.R11)
+	a.Mtlr(ppc.R12)
+	a.LdRel(ppc.R11, ppc.R11, lit, next)
+	a.Li(ppc.R12, 1)
+	a.Std(ppc.R12, ppc.R11, 0)
+	a.B(entry)
 	if err != nil {
-		return nil, err
+		return built{}, err
 	}
 	bl, err := a.Finish()
 	if err != nil {
-		return nil, err
+		return built{}, err
 	}
-	return bl.Code, checkLabels(bl, want)
+	return built{bl.Code, bl.Offset(stub), bl.Offset(lit)}, checkLabels(bl, want)
 }
 
 // constWords is how many instructions arm64's LoadConst takes for v.
@@ -437,7 +514,7 @@ func constWords(v int64) int {
 	return a.Len() / 4
 }
 
-func buildARM64(s *Site, at, k int) ([]byte, error) {
+func buildARM64(s *Site, at, k int) (built, error) {
 	a := a64.New()
 	c := &cursor{pad: func() { a.Nop() }, unit: 4}
 	want := map[codegen.Label]int{}
@@ -478,8 +555,10 @@ func buildARM64(s *Site, at, k int) ([]byte, error) {
 		return nil
 	}
 	if err := c.padTo(at); err != nil {
-		return nil, err
+		return built{}, err
 	}
+	entry := a.NewLabel()
+	a.Bind(entry)
 	v := versionValue("arm64", s.Shape, k)
 	var err error
 	switch s.Shape {
@@ -526,12 +605,71 @@ func buildARM64(s *Site, at, k int) ([]byte, error) {
 			err = bodies([]codegen.Label{armed}, func(int) int64 { return versionValue("arm64", s.Shape, 1) })
 		}
 	}
+	// The park stub: ldr x16, lit; mov x17, #1; str x17, [x16]; b entry.
+	a.Align(8)
+	lit, stub := a.NewLabel(), a.NewLabel()
+	a.Bind(lit)
+	a.Emit64(0)
+	a.Bind(stub)
+	a.LdrLit(a64.R16, lit)
+	a.LoadConst(a64.R17, 1)
+	a.Str(a64.R17, a64.R16, 0)
+	a.B(entry)
 	if err != nil {
-		return nil, err
+		return built{}, err
 	}
 	bl, err := a.Finish()
 	if err != nil {
+		return built{}, err
+	}
+	return built{bl.Code, bl.Offset(stub), bl.Offset(lit)}, checkLabels(bl, want)
+}
+
+// parkJump assembles the jump from the entry at from to the park stub at to
+// for arch (amd64 jmp rel32, ppc64le b, arm64 B) and returns its bytes.
+func parkJump(arch string, from, to int) ([]byte, error) {
+	n := 4
+	if arch == "amd64" {
+		n = 5
+	}
+	if to < from+n {
+		return nil, fmt.Errorf("BUG: litmus: park stub at +%d, within the jump at +%d", to, from)
+	}
+	var bl *codegen.Blob
+	var err error
+	switch arch {
+	case "amd64":
+		a := x86.New()
+		l := a.NewLabel()
+		a.Emit(make([]byte, from)...)
+		a.JmpLong(l)
+		a.Emit(make([]byte, to-from-n)...)
+		a.Bind(l)
+		bl, err = a.Finish()
+	case "ppc64le":
+		a := ppc.New()
+		l := a.NewLabel()
+		a.Emit(make([]byte, from)...)
+		a.B(l)
+		a.Emit(make([]byte, to-from-n)...)
+		a.Bind(l)
+		bl, err = a.Finish()
+	case "arm64":
+		a := a64.New()
+		l := a.NewLabel()
+		a.Emit(make([]byte, from)...)
+		a.B(l)
+		a.Emit(make([]byte, to-from-n)...)
+		a.Bind(l)
+		bl, err = a.Finish()
+	default:
+		return nil, fmt.Errorf("litmus: no assembler for %s", arch)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return bl.Code, checkLabels(bl, want)
+	if len(bl.Code) != to {
+		return nil, fmt.Errorf("BUG: litmus: park jump assembled to %d bytes, want %d", len(bl.Code), to)
+	}
+	return bl.Code[from : from+n], nil
 }

@@ -211,3 +211,117 @@ func TestCheck(t *testing.T) {
 		t.Error("Check for mips: no error")
 	}
 }
+
+// TestPlanParkWrites: the self-loop protocol's three writes on every ISA,
+// applied to a movabs (amd64) or two-word (ppc64le, arm64) site: after the
+// park the entry decodes (x/arch) as a jump to the park stub, the stub as
+// the store of its park word and the jump back to the entry; the tail
+// leaves the head parked; the head makes the block the new version's.
+func TestPlanParkWrites(t *testing.T) {
+	stubText := map[string]string{
+		"amd64":   "mov -0xf(%rip),%rcx; movq $0x1,(%rcx); pause; jmp",
+		"ppc64le": "mflr r12; bl; mflr r11; mtlr r12; ld r11,-16(r11); li r12,1; std r12,0(r11); b 0x0",
+		"arm64":   "ldr x16, .+0xfffffffffffffff8; mov x17, #0x1; str x17, [x16]; b .+0xffff",
+	}
+	parkText := map[string]string{"amd64": "jmpq", "ppc64le": "b ", "arm64": "b ."}
+	for _, arch := range Arches {
+		t.Run(arch, func(t *testing.T) {
+			sc, err := assembleSite(arch, &Site{Name: "w", Shape: ShapeWide, Versions: []string{"a", "b"}, At: 0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			block := append([]byte(nil), sc.code[0]...)
+			apply := func(mode WriteMode) {
+				sts, err := planWrite(sc, 1, mode)
+				if err != nil {
+					t.Fatalf("%v: %v", mode, err)
+				}
+				for _, st := range sts {
+					if st.off%st.width != 0 {
+						t.Errorf("%v: a %d-byte store at +%d is not aligned", mode, st.width, st.off)
+					}
+					for i := 0; i < st.width; i++ {
+						if st.mask>>(8*i)&0xff != 0 {
+							block[st.off+i] = byte(st.bits >> (8 * i))
+						}
+					}
+				}
+			}
+			apply(Park)
+			n := map[string]int{"amd64": 4, "ppc64le": 8, "arm64": 4}[arch]
+			stub := disasm(t, arch, block, sc.stub, n)
+			for _, part := range strings.Split(stubText[arch], "; ") {
+				if !strings.Contains(stub, part) {
+					t.Errorf("the park stub: %s\n lacks %q", stub, part)
+				}
+			}
+			entry := disasm(t, arch, block, sc.entry, 1)
+			if !strings.HasPrefix(entry, parkText[arch]) {
+				t.Errorf("parked entry: %s", entry)
+			}
+			// The jump reaches the stub: decode its target from the bytes.
+			if got := jumpTarget(t, arch, block, sc.entry); got != sc.stub {
+				t.Errorf("the park jumps to +%#x, the stub is at +%#x", got, sc.stub)
+			}
+			apply(Tail)
+			if got := disasm(t, arch, block, sc.entry, 1); got != entry {
+				t.Errorf("after the tail the entry is %s, want still %s", got, entry)
+			}
+			apply(Head)
+			if string(block) != string(sc.code[1]) {
+				t.Errorf("after park, tail, head the block is not version b's:\n% x\n% x", block[:16], sc.code[1][:16])
+			}
+		})
+	}
+	// amd64: a park jump that would cross a qword, and changed bytes before
+	// the entry, are refused.
+	sc, err := assembleSite("amd64", &Site{Name: "w", Shape: ShapeWide, Versions: []string{"a", "b"}, At: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := planWrite(sc, 1, Park); err == nil || !strings.Contains(err.Error(), "crosses an aligned 8-byte word") {
+		t.Errorf("amd64 park at 6: %v", err)
+	}
+	sc.entry = sc.win + 1 // [9, 14): in one qword, after the first changed byte
+	if _, err := planWrite(sc, 1, Head); err == nil || !strings.Contains(err.Error(), "before the entry") {
+		t.Errorf("changed bytes before the entry: %v", err)
+	}
+}
+
+// jumpTarget decodes the direct jump at off (amd64 jmp rel32, ppc64le and
+// arm64 b) and returns its target's offset.
+func jumpTarget(t *testing.T, arch string, code []byte, off int) int {
+	t.Helper()
+	switch arch {
+	case "amd64":
+		inst, err := x86asm.Decode(code[off:], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, ok := inst.Args[0].(x86asm.Rel)
+		if !ok {
+			t.Fatalf("not a relative jump: %v", inst)
+		}
+		return off + inst.Len + int(rel)
+	case "ppc64le":
+		inst, err := ppc64asm.Decode(code[off:], binary.LittleEndian)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, ok := inst.Args[0].(ppc64asm.PCRel)
+		if !ok {
+			t.Fatalf("not a relative branch: %v", inst)
+		}
+		return off + int(rel)
+	default:
+		inst, err := arm64asm.Decode(code[off:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, ok := inst.Args[0].(arm64asm.PCRel)
+		if !ok {
+			t.Fatalf("not a relative branch: %v", inst)
+		}
+		return off + int(rel)
+	}
+}

@@ -42,6 +42,9 @@ func TestCatalogueRuns(t *testing.T) {
 		if r.NotApplicable != "" || r.Ran == 0 || r.Expect == nil {
 			t.Errorf("%s did not run:\n%s", tt.Name, b.String())
 		}
+		if (r.Parked != nil) != tt.Parks("") {
+			t.Errorf("%s: parked %v, but the test parks: %v", tt.Name, r.Parked, tt.Parks(""))
+		}
 		if r.Emulated && !strings.Contains(b.String(), "emulated") {
 			t.Errorf("%s: an emulated result not labelled so:\n%s", tt.Name, b.String())
 		}

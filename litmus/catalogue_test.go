@@ -6,11 +6,19 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/syncore/syncore/patch"
 )
 
-// protocolTests are the catalogue's tests of syncore's own protocols: their
-// bad outcome is forbidden on every ISA.
-var protocolTests = []string{"syncore-AtomicSlot", "syncore-PatchClass", "syncore-DataSlot", "syncore-guard-arm", "syncore-guard-disarm"}
+// protocolTests are the catalogue's tests of syncore's own protocols (every
+// patch.Protocol that is not a negative control) and the ISAs on which
+// syncore uses them: there their bad outcome is forbidden.
+var protocolTests = map[patch.Protocol][]struct{ test, isas string }{
+	patch.AtomicSlot: {{"syncore-AtomicSlot", "amd64 ppc64le arm64"}, {"syncore-guard-arm", "amd64 ppc64le arm64"}, {"syncore-guard-disarm", "amd64 ppc64le arm64"}},
+	patch.SelfLoop:   {{"syncore-SelfLoop", "amd64"}},
+	patch.DataSlot:   {{"syncore-DataSlot", "amd64 ppc64le arm64"}},
+	patch.PatchClass: {{"syncore-PatchClass", "amd64 ppc64le arm64"}},
+}
 
 // TestCatalogue: the catalogue parses, round-trips, states a verdict and a
 // source for every ISA, assembles for every ISA (on any host), and covers
@@ -45,15 +53,20 @@ func TestCatalogue(t *testing.T) {
 			}
 		})
 	}
-	for _, p := range protocolTests {
-		tt := Lookup(p)
-		if tt == nil {
-			t.Errorf("no protocol test %s", p)
-			continue
+	for proto := patch.AtomicSlot; proto < patch.Unsafe; proto++ {
+		if len(protocolTests[proto]) == 0 {
+			t.Errorf("protocol %v has no catalogue test", proto)
 		}
-		for _, arch := range Arches {
-			if e := tt.ExpectFor(arch); e == nil || e.Verdict != Forbidden {
-				t.Errorf("%s on %s: %+v, want forbidden", p, arch, e)
+		for _, p := range protocolTests[proto] {
+			tt := Lookup(p.test)
+			if tt == nil {
+				t.Errorf("no protocol test %s", p.test)
+				continue
+			}
+			for _, arch := range strings.Fields(p.isas) {
+				if e := tt.ExpectFor(arch); e == nil || e.Verdict != Forbidden {
+					t.Errorf("%s on %s: %+v, want forbidden", p.test, arch, e)
+				}
 			}
 		}
 	}
@@ -86,6 +99,9 @@ func TestCatalogue(t *testing.T) {
 			}
 		}
 		return false
+	})
+	has("of the self-loop protocol (park, tail, head)", func(tt *Test) bool {
+		return tt.Parks("") && tt.Uses(OpMembarrier, 0) && tt.Uses(OpLoad, 0)
 	})
 	has("of an aligned write of the same shape", func(tt *Test) bool {
 		return len(tt.Sites) == 1 && tt.Sites[0].Shape == ShapeWide && tt.Threads[0].Ops[0].Mode == Atomic

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,13 +26,14 @@ import (
 
 // The child process. The parent maps a memfd shared with the child (the
 // child's file descriptor 3): word 0 is set to counterMagic once the child
-// is set up, word 1 counts finished iterations, and words 2… are the
-// histogram's counters. The child adds to them after every iteration, so
+// is set up, word 1 counts finished iterations, words 2… are the
+// histogram's counters, and the word after them counts the iterations in
+// which an exec reached a parked site. The child adds to them after every iteration, so
 // when it dies the parent knows exactly what ran before.
 
 const (
 	childEnv     = "SYNCORE_LITMUS_CHILD"
-	counterMagic = 0x6c69746d75730001 // "litmus", version 1
+	counterMagic = 0x6c69746d75730002 // "litmus", version 2
 	counterFD    = 3
 	// exitSetup is the child's exit status when it could not set up.
 	exitSetup = 3
@@ -39,7 +41,7 @@ const (
 
 // counterBytes is the size of the shared counters for sp.
 func counterBytes(sp *space) int {
-	n := (2 + sp.size) * 8
+	n := (3 + sp.size) * 8
 	page := os.Getpagesize()
 	return (n + page - 1) / page * page
 }
@@ -94,8 +96,9 @@ func ChildMain() {
 		fmt.Fprintf(os.Stderr, "litmus site %s %#x %d\n", s.s.Name, s.rx, len(s.block.RW))
 	}
 	e.fault = faultHook()
+	debug.SetGCPercent(-1) // see engine.run
 	atomic.StoreUint64(&w[0], counterMagic)
-	e.run(cfg.Iterations, w[2:2+sp.size], &w[1], nil)
+	e.run(cfg.Iterations, counters{w[2 : 2+sp.size], &w[1], &w[2+sp.size]}, nil)
 	os.Exit(0)
 }
 
@@ -152,6 +155,7 @@ func runChildren(ctx context.Context, t *Test, sp *space, r *Result, mode jit.He
 
 	src := t.String()
 	total := make([]uint64, sp.size)
+	var parked uint64
 	crashes, left := 0, opts.Iterations
 	for left > 0 {
 		for i := range w {
@@ -165,6 +169,7 @@ func runChildren(ctx context.Context, t *Test, sp *space, r *Result, mode jit.He
 		for i := range total {
 			total[i] += atomic.LoadUint64(&w[2+i])
 		}
+		parked += atomic.LoadUint64(&w[2+sp.size])
 		left -= ran
 		if line, _, _ := bytes.Cut(out, []byte("\n")); len(line) > 0 {
 			var info childInfo
@@ -174,6 +179,7 @@ func runChildren(ctx context.Context, t *Test, sp *space, r *Result, mode jit.He
 		}
 		if err != nil {
 			r.tally(sp, total, crashes)
+			r.tallyParked(t, parked)
 			if ctx.Err() != nil {
 				r.Stopped = "stopped: " + ctx.Err().Error()
 				return ctx.Err()
@@ -197,6 +203,7 @@ func runChildren(ctx context.Context, t *Test, sp *space, r *Result, mode jit.He
 		}
 	}
 	r.tally(sp, total, crashes)
+	r.tallyParked(t, parked)
 	return nil
 }
 

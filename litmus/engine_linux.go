@@ -4,13 +4,14 @@ package litmus
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -38,6 +39,15 @@ type engine struct {
 	info     childInfo
 	halt     atomic.Bool  // set by thread 0 at a reset: every thread stops after the next barrier
 	fault    func(it int) // a test hook run by thread 0 before each iteration (faultEnv), or nil
+	// parkWords holds the sites' park words, each on a block of its own.
+	parkWords []uint64
+}
+
+// counters is where a run counts: the outcome histogram, the finished
+// iterations, and the iterations in which an exec reached a parked site.
+type counters struct {
+	outcomes     []uint64
+	done, parked *uint64
 }
 
 // dataStride is the distance between two data words, in words.
@@ -50,7 +60,13 @@ type liveSite struct {
 	prog   *jit.Program
 	block  jit.Block
 	rw, rx uintptr // addresses of the block's first byte in each view
-	init   []byte  // the initial version's changed bytes
+	// lo, hi: the bytes a reset restores (the changed bytes, and the head
+	// when a write parks the site); init: the initial version's.
+	lo, hi int
+	init   []byte
+	// parked is the word the site's park stub sets (nil when no write
+	// parks the site): thread 0 reads and clears it after each iteration.
+	parked *uint64
 }
 
 // liveOp is an operation ready to run.
@@ -109,17 +125,25 @@ func newEngine(t *Test, sp *space, mode jit.HeapMode, maxDelay int, seed uint64,
 		e.info.Notes = append(e.info.Notes, note)
 	}
 	byName := map[string]*liveSite{}
-	for _, s := range t.Sites {
+	e.parkWords = make([]uint64, dataStride*len(t.Sites))
+	for i, s := range t.Sites {
 		sc := codes[s.Name]
 		code := sc.code[s.Init]
 		bl := &codegen.Blob{Arch: string(host), Code: append([]byte(nil), code...)}
+		lo, hi := sc.win, sc.winEnd
+		var parked *uint64
+		if t.Parks(s.Name) {
+			lo, hi = min(lo, sc.entry), max(hi, sc.entry+len(sc.park))
+			parked = &e.parkWords[dataStride*i]
+			binary.LittleEndian.PutUint64(bl.Code[sc.lit:], uint64(uintptr(unsafe.Pointer(parked))))
+		}
 		prog, err := rt.LoadAsm("litmus:"+t.Name+":"+s.Name, bl, []jit.Entry{{Name: s.Name, Offset: sc.entry}})
 		if err != nil {
 			return nil, err
 		}
 		blk := prog.Block()
 		ls := &liveSite{s: s, sc: sc, prog: prog, block: blk, rx: blk.RX,
-			rw: uintptr(unsafe.Pointer(&blk.RW[0])), init: code[sc.win:sc.winEnd]}
+			rw: uintptr(unsafe.Pointer(&blk.RW[0])), lo: lo, hi: hi, init: code[lo:hi], parked: parked}
 		e.sites = append(e.sites, ls)
 		byName[s.Name] = ls
 	}
@@ -222,8 +246,8 @@ func (e *engine) close() {
 // the process serialises before it returns).
 func (e *engine) reset() {
 	for _, s := range e.sites {
-		copy(s.block.RW[s.sc.win:s.sc.winEnd], s.init)
-		jit.SyncICache(s.block, s.sc.win, s.sc.winEnd-s.sc.win)
+		copy(s.block.RW[s.lo:s.hi], s.init)
+		jit.SyncICache(s.block, s.lo, s.hi-s.lo)
 	}
 	for i, d := range e.t.Data {
 		storeRelease(&e.data[dataStride*(i+1)], uint64(d.Init))
@@ -233,62 +257,83 @@ func (e *engine) reset() {
 	}
 }
 
-// record adds the outcome of the iteration that just ended to counts.
-func (e *engine) record(counts []uint64) {
+// record adds the outcome of the iteration that just ended to c, and
+// counts it as parked when a park stub ran in it.
+func (e *engine) record(c counters) {
 	idx := 0
 	for j, r := range e.sp.regs {
 		idx = idx*r.radix + r.index(e.threads[r.thread].raw[j])
 	}
-	atomic.AddUint64(&counts[idx], 1)
+	atomic.AddUint64(&c.outcomes[idx], 1)
+	parked := false
+	for _, s := range e.sites {
+		if s.parked != nil && atomic.SwapUint64(s.parked, 0) != 0 {
+			parked = true
+		}
+	}
+	if parked {
+		atomic.AddUint64(c.parked, 1)
+	}
 }
 
 // runOps runs one thread's operations once.
 func (e *engine) runOps(th *liveThread) {
 	for i := range th.ops {
-		op := &th.ops[i]
-		switch op.kind {
-		case OpWrite:
-			for _, st := range op.stores {
-				addr := op.base + uintptr(st.off)
-				switch st.width {
-				case 1:
-					store8(addr, uint8(st.bits))
-				case 4:
-					store32(addr, load32(addr)&^uint32(st.mask)|uint32(st.bits))
-				case 8:
-					store64(addr, load64(addr)&^st.mask|st.bits)
-				}
-			}
-		case OpStore:
-			storeRelease(op.word, op.value)
-		case OpLoad:
-			v := loadAcquire(op.word)
-			if op.slot >= 0 {
-				th.raw[op.slot] = int64(v)
-			}
-		case OpExec:
-			v, err := op.caller.Call()
-			k := -1
-			if err == nil {
-				k = op.site.sc.versionOf(v)
-			}
-			if op.slot >= 0 {
-				th.raw[op.slot] = int64(k)
-			}
-		case OpSerialise:
-			serialise()
-		case OpMembarrier:
-			membarrier.SyncCore()
-		case OpSyncICache:
-			s := op.site
-			jit.SyncICache(s.block, s.sc.win, s.sc.winEnd-s.sc.win)
-		}
+		e.runOp(th, &th.ops[i])
 	}
 }
 
-// run runs n iterations, counting outcomes into counts and finished
-// iterations into *done. stop, when not nil, is polled at each reset.
-func (e *engine) run(n int, counts []uint64, done *uint64, stop func() bool) {
+// runOp runs one operation of th.
+func (e *engine) runOp(th *liveThread, op *liveOp) {
+	switch op.kind {
+	case OpWrite:
+		for _, st := range op.stores {
+			addr := op.base + uintptr(st.off)
+			switch st.width {
+			case 1:
+				store8(addr, uint8(st.bits))
+			case 4:
+				store32(addr, load32(addr)&^uint32(st.mask)|uint32(st.bits))
+			case 8:
+				store64(addr, load64(addr)&^st.mask|st.bits)
+			}
+		}
+	case OpStore:
+		storeRelease(op.word, op.value)
+	case OpLoad:
+		v := loadAcquire(op.word)
+		if op.slot >= 0 {
+			th.raw[op.slot] = int64(v)
+		}
+	case OpExec:
+		v, err := op.caller.Call()
+		k := -1
+		if err == nil {
+			k = op.site.sc.versionOf(v)
+		}
+		if op.slot >= 0 {
+			th.raw[op.slot] = int64(k)
+		}
+	case OpSerialise:
+		serialise()
+	case OpMembarrier:
+		membarrier.SyncCore()
+	case OpSyncICache:
+		s := op.site
+		jit.SyncICache(s.block, s.lo, s.hi-s.lo) // the changed bytes, and the head of a parked site
+	}
+}
+
+// run runs n iterations, counting into c. stop, when not nil, is polled at
+// each reset.
+//
+// A thread parked in a site's stub spins in machine code, where Go cannot
+// preempt it: a stop-the-world (a garbage collection) that began while the
+// writer was between park and head would wait for it for good, and the
+// writer would never resume to release it. The caller therefore runs the
+// iterations with the collector off (they allocate nothing); syncore's own
+// park stubs poll and yield instead (docs/protocols.md, SelfLoop).
+func (e *engine) run(n int, c counters, stop func() bool) {
 	if p := runtime.GOMAXPROCS(0); p < len(e.threads)+1 {
 		runtime.GOMAXPROCS(len(e.threads) + 1)
 		defer runtime.GOMAXPROCS(p)
@@ -298,7 +343,7 @@ func (e *engine) run(n int, counts []uint64, done *uint64, stop func() bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.thread(th, n, counts, done, stop)
+			e.thread(th, n, c, stop)
 		}()
 	}
 	wg.Wait()
@@ -306,7 +351,7 @@ func (e *engine) run(n int, counts []uint64, done *uint64, stop func() bool) {
 
 // thread is one thread's loop: it is locked to its OS thread (and pinned)
 // for good, so the OS thread ends with it.
-func (e *engine) thread(th *liveThread, n int, counts []uint64, done *uint64, stop func() bool) {
+func (e *engine) thread(th *liveThread, n int, c counters, stop func() bool) {
 	runtime.LockOSThread()
 	if e.info.CPUs != nil {
 		var one unix.CPUSet
@@ -318,8 +363,8 @@ func (e *engine) thread(th *liveThread, n int, counts []uint64, done *uint64, st
 		e.end.wait()
 		if th.id == 0 {
 			if it > 0 {
-				e.record(counts)
-				atomic.AddUint64(done, 1)
+				e.record(c)
+				atomic.AddUint64(c.done, 1)
 			}
 			if it == n || stop != nil && stop() {
 				e.halt.Store(true)
@@ -373,7 +418,7 @@ func (b *spinBarrier) wait() {
 	}
 	for i := 0; b.gen.Load() == g; i++ {
 		if i == 1<<12 {
-			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 			i = 0
 		}
 	}
@@ -387,10 +432,14 @@ func runInProcess(ctx context.Context, t *Test, sp *space, r *Result, mode jit.H
 	}
 	defer e.close()
 	r.addInfo(e.info)
+	if t.Parks("") {
+		defer debug.SetGCPercent(debug.SetGCPercent(-1)) // see engine.run
+	}
 	counts := make([]uint64, sp.size)
-	var done uint64
-	e.run(opts.Iterations, counts, &done, func() bool { return ctx.Err() != nil })
+	var done, parked uint64
+	e.run(opts.Iterations, counters{counts, &done, &parked}, func() bool { return ctx.Err() != nil })
 	r.tally(sp, counts, 0)
+	r.tallyParked(t, parked)
 	if ctx.Err() != nil {
 		r.Stopped = "stopped: " + ctx.Err().Error()
 	}

@@ -301,6 +301,9 @@ func ParseFile(name string, src []byte) (*Test, error) {
 		if len(th.Ops) == 0 {
 			return nil, p.errf(th.Pos, ErrSyntax, "thread %d has no operation", th.ID)
 		}
+		if err := checkParks(th); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -524,7 +527,7 @@ func (p *parser) parseOp() error {
 					}
 				}
 				if !found {
-					return p.errf(w.pos, ErrSyntax, "unexpected %s in a write (atomic, bytewise or straddle; rw or same)", describe(w))
+					return p.errf(w.pos, ErrSyntax, "unexpected %s in a write (atomic, bytewise, straddle, park, tail or head; rw or same)", describe(w))
 				}
 			}
 		case "store":
@@ -688,4 +691,25 @@ func (p *parser) parseExpect() error {
 	}
 	p.t.Expect = append(p.t.Expect, &Expectation{Arch: arch.text, Verdict: v, Source: src.text, Pos: kw.pos})
 	return p.endOfLine()
+}
+
+// checkParks refuses a thread that parks a site and does not write its head
+// afterwards: every thread that reached the site would spin for good.
+func checkParks(th *Thread) error {
+	parked := map[string]*Op{} // site: its last park not followed by a head
+	for _, op := range th.Ops {
+		switch {
+		case op.Kind == OpWrite && op.Mode == Park:
+			parked[op.Site] = op
+		case op.Kind == OpWrite && op.Mode == Head:
+			delete(parked, op.Site)
+		}
+	}
+	for _, op := range th.Ops {
+		if parked[op.Site] == op {
+			return &Error{Pos: op.Pos, Kind: ErrSyntax,
+				Msg: fmt.Sprintf("thread %d parks site %s and does not write its head afterwards (write %s VERSION head): a thread that reaches it would spin for good", th.ID, op.Site, op.Site)}
+		}
+	}
+	return nil
 }

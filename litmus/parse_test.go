@@ -152,6 +152,9 @@ func TestParseErrors(t *testing.T) {
 		{"expect bad verdict", head + thr + "exists (crash)\nexpect amd64 maybe \"x\"\n", ErrSyntax, "7:14", "allowed or forbidden"},
 		{"expect no source", head + thr + "exists (crash)\nexpect amd64 allowed\n", ErrSyntax, "7:21", "source in quotes"},
 		{"expect empty source", head + thr + "exists (crash)\nexpect amd64 allowed \" \"\n", ErrSyntax, "7:22", "names the manual"},
+		{"park without head", head + "thread 0\n write f new park\n write f new tail\n" + "exists (crash)\n", ErrSyntax, "5:2", "does not write its head"},
+		{"head before park", head + "thread 0\n write f new head\n write f new park\n" + "exists (crash)\n", ErrSyntax, "6:2", "parks site f"},
+		{"head of another thread", head + "thread 0\n write f new park\nthread 1\n write f new head\n" + "exists (crash)\n", ErrSyntax, "5:2", "thread 0 parks"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

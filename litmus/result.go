@@ -56,6 +56,11 @@ type Result struct {
 	Matches   int       `json:"matches"`
 	Observed  string    `json:"observed,omitempty"`
 
+	// Parked counts the iterations in which an exec reached a parked site
+	// (ran its park stub): the evidence that a park write was exercised.
+	// Nil for a test that parks nothing.
+	Parked *int `json:"parked,omitempty"`
+
 	// Expect is the test's verdict for Arch (nil: the test states none).
 	Expect *Expectation `json:"expect,omitempty"`
 	// ForbiddenObserved: Expect says forbidden and Matches > 0.
@@ -143,6 +148,23 @@ func (r *Result) tally(sp *space, counts []uint64, crashes int) {
 	r.ForbiddenObserved = r.Expect != nil && r.Expect.Verdict == Forbidden && r.Matches > 0
 }
 
+// tallyParked records how many iterations reached a park, for a test that
+// parks a site.
+func (r *Result) tallyParked(t *Test, parked uint64) {
+	if t.Parks("") {
+		n := int(parked)
+		r.Parked = &n
+	}
+}
+
+// parkedText says how often a park was exercised.
+func (r *Result) parkedText() string {
+	if *r.Parked == 0 {
+		return fmt.Sprintf("0 of %d iterations: no exec reached a parked site, so the park itself went untested in this run", r.Ran)
+	}
+	return fmt.Sprintf("%d of %d iterations had an exec reach a parked site (it spun in the park stub until the head was written)", *r.Parked, r.Ran)
+}
+
 // machine describes where the result was measured.
 func (r *Result) machine() string {
 	s := r.Arch + " (native)"
@@ -220,6 +242,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	for _, c := range r.CrashDetails {
 		fmt.Fprintf(&b, "  crash      %s\n", c)
+	}
+	if r.Parked != nil {
+		fmt.Fprintf(&b, "  parked     %s\n", r.parkedText())
 	}
 	obs := r.Observed
 	if obs == "" {

@@ -168,9 +168,24 @@ const (
 	// Straddle: the changed bytes cross an 8-byte boundary and are stored
 	// with one aligned 8-byte store per qword they touch, lowest first.
 	Straddle
+	// Park, Tail and Head are the three phases of the self-loop protocol
+	// (syncore's amd64 SelfLoop, HotSpot's replace_mt_safe): Park stores,
+	// with one aligned store, a jump to the site's park stub over the
+	// head (the first bytes of the site's entry instruction: 5 on amd64,
+	// one instruction word on ppc64le and arm64); the stub jumps back to
+	// the entry, so a thread that arrives spins until the head changes.
+	// Tail stores the version's changed bytes behind the head (aligned
+	// stores, masked: none when every changed byte lies in the head).
+	// Head stores the version's head bytes with one aligned store, which
+	// releases the parked threads. The version of a Park write is not
+	// used. A thread that parks a site must write its head later.
+	Park
+	Tail
+	Head
 )
 
-var modeNames = map[WriteMode]string{Atomic: "atomic", Bytewise: "bytewise", Straddle: "straddle"}
+var modeNames = map[WriteMode]string{Atomic: "atomic", Bytewise: "bytewise", Straddle: "straddle",
+	Park: "park", Tail: "tail", Head: "head"}
 
 // String returns the mode's name in the format.
 func (m WriteMode) String() string {
@@ -342,6 +357,18 @@ func (t *Test) Uses(k OpKind, v View) bool {
 	for _, th := range t.Threads {
 		for _, op := range th.Ops {
 			if op.Kind == k && (k != OpWrite || v == 0 || op.Via == v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Parks reports whether a write of t parks site (any site when site is "").
+func (t *Test) Parks(site string) bool {
+	for _, th := range t.Threads {
+		for _, op := range th.Ops {
+			if op.Kind == OpWrite && op.Mode == Park && (site == "" || op.Site == site) {
 				return true
 			}
 		}
