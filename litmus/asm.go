@@ -116,18 +116,7 @@ func assembleSite(arch string, s *Site) (*siteCode, error) {
 	}
 	sc := &siteCode{arch: arch, entry: at}
 	for k := range s.Versions {
-		var b built
-		var err error
-		switch arch {
-		case "amd64":
-			b, err = buildAMD64(s, at, k)
-		case "ppc64le":
-			b, err = buildPPC64(s, at, k)
-		case "arm64":
-			b, err = buildARM64(s, at, k)
-		default:
-			return nil, fmt.Errorf("litmus: no assembler for %s", arch)
-		}
+		b, err := buildSite(arch, s, at, k)
 		if err != nil {
 			return nil, layoutErr(s, "%s: %v", arch, err)
 		}
@@ -273,77 +262,152 @@ func assembleTest(t *Test, arch string) (map[string]*siteCode, error) {
 	return codes, nil
 }
 
-// cursor tracks the offset of the next instruction, which the assemblers
-// know only at Finish for label references; every instruction emitted here
-// has a fixed size.
-type cursor struct {
-	pos  int
-	pad  func() // emits one unit of landing pad (a 1-byte nop, or a nop word)
-	unit int
+// siteAsm is what building a site needs from one ISA's assembler. Every
+// method emits instructions of a fixed size and returns it, so that the
+// builder knows each offset before layout (checkLabels compares).
+type siteAsm interface {
+	NewLabel() codegen.Label
+	Bind(codegen.Label)
+	Align(int)
+	Emit64(uint64)
+	Finish() (*codegen.Blob, error)
+	// pad emits one unit of landing pad: a 1-byte nop, or a nop word.
+	pad() int
+	// ret emits "result = v; return" in 8 bytes.
+	ret(v int64) (int, error)
+	// code emits the entry of an imm, wide or slot site for value v.
+	code(sh Shape, v int64) error
+	// branch and call emit a branch or call site's entry to target; guard
+	// a guard's nop (armed false) or its jump to target.
+	branch(target codegen.Label) int
+	call(target codegen.Label) int
+	guard(armed bool, target codegen.Label) int
+	// stub emits the park stub: set the word whose address lit holds,
+	// then jump to entry.
+	stub(lit, entry codegen.Label)
 }
 
-func (c *cursor) padTo(off int) error {
-	if c.pos > off {
-		return fmt.Errorf("code reaches offset %d, past %d", c.pos, off)
+// newSiteAsm returns arch's siteAsm.
+func newSiteAsm(arch string) (siteAsm, error) {
+	switch arch {
+	case "amd64":
+		return amd64Site{x86.New()}, nil
+	case "ppc64le":
+		return ppcSite{ppc.New()}, nil
+	case "arm64":
+		return armSite{a64.New()}, nil
 	}
-	for c.pos < off {
-		c.pad()
-		c.pos += c.unit
-	}
-	return nil
+	return nil, fmt.Errorf("litmus: no assembler for %s", arch)
 }
 
-// checkLabels compares the labels' offsets after layout with where the
-// cursor put them.
-func checkLabels(bl *codegen.Blob, want map[codegen.Label]int) error {
-	for l, off := range want {
-		if got := bl.Offset(l); got != off {
-			return fmt.Errorf("BUG: label at %d, counted %d", got, off)
-		}
+// buildSite assembles version k of s for arch with its entry at at: the
+// entry's code, for branch, call and guard sites the bodies (each after a
+// landing pad that returns the torn value) and a trailing sled, then the
+// park stub and its literal.
+func buildSite(arch string, s *Site, at, k int) (built, error) {
+	a, err := newSiteAsm(arch)
+	if err != nil {
+		return built{}, err
 	}
-	return nil
-}
-
-func buildAMD64(s *Site, at, k int) (built, error) {
-	a := x86.New()
-	c := &cursor{pad: func() { a.Emit(0x90) }, unit: 1}
-	want := map[codegen.Label]int{}
-	val := func(v int64) int32 { return int32(v) }
-	bodies := func(labels []codegen.Label, values func(j int) int64) error {
-		for j, l := range labels {
-			if err := c.padTo(bodyBase + j*bodyStride - 8); err != nil {
-				return err
-			}
-			a.MovRI32(x86.RAX, val(tornValue("amd64"))) // 7 bytes
-			a.Ret()
-			c.pos += 8
-			a.Bind(l)
-			want[l] = c.pos
-			a.MovRI32(x86.RAX, val(values(j)))
-			a.Ret()
-			c.pos += 8
+	pos := 0
+	want := map[codegen.Label]int{} // labels and the offsets counted for them
+	padTo := func(off int) error {
+		if pos > off {
+			return fmt.Errorf("code reaches offset %d, past %d", pos, off)
 		}
-		if err := c.padTo(c.pos + tailSled); err != nil {
-			return err
+		for pos < off {
+			pos += a.pad()
 		}
-		a.MovRI32(x86.RAX, val(tornValue("amd64")))
-		a.Ret()
 		return nil
 	}
-	if err := c.padTo(at); err != nil {
+	ret := func(v int64) error {
+		n, err := a.ret(v)
+		pos += n
+		return err
+	}
+	bodies := func(labels []codegen.Label, first int) error {
+		for j, l := range labels {
+			if err := padTo(bodyBase + j*bodyStride - 8); err != nil {
+				return err
+			}
+			if err := ret(tornValue(arch)); err != nil {
+				return err
+			}
+			a.Bind(l)
+			want[l] = pos
+			if err := ret(versionValue(arch, s.Shape, first+j)); err != nil {
+				return err
+			}
+		}
+		if err := padTo(pos + tailSled); err != nil {
+			return err
+		}
+		return ret(tornValue(arch))
+	}
+	if err := padTo(at); err != nil {
 		return built{}, err
 	}
 	entry := a.NewLabel()
 	a.Bind(entry)
-	v := versionValue("amd64", s.Shape, k)
-	var err error
 	switch s.Shape {
+	case ShapeImm, ShapeWide, ShapeSlot:
+		err = a.code(s.Shape, versionValue(arch, s.Shape, k))
+	case ShapeBranch, ShapeCall:
+		labels := make([]codegen.Label, len(s.Versions))
+		for j := range labels {
+			labels[j] = a.NewLabel()
+		}
+		if s.Shape == ShapeBranch {
+			pos += a.branch(labels[k])
+		} else {
+			pos += a.call(labels[k])
+		}
+		err = bodies(labels, 0)
+	case ShapeGuard:
+		armed := a.NewLabel()
+		pos += a.guard(k == 1, armed)
+		if err = ret(versionValue(arch, s.Shape, 0)); err == nil {
+			err = bodies([]codegen.Label{armed}, 1)
+		}
+	}
+	if err != nil {
+		return built{}, err
+	}
+	a.Align(8)
+	lit, stub := a.NewLabel(), a.NewLabel()
+	a.Bind(lit)
+	a.Emit64(0)
+	a.Bind(stub)
+	a.stub(lit, entry)
+	bl, err := a.Finish()
+	if err != nil {
+		return built{}, err
+	}
+	for l, off := range want {
+		if got := bl.Offset(l); got != off {
+			return built{}, fmt.Errorf("BUG: label at %d, counted %d", got, off)
+		}
+	}
+	return built{bl.Code, bl.Offset(stub), bl.Offset(lit)}, nil
+}
+
+// amd64Site: the result in RAX; RCX is the stub's scratch.
+type amd64Site struct{ *x86.Asm }
+
+func (a amd64Site) pad() int { a.Emit(0x90); return 1 }
+
+func (a amd64Site) ret(v int64) (int, error) {
+	a.MovRI32(x86.RAX, int32(v)) // 7 bytes
+	a.Ret()
+	return 8, nil
+}
+
+func (a amd64Site) code(sh Shape, v int64) error {
+	switch sh {
 	case ShapeImm:
-		a.MovRI32(x86.RAX, val(v))
-		a.Ret()
+		a.MovRI32(x86.RAX, int32(v))
 	case ShapeWide:
 		a.MovRI64(x86.RAX, v)
-		a.Ret()
 	case ShapeSlot:
 		slot := a.NewLabel()
 		a.LoadRIP(x86.RAX, slot)
@@ -351,223 +415,130 @@ func buildAMD64(s *Site, at, k int) (built, error) {
 		a.Align(8)
 		a.Bind(slot)
 		a.Emit64(uint64(v))
-	case ShapeBranch, ShapeCall:
-		labels := make([]codegen.Label, len(s.Versions))
-		for j := range labels {
-			labels[j] = a.NewLabel()
-		}
-		if s.Shape == ShapeBranch {
-			a.JmpLong(labels[k])
-			c.pos += 5
-		} else {
-			a.Nop(3)
-			a.Call(labels[k])
-			a.Ret()
-			c.pos += 9
-		}
-		err = bodies(labels, func(j int) int64 { return versionValue("amd64", s.Shape, j) })
-	case ShapeGuard:
-		armed := a.NewLabel()
-		if k == 0 {
-			a.Nop(5)
-		} else {
-			a.JmpLong(armed)
-		}
-		a.MovRI32(x86.RAX, val(versionValue("amd64", s.Shape, 0)))
-		a.Ret()
-		c.pos += 13
-		err = bodies([]codegen.Label{armed}, func(int) int64 { return versionValue("amd64", s.Shape, 1) })
+		return nil
 	}
-	// The park stub: mov rcx, [rip+lit]; movq $1, (rcx); pause; jmp entry.
-	a.Align(8)
-	lit, stub := a.NewLabel(), a.NewLabel()
-	a.Bind(lit)
-	a.Emit64(0)
-	a.Bind(stub)
+	a.Ret()
+	return nil
+}
+
+func (a amd64Site) branch(l codegen.Label) int { a.JmpLong(l); return 5 }
+
+// call is syncore's pcall shape: the 3-byte nop puts the call's rel32 in
+// one aligned qword with its opcode.
+func (a amd64Site) call(l codegen.Label) int { a.Nop(3); a.Call(l); a.Ret(); return 9 }
+
+func (a amd64Site) guard(armed bool, l codegen.Label) int {
+	if armed {
+		a.JmpLong(l)
+	} else {
+		a.Nop(5)
+	}
+	return 5
+}
+
+// stub: mov rcx, [rip+lit]; movq $1, (rcx); pause; jmp entry.
+func (a amd64Site) stub(lit, entry codegen.Label) {
 	a.LoadRIP(x86.RCX, lit)
 	a.StoreI32(x86.Mem{Base: x86.RCX}, 1)
 	a.Pause()
 	a.Jmp(entry)
-	if err != nil {
-		return built{}, err
-	}
-	bl, err := a.Finish()
-	if err != nil {
-		return built{}, err
-	}
-	return built{bl.Code, bl.Offset(stub), bl.Offset(lit)}, checkLabels(bl, want)
 }
 
-func buildPPC64(s *Site, at, k int) (built, error) {
-	a := ppc.New()
-	c := &cursor{pad: func() { a.Nop() }, unit: 4}
-	want := map[codegen.Label]int{}
-	torn := tornValue("ppc64le")
-	bodies := func(labels []codegen.Label, values func(j int) int64) error {
-		for j, l := range labels {
-			if err := c.padTo(bodyBase + j*bodyStride - 8); err != nil {
-				return err
-			}
-			a.Li(ppc.R3, torn)
-			a.Blr()
-			c.pos += 8
-			a.Bind(l)
-			want[l] = c.pos
-			a.Li(ppc.R3, values(j))
-			a.Blr()
-			c.pos += 8
-		}
-		if err := c.padTo(c.pos + tailSled); err != nil {
-			return err
-		}
-		a.Li(ppc.R3, torn)
-		a.Blr()
-		return nil
-	}
-	if err := c.padTo(at); err != nil {
-		return built{}, err
-	}
-	entry := a.NewLabel()
-	a.Bind(entry)
-	v := versionValue("ppc64le", s.Shape, k)
-	var err error
-	switch s.Shape {
+// ppcSite: the result in r3; r11 and r12 are scratch.
+type ppcSite struct{ *ppc.Asm }
+
+func (a ppcSite) pad() int { a.Nop(); return 4 }
+
+func (a ppcSite) ret(v int64) (int, error) { a.Li(ppc.R3, v); a.Blr(); return 8, nil }
+
+func (a ppcSite) code(sh Shape, v int64) error {
+	switch sh {
 	case ShapeImm:
 		a.Li(ppc.R3, v)
-		a.Blr()
 	case ShapeWide:
 		a.Lis(ppc.R3, v>>16)
 		a.Ori(ppc.R3, ppc.R3, v&0xffff)
-		a.Blr()
 	case ShapeSlot:
-		// The blob's address from the link register: bl to the next
-		// word, LR saved in r12 and restored (r11, r12: scratch).
-		next, slot := a.NewLabel(), a.NewLabel()
-		a.Mflr(ppc.R12)
-		a.Bl(next)
-		a.Bind(next)
-		a.Mflr(ppc.R11)
-		a.Mtlr(ppc.R12)
-		a.LdRel(ppc.R3, ppc.R11, slot, next)
+		slot := a.NewLabel()
+		a.ldLiteral(ppc.R3, slot)
 		a.Blr()
 		a.Align(8)
 		a.Bind(slot)
 		a.Emit64(uint64(v))
-	case ShapeBranch, ShapeCall:
-		labels := make([]codegen.Label, len(s.Versions))
-		for j := range labels {
-			labels[j] = a.NewLabel()
-		}
-		if s.Shape == ShapeBranch {
-			a.B(labels[k])
-			c.pos += 4
-		} else {
-			a.Mflr(ppc.R12)
-			a.Bl(labels[k])
-			a.Mtlr(ppc.R12)
-			a.Blr()
-			c.pos += 16
-		}
-		err = bodies(labels, func(j int) int64 { return versionValue("ppc64le", s.Shape, j) })
-	case ShapeGuard:
-		armed := a.NewLabel()
-		if k == 0 {
-			a.Nop()
-		} else {
-			a.B(armed)
-		}
-		a.Li(ppc.R3, versionValue("ppc64le", s.Shape, 0))
-		a.Blr()
-		c.pos += 12
-		err = bodies([]codegen.Label{armed}, func(int) int64 { return versionValue("ppc64le", s.Shape, 1) })
+		return nil
 	}
-	// The park stub: the literal's address from the link register (as
-	// the slot shape), then std 1 through it and b entry.
-	a.Align(8)
-	lit, stub, next := a.NewLabel(), a.NewLabel(), a.NewLabel()
-	a.Bind(lit)
-	a.Emit64(0)
-	a.Bind(stub)
+	a.Blr()
+	return nil
+}
+
+// ldLiteral loads the doubleword at lit into rt: the code's address from
+// the link register (bl to the next word; LR kept in r12 and restored).
+func (a ppcSite) ldLiteral(rt ppc.Reg, lit codegen.Label) {
+	next := a.NewLabel()
 	a.Mflr(ppc.R12)
 	a.Bl(next)
 	a.Bind(next)
 	a.Mflr(ppc.R11)
 	a.Mtlr(ppc.R12)
-	a.LdRel(ppc.R11, ppc.R11, lit, next)
+	a.LdRel(rt, ppc.R11, lit, next)
+}
+
+func (a ppcSite) branch(l codegen.Label) int { a.B(l); return 4 }
+
+func (a ppcSite) call(l codegen.Label) int {
+	a.Mflr(ppc.R12)
+	a.Bl(l)
+	a.Mtlr(ppc.R12)
+	a.Blr()
+	return 16
+}
+
+func (a ppcSite) guard(armed bool, l codegen.Label) int {
+	if armed {
+		a.B(l)
+	} else {
+		a.Nop()
+	}
+	return 4
+}
+
+// stub: the literal through LR as ldLiteral, std 1 through it, b entry.
+func (a ppcSite) stub(lit, entry codegen.Label) {
+	a.ldLiteral(ppc.R11, lit)
 	a.Li(ppc.R12, 1)
 	a.Std(ppc.R12, ppc.R11, 0)
 	a.B(entry)
-	if err != nil {
-		return built{}, err
-	}
-	bl, err := a.Finish()
-	if err != nil {
-		return built{}, err
-	}
-	return built{bl.Code, bl.Offset(stub), bl.Offset(lit)}, checkLabels(bl, want)
 }
 
-// constWords is how many instructions arm64's LoadConst takes for v.
-func constWords(v int64) int {
-	a := a64.New()
+// armSite: the result in x0; x16 and x17 are scratch.
+type armSite struct{ *a64.Asm }
+
+func (a armSite) pad() int { a.Nop(); return 4 }
+
+// load emits LoadConst(x0, v), which must take words instructions.
+func (a armSite) load(v int64, words int) error {
+	probe := a64.New()
+	probe.LoadConst(a64.R0, v)
+	if n := probe.Len() / 4; n != words {
+		return fmt.Errorf("loading %#x takes %d instructions, not %d", v, n, words)
+	}
 	a.LoadConst(a64.R0, v)
-	return a.Len() / 4
+	return nil
 }
 
-func buildARM64(s *Site, at, k int) (built, error) {
-	a := a64.New()
-	c := &cursor{pad: func() { a.Nop() }, unit: 4}
-	want := map[codegen.Label]int{}
-	load := func(v int64, words int) error {
-		if n := constWords(v); n != words {
-			return fmt.Errorf("loading %#x takes %d instructions, not %d", v, n, words)
-		}
-		a.LoadConst(a64.R0, v)
-		c.pos += 4 * words
-		return nil
-	}
-	torn := tornValue("arm64")
-	bodies := func(labels []codegen.Label, values func(j int) int64) error {
-		for j, l := range labels {
-			if err := c.padTo(bodyBase + j*bodyStride - 8); err != nil {
-				return err
-			}
-			if err := load(torn, 1); err != nil {
-				return err
-			}
-			a.Ret()
-			c.pos += 4
-			a.Bind(l)
-			want[l] = c.pos
-			if err := load(values(j), 1); err != nil {
-				return err
-			}
-			a.Ret()
-			c.pos += 4
-		}
-		if err := c.padTo(c.pos + tailSled); err != nil {
-			return err
-		}
-		if err := load(torn, 1); err != nil {
-			return err
-		}
-		a.Ret()
-		return nil
-	}
-	if err := c.padTo(at); err != nil {
-		return built{}, err
-	}
-	entry := a.NewLabel()
-	a.Bind(entry)
-	v := versionValue("arm64", s.Shape, k)
+func (a armSite) ret(v int64) (int, error) {
+	err := a.load(v, 1)
+	a.Ret()
+	return 8, err
+}
+
+func (a armSite) code(sh Shape, v int64) error {
 	var err error
-	switch s.Shape {
+	switch sh {
 	case ShapeImm:
-		err = load(v, 1) // movz
-		a.Ret()
+		err = a.load(v, 1) // movz
 	case ShapeWide:
-		err = load(v, 2) // movz, movk
-		a.Ret()
+		err = a.load(v, 2) // movz, movk
 	case ShapeSlot:
 		slot := a.NewLabel()
 		a.LdrLit(a64.R0, slot)
@@ -575,96 +546,72 @@ func buildARM64(s *Site, at, k int) (built, error) {
 		a.Align(8)
 		a.Bind(slot)
 		a.Emit64(uint64(v))
-	case ShapeBranch, ShapeCall:
-		labels := make([]codegen.Label, len(s.Versions))
-		for j := range labels {
-			labels[j] = a.NewLabel()
-		}
-		if s.Shape == ShapeBranch {
-			a.B(labels[k])
-			c.pos += 4
-		} else {
-			a.StpPre(a64.R29, a64.R30, a64.SP, -16)
-			a.Bl(labels[k])
-			a.LdpPost(a64.R29, a64.R30, a64.SP, 16)
-			a.Ret()
-			c.pos += 16
-		}
-		err = bodies(labels, func(j int) int64 { return versionValue("arm64", s.Shape, j) })
-	case ShapeGuard:
-		armed := a.NewLabel()
-		if k == 0 {
-			a.Nop()
-		} else {
-			a.B(armed)
-		}
-		c.pos += 4
-		if err = load(versionValue("arm64", s.Shape, 0), 1); err == nil {
-			a.Ret()
-			c.pos += 4
-			err = bodies([]codegen.Label{armed}, func(int) int64 { return versionValue("arm64", s.Shape, 1) })
-		}
+		return nil
 	}
-	// The park stub: ldr x16, lit; mov x17, #1; str x17, [x16]; b entry.
-	a.Align(8)
-	lit, stub := a.NewLabel(), a.NewLabel()
-	a.Bind(lit)
-	a.Emit64(0)
-	a.Bind(stub)
+	a.Ret()
+	return err
+}
+
+func (a armSite) branch(l codegen.Label) int { a.B(l); return 4 }
+
+func (a armSite) call(l codegen.Label) int {
+	a.StpPre(a64.R29, a64.R30, a64.SP, -16)
+	a.Bl(l)
+	a.LdpPost(a64.R29, a64.R30, a64.SP, 16)
+	a.Ret()
+	return 16
+}
+
+func (a armSite) guard(armed bool, l codegen.Label) int {
+	if armed {
+		a.B(l)
+	} else {
+		a.Nop()
+	}
+	return 4
+}
+
+// stub: ldr x16, lit; mov x17, #1; str x17, [x16]; b entry.
+func (a armSite) stub(lit, entry codegen.Label) {
 	a.LdrLit(a64.R16, lit)
 	a.LoadConst(a64.R17, 1)
 	a.Str(a64.R17, a64.R16, 0)
 	a.B(entry)
-	if err != nil {
-		return built{}, err
-	}
-	bl, err := a.Finish()
-	if err != nil {
-		return built{}, err
-	}
-	return built{bl.Code, bl.Offset(stub), bl.Offset(lit)}, checkLabels(bl, want)
 }
 
 // parkJump assembles the jump from the entry at from to the park stub at to
 // for arch (amd64 jmp rel32, ppc64le b, arm64 B) and returns its bytes.
 func parkJump(arch string, from, to int) ([]byte, error) {
+	var a interface {
+		NewLabel() codegen.Label
+		Bind(codegen.Label)
+		Emit(...byte)
+		Finish() (*codegen.Blob, error)
+	}
+	var jump func(codegen.Label)
 	n := 4
-	if arch == "amd64" {
-		n = 5
+	switch arch {
+	case "amd64":
+		x := x86.New()
+		a, jump, n = x, x.JmpLong, 5
+	case "ppc64le":
+		p := ppc.New()
+		a, jump = p, p.B
+	case "arm64":
+		r := a64.New()
+		a, jump = r, r.B
+	default:
+		return nil, fmt.Errorf("litmus: no assembler for %s", arch)
 	}
 	if to < from+n {
 		return nil, fmt.Errorf("BUG: litmus: park stub at +%d, within the jump at +%d", to, from)
 	}
-	var bl *codegen.Blob
-	var err error
-	switch arch {
-	case "amd64":
-		a := x86.New()
-		l := a.NewLabel()
-		a.Emit(make([]byte, from)...)
-		a.JmpLong(l)
-		a.Emit(make([]byte, to-from-n)...)
-		a.Bind(l)
-		bl, err = a.Finish()
-	case "ppc64le":
-		a := ppc.New()
-		l := a.NewLabel()
-		a.Emit(make([]byte, from)...)
-		a.B(l)
-		a.Emit(make([]byte, to-from-n)...)
-		a.Bind(l)
-		bl, err = a.Finish()
-	case "arm64":
-		a := a64.New()
-		l := a.NewLabel()
-		a.Emit(make([]byte, from)...)
-		a.B(l)
-		a.Emit(make([]byte, to-from-n)...)
-		a.Bind(l)
-		bl, err = a.Finish()
-	default:
-		return nil, fmt.Errorf("litmus: no assembler for %s", arch)
-	}
+	l := a.NewLabel()
+	a.Emit(make([]byte, from)...)
+	jump(l)
+	a.Emit(make([]byte, to-from-n)...)
+	a.Bind(l)
+	bl, err := a.Finish()
 	if err != nil {
 		return nil, err
 	}

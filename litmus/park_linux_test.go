@@ -115,3 +115,38 @@ func TestParkedRuns(t *testing.T) {
 		t.Errorf("the mixed self-loop was not reported:\n%s", b.String())
 	}
 }
+
+// TestIterationsDoNotAllocate: an iteration (reset, every thread's
+// operations, record) allocates nothing, which is what lets the runner run
+// with the garbage collector off (engine.run) without growing; run here on
+// every catalogue test, the threads one after the other.
+func TestIterationsDoNotAllocate(t *testing.T) {
+	for _, tt := range All() {
+		sp, err := newSpace(tt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode, na := heapFor(tt, 0)
+		if na != "" {
+			continue
+		}
+		e, err := newEngine(tt, sp, mode, 0, 1, false)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.Name, err)
+		}
+		outcomes := make([]uint64, sp.size)
+		var done, parked uint64
+		c := counters{outcomes, &done, &parked}
+		allocs := testing.AllocsPerRun(20, func() {
+			e.reset()
+			for _, th := range e.threads {
+				e.runOps(th)
+			}
+			e.record(c)
+		})
+		e.close()
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per iteration", tt.Name, allocs)
+		}
+	}
+}
