@@ -135,3 +135,45 @@ type relocRec struct {
 func (b *Buffer) AddReloc(r Reloc) {
 	b.relocs = append(b.relocs, relocRec{Reloc: r, at: b.here()})
 }
+
+// WordSite records a one-word instruction site named name (Size and
+// ChangeLen 4: the whole word changes) with guarantee g at the current
+// position, and emits ref to target as its instruction: the shared part of
+// JumpSite, CallSite and GuardSite on ISAs whose instructions are 4-byte
+// words (ppc64, arm64). It first checks that the stream is still whole
+// words (raw bytes through Emit could break that) and records an
+// ErrBadOperand instead of the site when it is not, so that a site's word
+// is always aligned.
+func (b *Buffer) WordSite(name string, kind SiteKind, g Guarantee, ref Ref, target Label) {
+	if !b.instAligned(name) {
+		return
+	}
+	b.AddSite(Site{Name: name, Kind: kind, Size: 4, ChangeLen: 4, Guarantee: g, Target: target})
+	ref.Site = true
+	b.Ref(ref, target)
+}
+
+// BindDataSlot pads to an 8-byte boundary, binds l there, records an 8-byte
+// data site named name (SiteData, guarantee DataAligned8: one aligned
+// 8-byte load reads it with single-copy atomicity on every ISA here) and
+// emits init little-endian. Each ISA's assembler documents the load that
+// reads it; the stream must be whole instructions first (see WordSite).
+func (b *Buffer) BindDataSlot(l Label, name string, init uint64) {
+	if !b.instAligned(name) {
+		return
+	}
+	b.Align(8)
+	b.Bind(l)
+	b.AddSite(Site{Name: name, Kind: SiteData, Size: 8, ChangeLen: 8, Guarantee: DataAligned8})
+	b.Emit64(init)
+}
+
+// instAligned reports whether the stream is whole instructions for the
+// buffer's ISA, recording an error for site name if not.
+func (b *Buffer) instAligned(name string) bool {
+	if n := b.arch.InstAlign(); len(b.code)%n != 0 {
+		b.Failf(fmt.Sprintf("site %q", name), ErrBadOperand, "instruction stream not %d-byte aligned (%d bytes)", n, len(b.code))
+		return false
+	}
+	return true
+}

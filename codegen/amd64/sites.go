@@ -167,11 +167,7 @@ func (a *Asm) DataSlot(name string, init uint64) codegen.Label {
 // BindDataSlot is [Asm.DataSlot] binding the caller's label l (typically
 // already used by a [Asm.LoadRIP] earlier in the code) to the slot.
 func (a *Asm) BindDataSlot(l codegen.Label, name string, init uint64) {
-	a.Align(8)
-	a.Bind(l)
-	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteData, Size: 8, Change: 0, ChangeLen: 8,
-		Guarantee: codegen.DataAligned8})
-	a.Emit64(init)
+	a.Buffer.BindDataSlot(l, name, init)
 }
 
 // ---- run-time byte helpers for the patcher

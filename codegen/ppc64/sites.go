@@ -45,15 +45,11 @@ func (a *Asm) JumpSite(name string, target codegen.Label) { a.branchSite(name, t
 func (a *Asm) CallSite(name string, target codegen.Label) { a.branchSite(name, target, true) }
 
 func (a *Asm) branchSite(name string, target codegen.Label, link bool) {
-	if !a.siteAligned(name) {
-		return
-	}
 	var aux uint32
 	if link {
 		aux = auxLink
 	}
-	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteBranch, Size: 4, ChangeLen: 4, Guarantee: siteGuarantee, Target: target})
-	a.Ref(codegen.Ref{Kind: RefB, Aux: aux, Site: true}, target)
+	a.WordSite(name, codegen.SiteBranch, siteGuarantee, codegen.Ref{Kind: RefB, Aux: aux}, target)
 }
 
 // GuardSite emits a guard site named name: the preferred nop ori 0,0,0
@@ -62,11 +58,7 @@ func (a *Asm) branchSite(name string, target codegen.Label, link bool) {
 // two patch-class words (CMODX). Finish checks that the armed branch would
 // reach target (±32 MiB), so a patcher can always encode it.
 func (a *Asm) GuardSite(name string, target codegen.Label) {
-	if !a.siteAligned(name) {
-		return
-	}
-	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteGuard, Size: 4, ChangeLen: 4, Guarantee: siteGuarantee, Target: target})
-	a.Ref(codegen.Ref{Kind: RefGuard, Site: true}, target)
+	a.WordSite(name, codegen.SiteGuard, siteGuarantee, codegen.Ref{Kind: RefGuard}, target)
 }
 
 // DataSlot pads to an 8-byte boundary, emits init as a little-endian
@@ -93,23 +85,7 @@ func (a *Asm) DataSlot(name string, init uint64) codegen.Label {
 // so that loads emitted before the slot can refer to it: it pads to 8
 // bytes, binds l there and emits init as a data site.
 func (a *Asm) BindDataSlot(l codegen.Label, name string, init uint64) {
-	if !a.siteAligned(name) {
-		return
-	}
-	a.Align(8)
-	a.Bind(l)
-	a.AddSite(codegen.Site{Name: name, Kind: codegen.SiteData, Size: 8, ChangeLen: 8, Guarantee: codegen.DataAligned8})
-	a.Emit64(init)
-}
-
-// siteAligned reports whether the stream is still whole words (raw bytes
-// through the embedded Buffer could break that), recording an error if not.
-func (a *Asm) siteAligned(name string) bool {
-	if a.Len()%4 != 0 {
-		a.Failf(fmt.Sprintf("site %q", name), codegen.ErrBadOperand, "instruction stream not 4-byte aligned (%d bytes)", a.Len())
-		return false
-	}
-	return true
+	a.Buffer.BindDataSlot(l, name, init)
 }
 
 // Run-time helpers for a patcher.
