@@ -219,7 +219,8 @@ func (e *engine) pinPlan() {
 		}
 	}
 	if len(cpus) < len(e.threads) {
-		e.info.Notes = append(e.info.Notes, fmt.Sprintf("threads not pinned: %d threads, %d CPUs allowed", len(e.threads), set.Count()))
+		e.info.Notes = append(e.info.Notes, fmt.Sprintf("threads not pinned: %d threads, %d CPU(s) allowed; "+
+			"the threads cannot all run at once, so outcomes that need them to overlap may not appear (a Never says little here)", len(e.threads), set.Count()))
 		return
 	}
 	e.info.CPUs = cpus

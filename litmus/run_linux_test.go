@@ -9,9 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/syncore/syncore/jit"
 )
@@ -331,5 +335,34 @@ func TestResultJSON(t *testing.T) {
 	}
 	if !reflect.DeepEqual(&back, r) {
 		t.Errorf("JSON round trip:\n%+v\n%+v", back, *r)
+	}
+}
+
+// TestFewCPUsIsNoted: when the threads cannot each have a CPU (here the
+// child inherits a one-CPU affinity mask from the thread that starts it),
+// the result says that they cannot all run at once, so that a Never is not
+// read as evidence.
+func TestFewCPUsIsNoted(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old, one unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		t.Fatal(err)
+	}
+	for c := 0; c < len(old)*64; c++ {
+		if old.IsSet(c) {
+			one.Set(c)
+			break
+		}
+	}
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SchedSetaffinity(0, &old)
+	r := run(t, parse(t, mpTest), Options{Iterations: 10})
+	if !slices.ContainsFunc(r.Notes, func(n string) bool {
+		return strings.Contains(n, "2 threads, 1 CPU(s) allowed") && strings.Contains(n, "cannot all run at once")
+	}) || r.CPUs != nil {
+		t.Errorf("notes %q, CPUs %v", r.Notes, r.CPUs)
 	}
 }
