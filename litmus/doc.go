@@ -5,7 +5,9 @@
 // A test (a .litmus file; docs/litmus.md describes the format) names the
 // initial code of one or more patch sites and data words, two or more
 // threads of operations — write a site's new version through the RW view or
-// the executable mapping, store and load a data word, execute a site and
+// the executable mapping (in one store, byte by byte, straddling, or in the
+// self-loop protocol's three phases: park, tail, head), store and load a
+// data word, execute a site and
 // record which version ran, serialise the thread, membarrier SYNC_CORE, the
 // writer's cache maintenance — and a final condition such as
 //
