@@ -1,5 +1,10 @@
 package codegen
 
+import (
+	"encoding/binary"
+	"fmt"
+)
+
 // RefKind names an ISA-specific form of label reference (e.g. amd64 "jcc",
 // ppc64 "bc"); its meaning belongs to the [Arch] that emitted it.
 type RefKind uint16
@@ -20,11 +25,14 @@ type Ref struct {
 }
 
 // Arch is what the layout needs from an ISA. Implementations are stateless
-// values; codegen/amd64 and codegen/ppc64 provide one each.
+// values; codegen/amd64, codegen/ppc64 and codegen/arm64 provide one each.
 type Arch interface {
 	// Name is the GOARCH-style name, e.g. "amd64" or "ppc64le".
 	Name() string
-	// InstAlign is the alignment of every instruction (1 on amd64, 4 on ppc64).
+	// InstAlign is the alignment of every instruction (1 on amd64, 4 on
+	// ppc64 and arm64). [Buffer.Finish] refuses a buffer whose length, or
+	// the position of a label, site, reference or alignment, is not a
+	// multiple of it.
 	InstAlign() int
 	// RefSize returns the size in bytes of r in its current form (r.Long).
 	RefSize(r Ref) int
@@ -40,4 +48,19 @@ type Arch interface {
 	// Pad appends n bytes of the ISA's canonical nops (n is a multiple of
 	// InstAlign). Nops must be safe to execute and decode as whole instructions.
 	Pad(dst []byte, n int) []byte
+}
+
+// PadWords appends n bytes of padding made of the 4-byte instruction word
+// word, little-endian, repeated: the [Arch.Pad] of an ISA whose
+// instructions are aligned 32-bit words and whose canonical nop is word
+// (ppc64le, arm64). n must be a multiple of 4, which [Buffer.Finish]
+// ensures for such an ISA (InstAlign 4); PadWords panics otherwise.
+func PadWords(dst []byte, n int, word uint32) []byte {
+	if n < 0 || n%4 != 0 {
+		panic(fmt.Sprintf("BUG: codegen.PadWords: %d bytes is not a whole number of 4-byte words", n))
+	}
+	for ; n > 0; n -= 4 {
+		dst = binary.LittleEndian.AppendUint32(dst, word)
+	}
+	return dst
 }

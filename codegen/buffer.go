@@ -233,9 +233,19 @@ func (bl *Blob) Offset(l Label) int {
 // Finish lays out the buffer (relaxing references until stable), encodes every
 // item and returns the blob. The buffer can be Reset and reused afterwards; the
 // blob does not share storage with it.
+//
+// On an ISA whose instructions are aligned words (InstAlign > 1) it first
+// checks that raw bytes emitted through [Buffer.Emit] have not broken the
+// instruction stream: the number of fixed bytes and the position of every
+// label, site, reference and alignment must be multiples of InstAlign,
+// else Finish returns an error matching [ErrBadOperand] that names the
+// first position that is not.
 func (b *Buffer) Finish() (*Blob, error) {
 	if b.err != nil {
 		return nil, b.err
+	}
+	if err := b.checkInstAlign(); err != nil {
+		return nil, err
 	}
 	for i := range b.items {
 		it := &b.items[i]
@@ -292,6 +302,64 @@ func (b *Buffer) Finish() (*Blob, error) {
 		bl.Relocs = append(bl.Relocs, rel)
 	}
 	return bl, nil
+}
+
+// checkInstAlign returns an error for the first position in the fixed
+// byte stream that is not on an instruction boundary (see [Buffer.Finish]).
+func (b *Buffer) checkInstAlign() error {
+	ia := int32(b.arch.InstAlign())
+	if ia <= 1 {
+		return nil
+	}
+	// The first offending position and what sits there: an item, a label
+	// or a site (index into b.items, b.labels or b.sites).
+	const (
+		none = iota
+		isItem
+		isLabel
+		isSite
+	)
+	at, kind, idx := int32(-1), none, 0
+	note := func(pos int32, k, i int) {
+		if pos%ia != 0 && (kind == none || pos < at) {
+			at, kind, idx = pos, k, i
+		}
+	}
+	for i := range b.items {
+		note(b.items[i].pos, isItem, i)
+	}
+	for i, m := range b.labels {
+		if m.nitems >= 0 {
+			note(m.pos, isLabel, i)
+		}
+	}
+	for i := range b.sites {
+		note(b.sites[i].at.pos, isSite, i)
+	}
+	var what string
+	switch kind {
+	case none:
+		if n := len(b.code); n%int(ia) != 0 {
+			return &Error{Arch: b.arch.Name(), Offset: n, Inst: "finish",
+				Err: fmt.Errorf("%w: %d bytes emitted, not a whole number of %d-byte instructions", ErrBadOperand, n, ia)}
+		}
+		return nil
+	case isItem:
+		switch it := &b.items[idx]; it.kind {
+		case itemRef:
+			what = fmt.Sprintf("reference to label %d", it.label)
+		case itemAlign:
+			what = fmt.Sprintf("align %d", it.n)
+		default:
+			what = "align window"
+		}
+	case isLabel:
+		what = fmt.Sprintf("label %d", idx+1)
+	case isSite:
+		what = fmt.Sprintf("site %q", b.sites[idx].Name)
+	}
+	return &Error{Arch: b.arch.Name(), Offset: int(at), Inst: what,
+		Err: fmt.Errorf("%w: not on a %d-byte instruction boundary: raw bytes broke the instruction stream", ErrBadOperand, ia)}
 }
 
 // offsetOf returns the final offset of a mark in the current layout.

@@ -3,9 +3,9 @@
 // resolved in a final layout pass with branch relaxation, alignment padded
 // with the ISA's canonical nops, and patch-site records that carry the
 // guarantee a live patcher relies on. It knows nothing of jasm or of any
-// runtime; the per-ISA assemblers (codegen/amd64, codegen/ppc64) encode
-// instructions into a [Buffer] and describe their variable-size forms through
-// the [Arch] interface.
+// runtime; the per-ISA assemblers (codegen/amd64, codegen/ppc64,
+// codegen/arm64) encode instructions into a [Buffer] and describe their
+// variable-size forms through the [Arch] interface.
 //
 // # Model
 //
@@ -23,5 +23,7 @@
 // bad operand, label bound twice) is kept and returned by [Buffer.Finish]
 // (and [Buffer.Err]) with the offset of the instruction that caused it, as
 // bufio.Writer does. Errors match [ErrUndefinedLabel], [ErrOutOfRange],
-// [ErrBadOperand] or [ErrLabelRebound] with errors.Is.
+// [ErrBadOperand] or [ErrLabelRebound] with errors.Is. On an ISA of aligned
+// instruction words Finish also refuses, with [ErrBadOperand], a stream
+// that raw bytes ([Buffer.Emit]) left off the word grid anywhere.
 package codegen

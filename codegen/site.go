@@ -7,13 +7,15 @@ type SiteKind uint8
 
 const (
 	// SiteBranch is a branch or call whose target a patcher may change
-	// (amd64 jump slot, ppc64 b/bl).
+	// (amd64 jump slot, ppc64 b/bl, arm64 B/BL).
 	SiteBranch SiteKind = iota + 1
 	// SiteGuard is a nop that a patcher may turn into a jump of the same size
-	// and back (amd64 2- or 5-byte nop ↔ jmp, ppc64 nop ↔ b).
+	// and back (amd64 2- or 5-byte nop ↔ jmp, ppc64 nop ↔ b, arm64 NOP ↔ B).
 	SiteGuard
 	// SiteImm is an immediate operand inside an instruction that a patcher
-	// may change (amd64 only: Power's patch class has no immediates).
+	// may change (amd64 only: no constant-loading instruction, such as
+	// ppc64 li or arm64 MOVZ, is in Power's patch class or arm64's B2.2.5
+	// set, so there a constant that changes lives in a data slot).
 	SiteImm
 	// SiteData is an aligned 8-byte data slot that code loads a value from;
 	// changing it changes data, not instructions.
@@ -136,28 +138,13 @@ func (b *Buffer) AddReloc(r Reloc) {
 	b.relocs = append(b.relocs, relocRec{Reloc: r, at: b.here()})
 }
 
-// WordSite records a one-word instruction site named name (Size and
-// ChangeLen 4: the whole word changes) with guarantee g at the current
-// position, and emits ref to target as its instruction: the shared part of
-// JumpSite, CallSite and GuardSite on ISAs whose instructions are 4-byte
-// words (ppc64, arm64). It first checks that the stream is still whole
-// words (raw bytes through Emit could break that) and records an
-// ErrBadOperand instead of the site when it is not, so that a site's word
-// is always aligned.
-func (b *Buffer) WordSite(name string, kind SiteKind, g Guarantee, ref Ref, target Label) {
-	if !b.instAligned(name) {
-		return
-	}
-	b.AddSite(Site{Name: name, Kind: kind, Size: 4, ChangeLen: 4, Guarantee: g, Target: target})
-	ref.Site = true
-	b.Ref(ref, target)
-}
-
 // BindDataSlot pads to an 8-byte boundary, binds l there, records an 8-byte
 // data site named name (SiteData, guarantee DataAligned8: one aligned
 // 8-byte load reads it with single-copy atomicity on every ISA here) and
 // emits init little-endian. Each ISA's assembler documents the load that
-// reads it; the stream must be whole instructions first (see WordSite).
+// reads it. The stream must be whole instructions first (raw bytes through
+// Emit could break that): if it is not, BindDataSlot records an
+// [ErrBadOperand] instead of the slot.
 func (b *Buffer) BindDataSlot(l Label, name string, init uint64) {
 	if !b.instAligned(name) {
 		return

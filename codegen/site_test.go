@@ -1,8 +1,6 @@
 package codegen_test
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,9 +70,87 @@ func TestWordSites(t *testing.T) {
 				emit(b, l)
 				_, err := b.Finish()
 				require.Error(t, err)
-				assert.True(t, errors.Is(err, codegen.ErrBadOperand), "%v", err)
-				assert.True(t, strings.Contains(err.Error(), "instruction stream not 4-byte aligned (1 bytes)"), "%v", err)
+				assert.ErrorIs(t, err, codegen.ErrBadOperand)
+				assert.ErrorContains(t, err, "instruction stream not 4-byte aligned (1 bytes)")
 			}
 		})
 	}
+}
+
+// wordAsm is what TestFinishWordStream needs of a word ISA's assembler.
+type wordAsm interface {
+	Emit(...byte)
+	Align(int)
+	NewLabel() codegen.Label
+	Bind(codegen.Label)
+	Nop()
+	Finish() (*codegen.Blob, error)
+}
+
+// TestFinishWordStream: on the word ISAs Finish refuses a stream that raw
+// bytes left misaligned anywhere, not only at its end: Emit(0); Align(8);
+// Emit(0, 0, 0); Nop() is 8 bytes in all, but the alignment sits at +1 (it
+// would pad with a nop and three zero bytes). The same code without the
+// stray bytes assembles (the positive control).
+func TestFinishWordStream(t *testing.T) {
+	asms := map[string]func() wordAsm{
+		"ppc64le": func() wordAsm { return ppc64.New() },
+		"arm64":   func() wordAsm { return a64.New() },
+	}
+	for name, newAsm := range asms {
+		t.Run(name, func(t *testing.T) {
+			a := newAsm()
+			a.Emit(0)
+			a.Align(8)
+			a.Emit(0, 0, 0)
+			a.Nop()
+			_, err := a.Finish()
+			require.Error(t, err, "an alignment at +1 accepted")
+			assert.ErrorIs(t, err, codegen.ErrBadOperand)
+			assert.ErrorContains(t, err, "not on a 4-byte instruction boundary")
+			var ce *codegen.Error
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, name, ce.Arch)
+			assert.Equal(t, 1, ce.Offset, "the first position off the word grid")
+
+			// A label bound off the grid, the stream whole again after it.
+			a = newAsm()
+			a.Emit(0)
+			a.Bind(a.NewLabel())
+			a.Emit(0, 0, 0)
+			a.Nop()
+			_, err = a.Finish()
+			assert.ErrorIs(t, err, codegen.ErrBadOperand)
+			assert.ErrorContains(t, err, "label 1 at +0x1")
+
+			// A stream that ends off the grid.
+			a = newAsm()
+			a.Nop()
+			a.Emit(0)
+			_, err = a.Finish()
+			assert.ErrorIs(t, err, codegen.ErrBadOperand)
+			assert.ErrorContains(t, err, "5 bytes emitted, not a whole number of 4-byte instructions")
+
+			// Positive control: the first sequence without the stray bytes.
+			a = newAsm()
+			a.Align(8)
+			a.Nop()
+			bl, err := a.Finish()
+			require.NoError(t, err)
+			want := newAsm()
+			want.Nop()
+			wbl, err := want.Finish()
+			require.NoError(t, err)
+			assert.Equal(t, wbl.Code, bl.Code, "Align(8) at 0 pads nothing")
+		})
+	}
+	// On amd64 (InstAlign 1) there is no word grid: the same stream is fine.
+	a := x86.New()
+	a.Emit(0)
+	a.Align(8)
+	a.Emit(0, 0, 0)
+	a.Nop(1)
+	bl, err := a.Finish()
+	require.NoError(t, err)
+	assert.Len(t, bl.Code, 8+4)
 }

@@ -1,9 +1,8 @@
 package patch
 
 import (
-	"fmt"
+	"encoding/binary"
 
-	"github.com/syncore/syncore/codegen"
 	a64 "github.com/syncore/syncore/codegen/arm64"
 )
 
@@ -50,7 +49,7 @@ func (arm64Bytes) callBytes(s *Site, dst []byte, to uint64) ([]byte, error) {
 // guardBytes: B label when armed, NOP when not.
 func (arm64Bytes) guardBytes(s *Site, dst []byte, armed bool, to uint64) ([]byte, error) {
 	if !armed {
-		return le32(dst, a64.NopWord), nil
+		return binary.LittleEndian.AppendUint32(dst, a64.NopWord), nil
 	}
 	return arm64Branch(dst, s.rx(s.code.Site.Offset), to, false)
 }
@@ -62,17 +61,14 @@ func arm64Branch(dst []byte, from, to uint64, link bool) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return le32(dst, w), nil
+	return binary.LittleEndian.AppendUint32(dst, w), nil
 }
 
 // constBytes: the 8-byte value of a data slot, the only place an arm64
 // constant that changes may live (no immediate-carrying instruction is in
 // the B2.2.5 set).
 func (arm64Bytes) constBytes(s *Site, dst []byte, v int64) ([]byte, error) {
-	if c := s.code.Site; c.Kind != codegen.SiteData {
-		return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
-	}
-	return dataBytes(dst, v), nil
+	return dataSlotConstBytes(s, dst, v)
 }
 
 // selfLoop: arm64 has no multi-phase protocol (every site is one B2.2.5

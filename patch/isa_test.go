@@ -121,7 +121,7 @@ func TestARM64SiteBytes(t *testing.T) {
 		require.Positive(t, label)
 		was := code.Blob.Code[c.Offset : c.Offset+4]
 
-		nop := le32(nil, a64.NopWord)
+		nop := binary.LittleEndian.AppendUint32(nil, a64.NopWord)
 		assert.Equal(t, was, nop, "a guard starts disarmed: NOP")
 		assert.Equal(t, []byte{0x1f, 0x20, 0x03, 0xd5}, nop)
 		assert.Equal(t, arm64asm.NOP, decodeA64(t, nop).Op)

@@ -1,9 +1,8 @@
 package patch
 
 import (
-	"fmt"
+	"encoding/binary"
 
-	"github.com/syncore/syncore/codegen"
 	ppc "github.com/syncore/syncore/codegen/ppc64"
 )
 
@@ -34,25 +33,22 @@ type ppc64leBytes struct{}
 // callBytes: bl to, I-form, ±32 MiB.
 func (ppc64leBytes) callBytes(s *Site, dst []byte, to uint64) ([]byte, error) {
 	w, err := ppc.EncodeB(s.rx(s.code.Site.Offset), to, true)
-	return le32(dst, w), err
+	return binary.LittleEndian.AppendUint32(dst, w), err
 }
 
 // guardBytes: b label when armed, the preferred nop when not.
 func (ppc64leBytes) guardBytes(s *Site, dst []byte, armed bool, to uint64) ([]byte, error) {
 	if !armed {
-		return le32(dst, ppc.NopWord), nil
+		return binary.LittleEndian.AppendUint32(dst, ppc.NopWord), nil
 	}
 	w, err := ppc.EncodeB(s.rx(s.code.Site.Offset), to, false)
-	return le32(dst, w), err
+	return binary.LittleEndian.AppendUint32(dst, w), err
 }
 
 // constBytes: the 8-byte value of a data slot, the only place a ppc64le
 // constant that changes may live (no immediate is in the patch class).
 func (ppc64leBytes) constBytes(s *Site, dst []byte, v int64) ([]byte, error) {
-	if c := s.code.Site; c.Kind != codegen.SiteData {
-		return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
-	}
-	return dataBytes(dst, v), nil
+	return dataSlotConstBytes(s, dst, v)
 }
 
 // selfLoop: ppc64le has no multi-phase protocol (every site is one
@@ -67,7 +63,3 @@ func (ppc64leBytes) parkHead(*Site, []byte) []byte {
 // entryData: ppc64le code addresses its data slots from callCtx.base, the
 // entry program's blob (R14), not its own.
 func (ppc64leBytes) entryData() bool { return true }
-
-func le32(dst []byte, w uint32) []byte {
-	return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24))
-}

@@ -206,6 +206,17 @@ func dataBytes(dst []byte, v int64) []byte {
 	return binary.LittleEndian.AppendUint64(dst, uint64(v))
 }
 
+// dataSlotConstBytes is the constBytes of an ISA whose only constant that
+// may change is a data slot (ppc64le, arm64: no immediate-carrying
+// instruction may be replaced while it runs): v as s holds it, or
+// ErrSiteKind when s is not a SiteData site.
+func dataSlotConstBytes(s *Site, dst []byte, v int64) ([]byte, error) {
+	if c := s.code.Site; c.Kind != codegen.SiteData {
+		return nil, fmt.Errorf("%w: no constant encoding for a %v site", ErrSiteKind, c.Kind)
+	}
+	return dataBytes(dst, v), nil
+}
+
 // callBytes appends to dst the new bytes of a pcall site that calls the
 // code at to.
 func (s *Site) callBytes(dst []byte, to uintptr) ([]byte, error) {

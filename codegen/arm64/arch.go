@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/syncore/syncore/codegen"
@@ -91,20 +92,20 @@ func (ar Arch) EncodeRef(dst []byte, r codegen.Ref, at, to int) []byte {
 	d := int32(to - at)
 	switch r.Kind {
 	case RefB:
-		return le32(dst, bWord(d, r.Aux&auxLink != 0))
+		return binary.LittleEndian.AppendUint32(dst, bWord(d, r.Aux&auxLink != 0))
 	case RefGuard:
-		return le32(dst, NopWord)
+		return binary.LittleEndian.AppendUint32(dst, NopWord)
 	case RefAdr:
-		return le32(dst, adrWord(Reg(r.Aux), d))
+		return binary.LittleEndian.AppendUint32(dst, adrWord(Reg(r.Aux), d))
 	case RefLdrLit:
-		return le32(dst, imm19Word(opLDRLIT, d, Reg(r.Aux)))
+		return binary.LittleEndian.AppendUint32(dst, imm19Word(opLDRLIT, d, Reg(r.Aux)))
 	case RefBcond:
 		c := Cond(r.Aux)
 		if !r.Long {
-			return le32(dst, imm19Word(opBCOND, d, Reg(c)))
+			return binary.LittleEndian.AppendUint32(dst, imm19Word(opBCOND, d, Reg(c)))
 		}
-		dst = le32(dst, imm19Word(opBCOND, 8, Reg(c.Invert())))
-		return le32(dst, bWord(d-4, false))
+		dst = binary.LittleEndian.AppendUint32(dst, imm19Word(opBCOND, 8, Reg(c.Invert())))
+		return binary.LittleEndian.AppendUint32(dst, bWord(d-4, false))
 	case RefCbz:
 		op := uint32(opCBZ)
 		if r.Aux&auxNot != 0 {
@@ -112,10 +113,10 @@ func (ar Arch) EncodeRef(dst []byte, r codegen.Ref, at, to int) []byte {
 		}
 		rt := Reg(r.Aux & 31)
 		if !r.Long {
-			return le32(dst, imm19Word(op, d, rt))
+			return binary.LittleEndian.AppendUint32(dst, imm19Word(op, d, rt))
 		}
-		dst = le32(dst, imm19Word(op^(opCBZ^opCBNZ), 8, rt))
-		return le32(dst, bWord(d-4, false))
+		dst = binary.LittleEndian.AppendUint32(dst, imm19Word(op^(opCBZ^opCBNZ), 8, rt))
+		return binary.LittleEndian.AppendUint32(dst, bWord(d-4, false))
 	case RefTbz:
 		op := uint32(opTBZ)
 		if r.Aux&auxNot != 0 {
@@ -123,27 +124,15 @@ func (ar Arch) EncodeRef(dst []byte, r codegen.Ref, at, to int) []byte {
 		}
 		rt, bit := Reg(r.Aux&31), r.Aux>>6&63
 		if !r.Long {
-			return le32(dst, tbWord(op, rt, bit, d))
+			return binary.LittleEndian.AppendUint32(dst, tbWord(op, rt, bit, d))
 		}
-		dst = le32(dst, tbWord(op^(opTBZ^opTBNZ), rt, bit, 8))
-		return le32(dst, bWord(d-4, false))
+		dst = binary.LittleEndian.AppendUint32(dst, tbWord(op^(opTBZ^opTBNZ), rt, bit, 8))
+		return binary.LittleEndian.AppendUint32(dst, bWord(d-4, false))
 	}
 	panic(fmt.Sprintf("BUG: arm64: unknown reference kind %d", r.Kind))
 }
 
-// Pad appends n/4 NOPs. n is a multiple of 4 unless raw bytes misaligned
-// the stream, which [Asm.Finish] reports; any remainder is filled with zero
-// bytes.
-func (Arch) Pad(dst []byte, n int) []byte {
-	for ; n >= 4; n -= 4 {
-		dst = le32(dst, NopWord)
-	}
-	for ; n > 0; n-- {
-		dst = append(dst, 0)
-	}
-	return dst
-}
-
-func le32(dst []byte, w uint32) []byte {
-	return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24))
-}
+// Pad appends n/4 NOPs ([codegen.PadWords]). When the layout calls it n
+// is a multiple of 4: [codegen.Buffer.Finish] refuses a stream that raw
+// bytes misaligned before it lays out any padding. Any other n panics.
+func (Arch) Pad(dst []byte, n int) []byte { return codegen.PadWords(dst, n, NopWord) }

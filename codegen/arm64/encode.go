@@ -5,24 +5,14 @@ import "github.com/syncore/syncore/codegen"
 // Asm assembles A64 code into an embedded [codegen.Buffer]: use its
 // NewLabel, Bind, Align and Reset directly. Every emitter appends whole
 // 4-byte instruction words; a caller's mistake is recorded on the buffer and
-// returned by [Asm.Finish].
+// returned by its Finish ([codegen.Buffer.Finish]), which also refuses a
+// stream that raw bytes (Emit) left not a whole number of aligned words.
 type Asm struct {
 	*codegen.Buffer
 }
 
 // New returns an assembler with an empty buffer.
 func New() *Asm { return &Asm{codegen.NewBuffer(Arch{})} }
-
-// Finish lays out and encodes the buffer (see [codegen.Buffer.Finish]). It
-// first checks that the fixed byte stream is a whole number of instruction
-// words: raw bytes emitted through the embedded Buffer that break 4-byte
-// alignment are an [codegen.ErrBadOperand].
-func (a *Asm) Finish() (*codegen.Blob, error) {
-	if n := a.Len(); n%4 != 0 {
-		a.Failf("finish", codegen.ErrBadOperand, "%d bytes emitted, not a whole number of 4-byte instructions", n)
-	}
-	return a.Buffer.Finish()
-}
 
 // Instruction templates, 64-bit forms (sf = 1), operand fields zero (Arm
 // ARM C4, "A64 Instruction Set Encoding").
@@ -137,7 +127,7 @@ func r4(op uint32, d, n, m, a Reg) uint32 {
 	return op | uint32(m&31)<<16 | uint32(a&31)<<10 | uint32(n&31)<<5 | uint32(d&31)
 }
 
-// addImm encodes ADD/SUB/ADDS/SUBS (immediate) for imm12, or imm12<<12
+// addImmWord encodes ADD/SUB/ADDS/SUBS (immediate) for imm12, or imm12<<12
 // when sh.
 func addImmWord(op uint32, d, n Reg, imm12 uint32, sh bool) uint32 {
 	if sh {
@@ -734,7 +724,7 @@ func (a *Asm) Quad(v uint64) {
 }
 
 // Label branches and PC-relative addresses. Targets are resolved at layout
-// ([Asm.Finish]).
+// ([codegen.Buffer.Finish]).
 
 // B emits B l: unconditional branch, ±128 MiB; farther is an
 // [codegen.ErrOutOfRange] at Finish.

@@ -574,7 +574,7 @@ func TestFormsCoverEncoders(t *testing.T) {
 	multi := map[string]bool{ // emitters of several words or label references: tested elsewhere
 		"LoadConst": true, "Word": true, "Quad": true, "B": true, "Bl": true, "Bcond": true, "Cbz": true, "Cbnz": true,
 		"Tbz": true, "Tbnz": true, "Adr": true, "LdrLit": true, "JumpSite": true, "CallSite": true, "GuardSite": true,
-		"DataSlot": true, "BindDataSlot": true, "Finish": true,
+		"DataSlot": true, "BindDataSlot": true,
 	}
 	for _, n := range encoders() {
 		if !multi[n] {
@@ -596,14 +596,14 @@ func TestOracleRejectsCorruption(t *testing.T) {
 		index int
 		xor   byte
 	}{
-		{"rd", 0, 0x01},              // x3 → x2
-		{"rn", 0, 0x20},              // x4 → x5
-		{"rm", 2, 0x01},              // x5 → x4
-		{"shift amount", 1, 0x04},    // lsl #1
-		{"opcode: sub", 3, 0x40},     // ADD → SUB
-		{"sf: 32-bit", 3, 0x80},      // X → W
-		{"extended form", 2, 0x20},   // shifted → extended register
-		{"unallocated", 3, 0x8b ^ 0}, // top byte zero: UDF space
+		{"rd", 0, 0x01},            // x3 → x2
+		{"rn", 0, 0x20},            // x4 → x5
+		{"rm", 2, 0x01},            // x5 → x4
+		{"shift amount", 1, 0x04},  // lsl #1
+		{"opcode: sub", 3, 0x40},   // ADD → SUB
+		{"sf: 32-bit", 3, 0x80},    // X → W
+		{"extended form", 2, 0x20}, // shifted → extended register
+		{"unallocated", 3, 0x8b},   // top byte zero: UDF space
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,9 +16,13 @@ import (
 // conditional branch over a fuzzed distance (short or rewritten).
 func FuzzARM64(f *testing.F) {
 	f.Add(uint8(0), uint8(3), uint8(4), uint8(5), uint8(6), int64(-1), uint8(0), uint8(11), false)
-	f.Add(uint8(1), uint8(63), uint8(63), uint8(31), uint8(0), int64(0), uint8(0), uint8(0), false) // add sp, sp, xzr
-	f.Add(uint8(20), uint8(30), uint8(63), uint8(1), uint8(2), int64(0xfff000), uint8(7), uint8(34), true)
-	f.Add(uint8(37), uint8(29), uint8(30), uint8(63), uint8(0), int64(16), uint8(0), uint8(0), false) // ldp post
+	// Register operands go through pick below: 31 selects ZR, 32 SP.
+	// Add sp, sp, xzr: the extended-register form, where 31 is SP for rd and rn.
+	f.Add(uint8(1), uint8(32), uint8(32), uint8(31), uint8(0), int64(0), uint8(0), uint8(0), false)
+	// AddImm x30, sp, #imm with imm folded onto or next to a boundary value.
+	f.Add(uint8(20), uint8(30), uint8(32), uint8(1), uint8(2), int64(0xfff000), uint8(7), uint8(34), true)
+	// LdpPost x29, x30, [sp], #16.
+	f.Add(uint8(37), uint8(29), uint8(30), uint8(32), uint8(0), int64(16), uint8(0), uint8(0), false)
 	f.Add(uint8(len(forms)), uint8(9), uint8(0), uint8(0), uint8(0), int64(0x123456789abcdef0), uint8(0), uint8(0), false)
 	f.Add(uint8(len(forms)), uint8(9), uint8(0), uint8(0), uint8(0), int64(0x5555555512345555), uint8(0), uint8(0), false)
 	f.Add(uint8(len(forms)+1), uint8(9), uint8(0), uint8(0), uint8(0), int64(8200), uint8(3), uint8(2), false)

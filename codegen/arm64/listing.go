@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -35,7 +36,7 @@ func decode(code []byte, pc uint64, sym func(uint64) (string, uint64)) (text str
 	}
 	inst, err := arm64asm.Decode(code[:4])
 	if err != nil {
-		if text, ok := decodeSys(uint32(code[0]) | uint32(code[1])<<8 | uint32(code[2])<<16 | uint32(code[3])<<24); ok {
+		if text, ok := decodeSys(binary.LittleEndian.Uint32(code)); ok {
 			return text, 4, nil
 		}
 		return "", 0, fmt.Errorf("arm64: %w", err)

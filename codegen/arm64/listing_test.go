@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 
@@ -117,7 +118,7 @@ func TestDecode(t *testing.T) {
 		{0xd508751e, "sys #0, c7, c5, #0, x30"},
 		{0xd50b731f, "sys #3, c7, c3, #0"},
 	} {
-		text, n, err := Decode(le32(nil, tc.w), 0)
+		text, n, err := Decode(binary.LittleEndian.AppendUint32(nil, tc.w), 0)
 		require.NoError(t, err, "%08x", tc.w)
 		assert.Equal(t, tc.text, text)
 		assert.Equal(t, 4, n)

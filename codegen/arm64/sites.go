@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/syncore/syncore/codegen"
+	"github.com/syncore/syncore/codegen/internal/wordsite"
 )
 
 // Patching primitives.
@@ -55,7 +56,7 @@ func (a *Asm) branchSite(name string, target codegen.Label, link bool) {
 	if link {
 		aux = auxLink
 	}
-	a.WordSite(name, codegen.SiteBranch, siteGuarantee, codegen.Ref{Kind: RefB, Aux: aux}, target)
+	wordsite.Emit(a.Buffer, name, codegen.SiteBranch, siteGuarantee, codegen.Ref{Kind: RefB, Aux: aux}, target)
 }
 
 // GuardSite emits a guard site named name: NOP ([codegen.SiteGuard],
@@ -64,7 +65,7 @@ func (a *Asm) branchSite(name string, target codegen.Label, link bool) {
 // Finish checks that the armed branch would reach target (±128 MiB), so a
 // patcher can always encode it.
 func (a *Asm) GuardSite(name string, target codegen.Label) {
-	a.WordSite(name, codegen.SiteGuard, siteGuarantee, codegen.Ref{Kind: RefGuard}, target)
+	wordsite.Emit(a.Buffer, name, codegen.SiteGuard, siteGuarantee, codegen.Ref{Kind: RefGuard}, target)
 }
 
 // DataSlot pads to an 8-byte boundary, emits init as a little-endian

@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"testing"
@@ -483,7 +484,7 @@ func TestSiteGuarantees(t *testing.T) {
 							armed, err := EncodeB(uint64(s.Offset), uint64(target), false)
 							require.NoError(t, err)
 							code := append([]byte(nil), bl.Code...)
-							copy(code[s.Offset:], le32(nil, armed))
+							copy(code[s.Offset:], binary.LittleEndian.AppendUint32(nil, armed))
 							assert.Equal(t, branch{op: arm64asm.B, target: target}, branchAt(t, code, s.Offset))
 						}
 					case codegen.SiteData:
@@ -580,7 +581,7 @@ func TestEncodeB(t *testing.T) {
 			assert.Equal(t, tc.to, to)
 			assert.Equal(t, tc.link, link)
 			// The oracle agrees on the displacement.
-			inst, derr := decodeWord(le32(nil, w))
+			inst, derr := decodeWord(binary.LittleEndian.AppendUint32(nil, w))
 			require.NoError(t, derr)
 			assert.Equal(t, arm64asm.PCRel(int64(tc.to-tc.from)), inst.Args[0])
 		})
@@ -631,7 +632,7 @@ func TestIsPatchClass(t *testing.T) {
 		{NopWord, "nop"}, {RetWord, "ret"}, {IsbWord, "isb"}, {DsbIshWord, "dsb ish"}, {DmbIshWord, "dmb ish"},
 		{BrkWord(0x3e8), "brk #0x3e8"},
 	} {
-		text, _, err := Decode(le32(nil, tc.w), 0)
+		text, _, err := Decode(binary.LittleEndian.AppendUint32(nil, tc.w), 0)
 		require.NoError(t, err)
 		assert.Equal(t, tc.text, text)
 	}

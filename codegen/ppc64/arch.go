@@ -1,6 +1,7 @@
 package ppc64
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/syncore/syncore/codegen"
@@ -87,42 +88,30 @@ func (ar Arch) EncodeRef(dst []byte, r codegen.Ref, at, to int) []byte {
 	d := int32(to - at)
 	switch r.Kind {
 	case RefB:
-		return le32(dst, bWord(d, r.Aux&auxLink != 0))
+		return binary.LittleEndian.AppendUint32(dst, bWord(d, r.Aux&auxLink != 0))
 	case RefGuard:
-		return le32(dst, NopWord)
+		return binary.LittleEndian.AppendUint32(dst, NopWord)
 	case RefBc:
 		c := Cond(r.Aux)
 		if !r.Long {
-			return le32(dst, bcWord(c.BO(), c.BI(), d))
+			return binary.LittleEndian.AppendUint32(dst, bcWord(c.BO(), c.BI(), d))
 		}
 		n := c.Not()
-		dst = le32(dst, bcWord(n.BO(), n.BI(), 8))
-		return le32(dst, bWord(d-4, false))
+		dst = binary.LittleEndian.AppendUint32(dst, bcWord(n.BO(), n.BI(), 8))
+		return binary.LittleEndian.AppendUint32(dst, bWord(d-4, false))
 	case RefLdRel:
 		rt, base := Reg(r.Aux>>5&31), Reg(r.Aux&31)
 		ha, lo, _ := splitHaLo(int64(to))
 		if !r.Long {
-			return le32(dst, dForm(opLD, rt, base, uint32(lo)))
+			return binary.LittleEndian.AppendUint32(dst, dForm(opLD, rt, base, uint32(lo)))
 		}
-		dst = le32(dst, dForm(opADDIS, rt, base, uint32(ha)))
-		return le32(dst, dForm(opLD, rt, rt, uint32(lo)))
+		dst = binary.LittleEndian.AppendUint32(dst, dForm(opADDIS, rt, base, uint32(ha)))
+		return binary.LittleEndian.AppendUint32(dst, dForm(opLD, rt, rt, uint32(lo)))
 	}
 	panic(fmt.Sprintf("BUG: ppc64: unknown reference kind %d", r.Kind))
 }
 
-// Pad appends n/4 nops (ori 0,0,0). n is a multiple of 4 unless raw bytes
-// misaligned the stream, which [Asm.Finish] reports; any remainder is
-// filled with zero bytes.
-func (Arch) Pad(dst []byte, n int) []byte {
-	for ; n >= 4; n -= 4 {
-		dst = le32(dst, NopWord)
-	}
-	for ; n > 0; n-- {
-		dst = append(dst, 0)
-	}
-	return dst
-}
-
-func le32(dst []byte, w uint32) []byte {
-	return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24))
-}
+// Pad appends n/4 nops (ori 0,0,0) ([codegen.PadWords]). When the layout calls it n
+// is a multiple of 4: [codegen.Buffer.Finish] refuses a stream that raw
+// bytes misaligned before it lays out any padding. Any other n panics.
+func (Arch) Pad(dst []byte, n int) []byte { return codegen.PadWords(dst, n, NopWord) }

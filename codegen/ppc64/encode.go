@@ -5,24 +5,14 @@ import "github.com/syncore/syncore/codegen"
 // Asm assembles ppc64le code into an embedded [codegen.Buffer]: use its
 // NewLabel, Bind, Align and Reset directly. Every emitter appends whole
 // 4-byte instruction words; a caller's mistake is recorded on the buffer and
-// returned by [Asm.Finish].
+// returned by its Finish ([codegen.Buffer.Finish]), which also refuses a
+// stream that raw bytes (Emit) left not a whole number of aligned words.
 type Asm struct {
 	*codegen.Buffer
 }
 
 // New returns an assembler with an empty buffer.
 func New() *Asm { return &Asm{codegen.NewBuffer(Arch{})} }
-
-// Finish lays out and encodes the buffer (see [codegen.Buffer.Finish]). It
-// first checks that the fixed byte stream is a whole number of instruction
-// words: raw bytes emitted through the embedded Buffer that break 4-byte
-// alignment are an [codegen.ErrBadOperand].
-func (a *Asm) Finish() (*codegen.Blob, error) {
-	if n := a.Len(); n%4 != 0 {
-		a.Failf("finish", codegen.ErrBadOperand, "%d bytes emitted, not a whole number of 4-byte instructions", n)
-	}
-	return a.Buffer.Finish()
-}
 
 // Primary opcodes and extended opcodes (Power ISA v3.0B Appendix C).
 const (
@@ -536,7 +526,7 @@ func (a *Asm) Quad(v uint64) {
 	a.Emit64(v)
 }
 
-// Label branches. Targets are resolved at layout ([Asm.Finish]).
+// Label branches. Targets are resolved at layout ([codegen.Buffer.Finish]).
 
 // B emits b l: unconditional branch, ±32 MiB; farther is an
 // [codegen.ErrOutOfRange] at Finish.
