@@ -226,6 +226,9 @@ interrupt:
 		}
 	}
 	want(sum, []int64{100}, 5050)
+	// Past the poll budget, so that the word is read: a call after an
+	// interrupt runs with a fresh word, not the interrupted one.
+	want(sum, []int64{4 * pollBudget}, 4*pollBudget*(4*pollBudget+1)/2)
 	want(div, []int64{1, 1}, 1)
 
 	// A closed Caller refuses every call, whatever the argument count; a

@@ -327,7 +327,7 @@ func TestCompilesForBothArchs(t *testing.T) {
 		src, _ := os.ReadFile(file)
 		p, err := jasm.Parse(file, src)
 		require.NoError(t, err)
-		for _, arch := range []Arch{ArchAMD64, ArchPPC64LE} {
+		for _, arch := range []Arch{ArchAMD64, ArchPPC64LE, ArchARM64} {
 			c, err := Compile(p, CompileOptions{Arch: arch})
 			require.NoError(t, err, "%s for %s", file, arch)
 			var sb strings.Builder

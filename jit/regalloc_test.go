@@ -273,7 +273,7 @@ func TestRegisterPressure(t *testing.T) {
 // TestRegisterPressureCompilesForBothArchs: the same programs compile for
 // the other ISA on any host (they run under qemu in make test).
 func TestRegisterPressureCompilesForBothArchs(t *testing.T) {
-	for _, arch := range []Arch{ArchAMD64, ArchPPC64LE} {
+	for _, arch := range []Arch{ArchAMD64, ArchPPC64LE, ArchARM64} {
 		for _, tc := range pressurePrograms {
 			_, err := Compile(mustParse(t, tc.src), CompileOptions{Arch: arch})
 			assert.NoError(t, err, "%s %s", arch, tc.name)
@@ -467,10 +467,24 @@ end
 	v, err := f.Call(10)
 	require.NoError(t, err)
 	require.Equal(t, int64(55), v)
-	time.AfterFunc(20*time.Millisecond, f.Interrupt)
+	// fib(40) runs for seconds: interrupt it once it is inside, again
+	// until it stops (an Interrupt before the call loads its word is
+	// meant for an earlier call and would be missed).
 	start := time.Now()
-	_, err = f.Call(40)
-	assert.ErrorIs(t, err, jasm.ErrInterrupted, "after %v", time.Since(start))
+	done := make(chan error, 1)
+	go func() { _, err := f.Call(40); done <- err }()
+	waitInside(t, rt, 1)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		f.Interrupt()
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, jasm.ErrInterrupted, "after %v", time.Since(start))
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // TestFramelessLeafKeepsTheStackBudget: a leaf that needs no frame (no
@@ -508,18 +522,29 @@ func main 1
  ret
 end
 `)
-	code, err := Compile(p, CompileOptions{})
-	require.NoError(t, err)
-	blob := code.Blob.Code[code.Entries[0]:code.Entries[1]]
-	if code.Arch == ArchAMD64 {
-		assert.NotContains(t, string(blob), "\x55\x48\x89\xe5", "leaf has no push rbp; mov rbp,rsp")
+	// The leaf has no frame set-up; down (which calls) has one: the
+	// positive control that the pattern is the frame's.
+	frame := map[Arch]string{ArchAMD64: "\x55\x48\x89\xe5", ArchARM64: "\xfd\x7b\xbf\xa9"} // push rbp; mov rbp,rsp / stp x29,x30,[sp,#-16]!
+	for arch, pattern := range frame {
+		code, err := Compile(p, CompileOptions{Arch: arch})
+		require.NoError(t, err)
+		leaf := code.Blob.Code[code.Entries[0]:code.Entries[1]]
+		down := code.Blob.Code[code.Entries[1]:code.Entries[2]]
+		assert.NotContains(t, string(leaf), pattern, "%s: leaf sets up a frame", arch)
+		assert.Contains(t, string(down), pattern, "%s: down sets up no frame", arch)
 	}
-	overflowed := false
+	overflowed, inLeaf := false, 0
 	for n := int64(0); n < 200; n++ {
 		require.Empty(t, agree(t, rt, p, 2, []int64{n}))
-		if _, err := rt.loadAndRun(p, 2, []int64{n}); errors.Is(err, jasm.ErrStackOverflow) {
+		_, err := rt.loadAndRun(p, 2, []int64{n})
+		var re *jasm.RuntimeError
+		if errors.Is(err, jasm.ErrStackOverflow) {
 			overflowed = true
+			if errors.As(err, &re) && re.Func == "leaf" {
+				inLeaf++
+			}
 		}
 	}
 	assert.True(t, overflowed, "no depth reached the stack budget")
+	assert.Positive(t, inLeaf, "no depth overflowed in the frameless leaf itself: its stack check went untested")
 }
