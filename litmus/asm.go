@@ -230,36 +230,45 @@ func planWrite(sc *siteCode, k int, mode WriteMode) ([]store, error) {
 	return nil, fmt.Errorf("unknown write mode %v", mode)
 }
 
-// Check assembles t's sites for arch ("amd64", "ppc64le", "arm64") and plans
-// every write, without running anything: an error matching ErrLayout names
-// the site or operation that this ISA cannot do as written.
+// Check assembles t's sites for arch ("amd64", "ppc64le", "arm64"), plans
+// every write and lays out the outcomes, without running anything: an error
+// matching ErrLayout names the site or operation that this ISA cannot do as
+// written, or says that the test has more outcomes than a run can count.
+// A test that passes Check for the host's ISA is one Run accepts.
 func Check(t *Test, arch string) error {
-	_, err := assembleTest(t, arch)
+	if _, _, err := assembleTest(t, arch); err != nil {
+		return err
+	}
+	_, err := newSpace(t)
 	return err
 }
 
-// assembleTest assembles every site of t for arch and checks every write.
-func assembleTest(t *Test, arch string) (map[string]*siteCode, error) {
+// assembleTest assembles every site of t for arch and plans every write: the
+// stores of each write operation, by operation.
+func assembleTest(t *Test, arch string) (map[string]*siteCode, map[*Op][]store, error) {
 	codes := map[string]*siteCode{}
 	for _, s := range t.Sites {
 		sc, err := assembleSite(arch, s)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		codes[s.Name] = sc
 	}
+	plans := map[*Op][]store{}
 	for _, th := range t.Threads {
 		for _, op := range th.Ops {
 			if op.Kind != OpWrite {
 				continue
 			}
 			sc := codes[op.Site]
-			if _, err := planWrite(sc, t.Site(op.Site).Version(op.Version), op.Mode); err != nil {
-				return nil, &Error{Pos: op.Pos, Msg: fmt.Sprintf("%s on %s: %v", op, arch, err), Kind: ErrLayout}
+			sts, err := planWrite(sc, t.Site(op.Site).Version(op.Version), op.Mode)
+			if err != nil {
+				return nil, nil, &Error{Pos: op.Pos, Msg: fmt.Sprintf("%s on %s: %v", op, arch, err), Kind: ErrLayout}
 			}
+			plans[op] = sts
 		}
 	}
-	return codes, nil
+	return codes, plans, nil
 }
 
 // siteAsm is what building a site needs from one ISA's assembler. Every
@@ -580,43 +589,32 @@ func (a armSite) stub(lit, entry codegen.Label) {
 }
 
 // parkJump assembles the jump from the entry at from to the park stub at to
-// for arch (amd64 jmp rel32, ppc64le b, arm64 B) and returns its bytes.
+// with arch's siteAsm (its branch: amd64 jmp rel32, ppc64le b, arm64 B) and
+// returns its bytes.
 func parkJump(arch string, from, to int) ([]byte, error) {
-	var a interface {
-		NewLabel() codegen.Label
-		Bind(codegen.Label)
-		Emit(...byte)
-		Finish() (*codegen.Blob, error)
+	a, err := newSiteAsm(arch)
+	if err != nil {
+		return nil, err
 	}
-	var jump func(codegen.Label)
-	n := 4
-	switch arch {
-	case "amd64":
-		x := x86.New()
-		a, jump, n = x, x.JmpLong, 5
-	case "ppc64le":
-		p := ppc.New()
-		a, jump = p, p.B
-	case "arm64":
-		r := a64.New()
-		a, jump = r, r.B
-	default:
-		return nil, fmt.Errorf("litmus: no assembler for %s", arch)
+	pos := 0
+	for pos < from {
+		pos += a.pad()
 	}
-	if to < from+n {
-		return nil, fmt.Errorf("BUG: litmus: park stub at +%d, within the jump at +%d", to, from)
+	stub := a.NewLabel()
+	n := a.branch(stub)
+	if pos != from || to < from+n {
+		return nil, fmt.Errorf("BUG: litmus: a %d-byte park jump at +%d (padded to +%d) to a stub at +%d", n, from, pos, to)
 	}
-	l := a.NewLabel()
-	a.Emit(make([]byte, from)...)
-	jump(l)
-	a.Emit(make([]byte, to-from-n)...)
-	a.Bind(l)
+	for pos += n; pos < to; {
+		pos += a.pad()
+	}
+	a.Bind(stub)
 	bl, err := a.Finish()
 	if err != nil {
 		return nil, err
 	}
-	if len(bl.Code) != to {
-		return nil, fmt.Errorf("BUG: litmus: park jump assembled to %d bytes, want %d", len(bl.Code), to)
+	if pos != to || len(bl.Code) != to {
+		return nil, fmt.Errorf("BUG: litmus: park jump assembled to %d bytes (counted %d), want %d", len(bl.Code), pos, to)
 	}
 	return bl.Code[from : from+n], nil
 }

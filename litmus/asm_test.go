@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -209,6 +210,39 @@ func TestCheck(t *testing.T) {
 	}
 	if err := Check(tt, "mips"); err == nil {
 		t.Error("Check for mips: no error")
+	}
+}
+
+// TestCheckOutcomes: a test whose outcomes a run cannot count parses and
+// assembles, and Check refuses it as Run does, for every ISA.
+func TestCheckOutcomes(t *testing.T) {
+	src, err := os.ReadFile("testdata/too-many-outcomes.litmus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt, err := ParseFile("testdata/too-many-outcomes.litmus", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range Arches {
+		if _, _, err := assembleTest(tt, arch); err != nil {
+			t.Errorf("%s: it does not assemble: %v", arch, err)
+		}
+		err := Check(tt, arch)
+		if !errors.Is(err, ErrLayout) || !strings.HasPrefix(err.Error(), "testdata/too-many-outcomes.litmus:") ||
+			!strings.Contains(err.Error(), "more than 65536 possible outcomes") {
+			t.Errorf("%s: %v", arch, err)
+		}
+	}
+	// One register fewer: 9^5 = 59049 outcomes pass.
+	tt, err = ParseFile("fewer.litmus", []byte(strings.Replace(strings.Replace(string(src), "    r5 = exec f\n", "", 1), " /\\ 1:r5=torn", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range Arches {
+		if err := Check(tt, arch); err != nil {
+			t.Errorf("%s, five registers: %v", arch, err)
+		}
 	}
 }
 

@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -209,7 +211,16 @@ func runChildren(ctx context.Context, t *Test, sp *space, r *Result, mode jit.He
 
 // runChild runs one child until it exits, crashes or stops answering. It
 // returns the child's standard output, a description of the crash ("" for
-// a normal exit), and an error when the child failed in another way.
+// a normal exit), and an error when the child failed in another way (ctx's
+// error when ctx ended: however the child then died, that is no crash).
+//
+// The child's hang watchdog is this function, so the child must not outlive
+// it: it gets SIGKILL when its parent dies (Pdeathsig), and it has a process
+// group of its own (Setpgid), so that a Ctrl-C at the terminal reaches the
+// parent alone, which stops the run and kills the child. The kernel sends
+// the parent-death signal when the thread that forked the child exits, not
+// the process: the goroutine stays locked to that thread until the child
+// has been waited for.
 func runChild(ctx context.Context, cfg childConfig, counters *os.File, w []uint64, hang time.Duration) ([]byte, string, error) {
 	text, err := json.Marshal(cfg)
 	if err != nil {
@@ -225,9 +236,12 @@ func runChild(ctx context.Context, cfg childConfig, counters *os.File, w []uint6
 		// (atexit_sleep_ms); children exit often.
 		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
 	}
-	cmd.ExtraFiles = []*os.File{counters} // fd 3
+	cmd.ExtraFiles = []*os.File{counters}                                          // fd 3
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL, Setpgid: true} // os/exec takes syscall's type
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread() // every return below waits for the child first
 	if err := cmd.Start(); err != nil {
 		return nil, "", fmt.Errorf("%w: %w", ErrChild, selfexec.Explain(err))
 	}
@@ -269,6 +283,11 @@ wait:
 				break wait
 			}
 		}
+	}
+	if err != nil && ctx.Err() != nil {
+		// The child died as ctx ended (a Ctrl-C, say, that reached it
+		// too): not a crash of the code under test.
+		return stdout.Bytes(), "", ctx.Err()
 	}
 	started = atomic.LoadUint64(&w[0]) == counterMagic
 	switch {

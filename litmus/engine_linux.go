@@ -93,7 +93,7 @@ type liveThread struct {
 // newEngine loads t's sites into a fresh runtime with heap mode.
 func newEngine(t *Test, sp *space, mode jit.HeapMode, maxDelay int, seed uint64, pin bool) (*engine, error) {
 	host, _ := jit.HostArch()
-	codes, err := assembleTest(t, string(host))
+	codes, plans, err := assembleTest(t, string(host))
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func newEngine(t *Test, sp *space, mode jit.HeapMode, maxDelay int, seed uint64,
 			case OpWrite:
 				ls := byName[op.Site]
 				lo.site = ls
-				lo.stores, _ = planWrite(ls.sc, ls.s.Version(op.Version), op.Mode) // checked by assembleTest
+				lo.stores = plans[op]
 				lo.base = ls.rw
 				if op.Via == Same {
 					lo.base = ls.rx

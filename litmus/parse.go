@@ -345,6 +345,9 @@ func (p *parser) parseSite() error {
 	if p.declared(name.text) {
 		return p.errf(name.pos, ErrDuplicate, "%s is declared twice", name.text)
 	}
+	if len(p.t.Sites) == MaxSites {
+		return p.errf(name.pos, ErrSyntax, "site %s: a test has at most %d sites", name.text, MaxSites)
+	}
 	shapeTok := p.next()
 	s := &Site{Name: name.text, At: -1, Pos: kw.pos}
 	for sh, n := range shapeNames {
@@ -436,6 +439,9 @@ func (p *parser) parseThread() error {
 	}
 	if int(n) != len(p.t.Threads) {
 		return p.errf(tok.pos, ErrSyntax, "thread %d: threads are numbered 0, 1, ... in order (expected %d)", n, len(p.t.Threads))
+	}
+	if n >= MaxThreads {
+		return p.errf(tok.pos, ErrSyntax, "thread %d: a test has at most %d threads (0 to %d)", n, MaxThreads, MaxThreads-1)
 	}
 	p.t.Threads = append(p.t.Threads, &Thread{ID: int(n), Pos: kw.pos})
 	return p.endOfLine()

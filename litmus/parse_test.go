@@ -2,6 +2,7 @@ package litmus
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,6 +114,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad shape", "litmus t\nsite f square a b\n", ErrSyntax, "2:8", "expected a shape"},
 		{"one version", "litmus t\nsite f imm a\n", ErrSyntax, "2:8", "at least two versions"},
 		{"nine versions", "litmus t\nsite f imm a b c d e f g h i\n", ErrSyntax, "2:8", "at most 8"},
+		{"seventeen sites", "litmus t\n" + manySites(MaxSites+1), ErrSyntax, "18:6", "site s16: a test has at most 16 sites"},
+		{"seventeen threads", head + manyThreads(MaxThreads+1), ErrSyntax, "36:8", "thread 16: a test has at most 16 threads"},
 		{"guard of three", "litmus t\nsite f guard a b c\n", ErrSyntax, "2:8", "exactly two"},
 		{"reserved version", "litmus t\nsite f imm a torn\n", ErrSyntax, "2:14", "reserved"},
 		{"version twice", "litmus t\nsite f imm a a\n", ErrDuplicate, "2:14", "named twice"},
@@ -181,6 +184,38 @@ func TestParseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manySites declares sites s0, s1, … sN-1.
+func manySites(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "site s%d imm a b\n", i)
+	}
+	return b.String()
+}
+
+// manyThreads starts threads 0 … n-1, each executing site f.
+func manyThreads(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "thread %d\n    r = exec f\n", i)
+	}
+	return b.String()
+}
+
+// TestParseLimits: a test may have MaxSites sites and MaxThreads threads
+// (one more of either is refused: TestParseErrors).
+func TestParseLimits(t *testing.T) {
+	src := "litmus t\nsite f imm a b\n" + manySites(MaxSites-1) + manyThreads(MaxThreads) + "exists (0:r=a)\n"
+	tt, err := ParseFile("limits.litmus", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tt.Sites) != MaxSites || len(tt.Threads) != MaxThreads {
+		t.Errorf("%d sites, %d threads", len(tt.Sites), len(tt.Threads))
+	}
+	roundTrip(t, tt)
 }
 
 // clearPos zeroes every position in t, so that two parses of different

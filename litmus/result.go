@@ -30,8 +30,10 @@ type Result struct {
 	// writes through rw use the executable mapping itself, threads that
 	// could not be pinned.
 	Notes []string `json:"notes,omitempty"`
-	// NotApplicable is set (and nothing ran) when the heap makes one of the
-	// test's operations impossible: "not applicable on this heap: …".
+	// NotApplicable is set (and nothing ran) when this machine cannot run
+	// one of the test's operations: the heap ("not applicable on this heap:
+	// …", a write through same on a dual heap) or the kernel ("not
+	// applicable: membarrier SYNC_CORE is unavailable here: …").
 	NotApplicable string `json:"not_applicable,omitempty"`
 
 	Threads int    `json:"threads"`
@@ -63,7 +65,8 @@ type Result struct {
 
 	// Expect is the test's verdict for Arch (nil: the test states none).
 	Expect *Expectation `json:"expect,omitempty"`
-	// ForbiddenObserved: Expect says forbidden and Matches > 0.
+	// ForbiddenObserved: Expect says forbidden and Matches > 0, as
+	// Forbidden computes it (filled for JSON; Forbidden does not read it).
 	ForbiddenObserved bool `json:"forbidden_observed"`
 
 	Elapsed time.Duration `json:"elapsed_ns"`
@@ -81,8 +84,12 @@ type Outcome struct {
 }
 
 // Forbidden reports whether the run observed an outcome that the running
-// ISA's rules forbid: a command-line runner exits 1 on it.
-func (r *Result) Forbidden() bool { return r.ForbiddenObserved }
+// ISA's rules forbid (Expect says forbidden and Matches > 0): a command-line
+// runner exits 1 on it. It is computed from Expect and Matches, not read from
+// ForbiddenObserved.
+func (r *Result) Forbidden() bool {
+	return r.Expect != nil && r.Expect.Verdict == Forbidden && r.Matches > 0
+}
 
 // ExitCode is 1 when any result observed a forbidden outcome, else 0.
 func ExitCode(results []*Result) int {
@@ -145,7 +152,7 @@ func (r *Result) tally(sp *space, counts []uint64, crashes int) {
 	default:
 		r.Observed = Sometimes
 	}
-	r.ForbiddenObserved = r.Expect != nil && r.Expect.Verdict == Forbidden && r.Matches > 0
+	r.ForbiddenObserved = r.Forbidden()
 }
 
 // tallyParked records how many iterations reached a park, for a test that
@@ -186,8 +193,10 @@ func (r *Result) verdictText() string {
 func (r *Result) status() string {
 	switch {
 	case r.NotApplicable != "":
-		return "not applicable on this heap"
-	case r.ForbiddenObserved:
+		// "not applicable on this heap", "not applicable"
+		na, _, _ := strings.Cut(r.NotApplicable, ":")
+		return na
+	case r.Forbidden():
 		return "FORBIDDEN OBSERVED"
 	case r.Ran == 0:
 		return "nothing ran"
@@ -252,7 +261,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  condition  %s: %s (%d of %d)\n", r.Condition, obs, r.Matches, r.Ran)
 	fmt.Fprintf(&b, "  verdict    %s: %s\n", r.verdictText(), r.status())
-	if r.ForbiddenObserved {
+	if r.Forbidden() {
 		fmt.Fprintf(&b, "  !!! FORBIDDEN OUTCOME OBSERVED: %d of %d iterations satisfy a condition that %s forbids (%s)\n",
 			r.Matches, r.Ran, r.Arch, r.Expect.Source)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/membarrier"
 )
 
 // Options configures Run. The zero value gives the defaults.
@@ -82,6 +84,28 @@ func heapFor(t *Test, mode jit.HeapMode) (jit.HeapMode, string) {
 	return mode, ""
 }
 
+// membarrierQuery is membarrier.Query; tests replace it.
+var membarrierQuery = membarrier.Query
+
+// syncCoreNA is the reason t is not applicable here when it issues
+// membarrier and query (membarrier.Query) says SYNC_CORE is unavailable, or
+// "". The child would refuse such a test after setting up; deciding here
+// makes it a result instead of a failed run.
+func syncCoreNA(t *Test, query func() (membarrier.CmdSet, error)) string {
+	if !t.Uses(OpMembarrier, 0) {
+		return ""
+	}
+	set, err := query()
+	switch {
+	case err != nil:
+		return "not applicable: membarrier SYNC_CORE is unavailable here: " + err.Error()
+	case !set.Has(membarrier.CmdPrivateExpeditedSyncCore):
+		return fmt.Sprintf("not applicable: membarrier SYNC_CORE is unavailable here: the kernel does not offer %s (QUERY: %v)",
+			membarrier.CmdPrivateExpeditedSyncCore.Name(), set)
+	}
+	return ""
+}
+
 // Run runs t's iterations and returns what they showed. The threads run in a
 // child process (this executable again, which must call ChildMain first
 // thing; through the emulator that membarrier/selfexec's wrapper variable
@@ -89,8 +113,12 @@ func heapFor(t *Test, mode jit.HeapMode) (jit.HeapMode, string) {
 // "crash" and the run goes on in a new child. The error is for a run that
 // could not be made: a test that cannot be assembled for this ISA
 // (ErrLayout), a platform that runs no JIT code (ErrUnsupported), a child
-// that failed for another reason (ErrChild). When ctx ends first, Run
-// returns what ran so far with ctx's error.
+// that failed for another reason (ErrChild). A test that cannot run here as
+// it is (a write through "same" on a heap forced to dual; membarrier where
+// SYNC_CORE is unavailable) gives a Result whose NotApplicable says why, and
+// nothing runs. When ctx ends first, Run returns what ran so far with ctx's
+// error. A child does not outlive its parent: the kernel kills it (SIGKILL)
+// when the parent dies.
 func Run(ctx context.Context, t *Test, opts Options) (*Result, error) {
 	if err := jit.Supported(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
@@ -99,7 +127,7 @@ func Run(ctx context.Context, t *Test, opts Options) (*Result, error) {
 	arch := string(host)
 	emulated := jit.Emulated()
 	opts.defaults(emulated)
-	if err := Check(t, arch); err != nil {
+	if _, _, err := assembleTest(t, arch); err != nil {
 		return nil, err
 	}
 	sp, err := newSpace(t)
@@ -110,6 +138,9 @@ func Run(ctx context.Context, t *Test, opts Options) (*Result, error) {
 	r.Iterations, r.Seed = opts.Iterations, opts.Seed
 	mode, na := heapFor(t, opts.Heap)
 	r.Heap = mode.String()
+	if na == "" {
+		na = syncCoreNA(t, membarrierQuery)
+	}
 	if na != "" {
 		r.NotApplicable = na
 		return r, nil
@@ -153,17 +184,8 @@ func (r *Result) addInfo(info childInfo) {
 	}
 	r.CPUs = info.CPUs
 	for _, n := range info.Notes {
-		if !contains(r.Notes, n) {
+		if !slices.Contains(r.Notes, n) {
 			r.Notes = append(r.Notes, n)
 		}
 	}
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

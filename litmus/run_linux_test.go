@@ -3,14 +3,17 @@
 package litmus
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +21,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/syncore/syncore/jit"
+	"github.com/syncore/syncore/membarrier"
+	"github.com/syncore/syncore/membarrier/selfexec"
 )
 
 func parse(t *testing.T, src string) *Test {
@@ -208,7 +213,6 @@ func TestForbiddenIsReported(t *testing.T) {
 	// The same test with the expectation allowed passes.
 	ok := *r
 	ok.Expect = &Expectation{Arch: r.Arch, Verdict: Allowed, Source: "x"}
-	ok.ForbiddenObserved = false
 	if ExitCode([]*Result{&ok}) != 0 {
 		t.Error("ExitCode is not 0")
 	}
@@ -364,5 +368,224 @@ func TestFewCPUsIsNoted(t *testing.T) {
 		return strings.Contains(n, "2 threads, 1 CPU(s) allowed") && strings.Contains(n, "cannot all run at once")
 	}) || r.CPUs != nil {
 		t.Errorf("notes %q, CPUs %v", r.Notes, r.CPUs)
+	}
+}
+
+// TestNotApplicableWithoutSyncCore: where QUERY offers no SYNC_CORE, a test
+// that issues membarrier is not applicable (a result: nothing runs, no
+// child starts, nothing is forbidden); a test that does not runs as ever.
+func TestNotApplicableWithoutSyncCore(t *testing.T) {
+	defer func(q func() (membarrier.CmdSet, error)) { membarrierQuery = q }(membarrierQuery)
+	membarrierQuery = func() (membarrier.CmdSet, error) { return 0, unix.ENOSYS }
+	tt := parse(t, mpTest)
+	for _, inProcess := range []bool{false, true} {
+		r := run(t, tt, Options{Iterations: 10, InProcess: inProcess})
+		want := "not applicable: membarrier SYNC_CORE is unavailable here: " + unix.ENOSYS.Error()
+		if r.NotApplicable != want || r.Ran != 0 || r.Children != 0 || r.Forbidden() || len(r.Outcomes) != 0 {
+			t.Errorf("in process %v: not applicable %q, ran %d, children %d, forbidden %v", inProcess, r.NotApplicable, r.Ran, r.Children, r.Forbidden())
+		}
+		var b bytes.Buffer
+		r.WriteText(&b)
+		WriteSummary(&b, []*Result{r})
+		if !strings.Contains(b.String(), "result     "+want) || !strings.Contains(b.String(), "n/a") || ExitCode([]*Result{r}) != 0 {
+			t.Errorf("text:\n%s", b.String())
+		}
+	}
+	r := run(t, parse(t, crashTest), Options{Iterations: 10})
+	if r.NotApplicable != "" || r.Ran != 10 {
+		t.Errorf("a test without membarrier: not applicable %q, ran %d", r.NotApplicable, r.Ran)
+	}
+}
+
+// procStat returns the state and parent of process pid from /proc
+// (ok false: no such process).
+func procStat(pid int) (state byte, ppid int, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	// pid (comm) state ppid …; comm may hold anything but ends at the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	var st string
+	if _, err := fmt.Sscanf(string(b[i+1:]), " %s %d", &st, &ppid); err != nil || st == "" {
+		return 0, 0, false
+	}
+	return st[0], ppid, true
+}
+
+// alive reports whether process pid exists and is not a zombie (a killed
+// process whose new parent has not reaped it yet is dead for good).
+func alive(pid int) bool {
+	st, _, ok := procStat(pid)
+	return ok && st != 'Z' && st != 'X'
+}
+
+// childrenOf lists the live child processes of pid.
+func childrenOf(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var kids []int
+	for _, e := range ents {
+		c, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, ppid, ok := procStat(c); ok && ppid == pid && st != 'Z' && st != 'X' {
+			kids = append(kids, c)
+		}
+	}
+	return kids
+}
+
+// TestRunInterrupted: a run in a child process whose context ends midway
+// returns what ran with the context's error: iterations counted, no crash
+// (the child it killed is no crash of the code under test), Stopped set,
+// and the child gone.
+func TestRunInterrupted(t *testing.T) {
+	after := 300 * time.Millisecond
+	if jit.Emulated() {
+		after = 10 * time.Second // qemu starts a child in seconds
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), after)
+	defer cancel()
+	seen := map[int]bool{}
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			for _, c := range childrenOf(os.Getpid()) {
+				seen[c] = true
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	r, err := Run(ctx, parse(t, mpTest), Options{Iterations: 1 << 40})
+	close(done)
+	<-watched
+	if !errors.Is(err, context.DeadlineExceeded) || r == nil {
+		t.Fatalf("Run = %+v, %v; want a result and the context's error", r, err)
+	}
+	if r.Ran == 0 || r.Ran >= r.Iterations || r.Crashes != 0 || r.Children != 1 || r.Forbidden() ||
+		!strings.Contains(r.Stopped, "stopped: "+context.DeadlineExceeded.Error()) || sum(r) != r.Ran {
+		t.Errorf("ran %d of %d, crashes %d, children %d, forbidden %v, stopped %q, histogram %d",
+			r.Ran, r.Iterations, r.Crashes, r.Children, r.Forbidden(), r.Stopped, sum(r))
+	}
+	if len(seen) == 0 {
+		t.Error("no child process seen during the run")
+	}
+	for c := range seen {
+		if alive(c) {
+			t.Errorf("child %d outlived the run", c)
+			unix.Kill(c, unix.SIGKILL)
+		}
+	}
+	if kids := childrenOf(os.Getpid()); len(kids) != 0 {
+		t.Errorf("child processes left: %v", kids)
+	}
+}
+
+// parentHelperEnv makes this test binary, started by TestChildDiesWithParent,
+// the parent of a litmus run: it prints its child's process id and waits to
+// be killed.
+const parentHelperEnv = "SYNCORE_LITMUS_TEST_PARENT"
+
+// helperParent starts an endless run and prints "litmus child PID" once its
+// child process exists.
+func helperParent() {
+	tt, err := ParseFile("helper.litmus", []byte(mpTest))
+	if err != nil {
+		panic(err)
+	}
+	go func() {
+		_, err := Run(context.Background(), tt, Options{Iterations: 1 << 40})
+		fmt.Fprintf(os.Stderr, "helper: the run ended: %v\n", err)
+		os.Exit(3)
+	}()
+	for {
+		if kids := childrenOf(os.Getpid()); len(kids) == 1 {
+			fmt.Printf("litmus child %d\n", kids[0])
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(time.Hour)
+	os.Exit(4)
+}
+
+// TestChildDiesWithParent: a litmus child does not outlive its parent. A
+// helper process (this binary again) starts an endless run and is killed
+// with SIGKILL, which no handler can catch: its child must die with it
+// (Pdeathsig) instead of spinning on for good.
+func TestChildDiesWithParent(t *testing.T) {
+	if os.Getenv(parentHelperEnv) != "" {
+		helperParent()
+	}
+	cmd, err := selfexec.Command("-test.run=^TestChildDiesWithParent$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), parentHelperEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(selfexec.Explain(err))
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "litmus child ") {
+				lines <- sc.Text()
+				return
+			}
+		}
+		close(lines)
+	}()
+	var child int
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			t.Fatalf("the helper printed no child:\n%s", stderr.String())
+		}
+		fmt.Sscanf(line, "litmus child %d", &child)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the helper started no child in two minutes:\n%s", stderr.String())
+	}
+	defer func() {
+		if alive(child) {
+			unix.Kill(child, unix.SIGKILL) // a failed test leaves no spinning child behind
+		}
+	}()
+	// Let the child exec and set up; then kill its parent.
+	time.Sleep(500 * time.Millisecond)
+	if st, ppid, ok := procStat(child); !ok || ppid != cmd.Process.Pid || st == 'Z' {
+		t.Fatalf("child %d: state %c, parent %d (the helper is %d), exists %v", child, st, ppid, cmd.Process.Pid, ok)
+	}
+	if err := cmd.Process.Signal(unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(child) {
+		if time.Now().After(deadline) {
+			st, ppid, _ := procStat(child)
+			t.Fatalf("child %d still runs 5 s after its parent was killed (state %c, parent %d)", child, st, ppid)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -80,8 +80,17 @@ func (s Shape) String() string {
 	return fmt.Sprintf("Shape(%d)", int(s))
 }
 
-// MaxVersions is the most versions a site may have.
-const MaxVersions = 8
+// Limits of a test, enforced by the parser (ErrSyntax).
+const (
+	// MaxVersions is the most versions a site may have.
+	MaxVersions = 8
+	// MaxThreads is the most threads a test may have: each runs on an OS
+	// thread (and a CPU) of its own.
+	MaxThreads = 16
+	// MaxSites is the most sites a test may declare: each is a program of
+	// its own in the code heap.
+	MaxSites = 16
+)
 
 // Site is a patch site: a tiny function with named versions, of which one
 // is in memory at a time.

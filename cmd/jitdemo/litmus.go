@@ -9,8 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/litmus"
 )
 
@@ -42,8 +46,13 @@ does.
 --plot draws every outcome's count, test by test, as a chart (the results
 page docs/litmus-results.md has one).
 
+An interruption (Ctrl-C, SIGTERM) stops the run: the results so far, the
+interrupted test's partial one among them, are printed, and the exit
+status is 1.
+
 Exit status: 0 when no forbidden outcome was observed, 1 when one was (or a
-test could not run), 2 for a usage mistake.`,
+test could not run, or the run was interrupted), 2 for a usage mistake (a
+file that does not parse, or that this ISA cannot run as written).`,
 		flags: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 			all := fs.Bool("all", false, "run every test of the built-in catalogue")
 			iterations := fs.Int("iterations", 10000, "iterations of each test")
@@ -84,23 +93,36 @@ test could not run), 2 for a usage mistake.`,
 					}
 					tests = append(tests, t)
 				}
-				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+				// What Run would refuse (a write this ISA cannot do as
+				// written, more outcomes than a run can count) is refused
+				// here, before anything runs.
+				if host, _ := jit.HostArch(); slices.Contains(litmus.Arches, string(host)) {
+					for _, t := range tests {
+						if err := litmus.Check(t, string(host)); err != nil {
+							return usageError(stderr, "litmus", "%v", err)
+						}
+					}
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 				defer stop()
 				var results []*litmus.Result
 				for _, t := range tests {
 					r, err := litmus.Run(ctx, t, litmus.Options{Iterations: *iterations})
-					if err != nil {
-						if errors.Is(err, context.Canceled) {
-							break
-						}
+					if err != nil && !errors.Is(err, context.Canceled) {
 						return commandFailed(*asJSON, stdout, stderr, "litmus", 1, "%s: %v", t.Name, err)
 					}
-					results = append(results, r)
-					if !*asJSON && !*quiet {
-						if err := r.WriteText(stdout); err != nil {
-							return 1
+					if r != nil {
+						// On an interruption, the test's partial result.
+						results = append(results, r)
+						if !*asJSON && !*quiet {
+							if err := r.WriteText(stdout); err != nil {
+								return 1
+							}
+							fmt.Fprintln(stdout)
 						}
-						fmt.Fprintln(stdout)
+					}
+					if err != nil {
+						break
 					}
 				}
 				if *asJSON {
