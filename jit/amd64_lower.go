@@ -54,7 +54,7 @@ type amd64Gen struct {
 
 func newAMD64Gen() *amd64Gen { return &amd64Gen{a: x86.New()} }
 
-func (g *amd64Gen) attach(s *lowerState) { g.s, s.exitJump = s, g.exitJump }
+func (g *amd64Gen) attach(s *lowerState) { g.s = s }
 
 func (g *amd64Gen) buffer() *codegen.Buffer    { return g.a.Buffer }
 func (g *amd64Gen) sites() codegen.SiteEmitter { return g.a }
@@ -158,10 +158,6 @@ func (g *amd64Gen) alu(op jasm.Op, dst mreg, a, b loc) {
 func (g *amd64Gen) apply(op jasm.Op, dst x86.Reg, b loc) {
 	a := g.a
 	switch {
-	case op == jasm.OpSub && g.s.opts.hooks.swapSub: // negative control: b - a
-		move(g, regLoc(mreg(x86.RDX)), b)
-		a.SubRR(x86.RDX, dst)
-		a.MovRR(dst, x86.RDX)
 	case op == jasm.OpShl || op == jasm.OpShr || op == jasm.OpSar:
 		if b.kind == locImm {
 			amd64ShiftI[op](a, dst, uint8(b.c&63))

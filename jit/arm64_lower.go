@@ -48,7 +48,7 @@ type arm64Gen struct {
 
 func newARM64Gen() *arm64Gen { return &arm64Gen{a: a64.New()} }
 
-func (g *arm64Gen) attach(s *lowerState) { g.s, s.exitJump = s, g.exitJump }
+func (g *arm64Gen) attach(s *lowerState) { g.s = s }
 
 func (g *arm64Gen) buffer() *codegen.Buffer    { return g.a.Buffer }
 func (g *arm64Gen) sites() codegen.SiteEmitter { return g.a }
@@ -138,8 +138,6 @@ var (
 func (g *arm64Gen) alu(op jasm.Op, dst mreg, x, y loc) {
 	a, rd := g.a, a64.Reg(dst)
 	switch {
-	case op == jasm.OpSub && g.s.opts.hooks.swapSub: // negative control: b - a
-		a.Sub(rd, g.reg(y, a64T2), g.reg(x, a64T1))
 	case y.kind == locImm && op == jasm.OpAdd && fitsImm12(y.c):
 		a.AddImm(rd, g.reg(x, a64T1), y.c)
 	case y.kind == locImm && op == jasm.OpSub && fitsImm12(y.c):

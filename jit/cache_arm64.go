@@ -1,11 +1,22 @@
 package jit
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
-// ctr is CTR_EL0, the cache type register, read once (EL0 may read it:
-// Linux sets SCTLR_EL1.UCT; on a kernel that traps it, the kernel emulates
-// the read).
-var ctr = readCTR()
+// ctr is CTR_EL0, the cache type register, read once at start-up on Linux
+// (EL0 may read it: Linux sets SCTLR_EL1.UCT; on a kernel that traps it,
+// the kernel emulates the read). Elsewhere no JIT code runs (Supported),
+// and the read is not made: another kernel may not allow it, and importing
+// jit must not crash there. 0 is the conservative value: clean and
+// invalidate every 4-byte line.
+var ctr = func() uint64 {
+	if runtime.GOOS != "linux" {
+		return 0
+	}
+	return readCTR()
+}()
 
 // CTR_EL0 fields (Arm ARM, "CTR_EL0, Cache Type Register").
 const (
@@ -29,15 +40,16 @@ func syncICache(b Block, off, n int) {
 // and instruction cache lines it cleaned and invalidated (0 for a step c
 // says is not needed).
 func maintain(rw, rx, n uintptr, c uint64) (dlines, ilines uintptr) {
-	if c&ctrIDC == 0 {
+	switch {
+	case c&ctrIDC == 0:
 		dlines = cleanDCache(rw&^(dcacheLine-1), rw+n, dcacheLine)
-	} else {
+	case c&ctrDIC == 0:
 		dsbISH() // the stores must still complete before the invalidation
 	}
 	if c&ctrDIC == 0 {
 		ilines = invalidateICache(rx&^(icacheLine-1), rx+n, icacheLine)
 	} else {
-		dsbISHISB()
+		dsbISHISB() // (with IDC too, this DSB is the one the stores need)
 	}
 	return dlines, ilines
 }

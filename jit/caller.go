@@ -16,9 +16,9 @@ import (
 type Caller struct {
 	// What every call reads, together. The call context is set up once
 	// (stack, code base, entry, argument count) and reused: machine code
-	// reads it through the context register.
+	// reads it through the context register. c.nargs is f's parameter
+	// count, and -1 once closed, so that one test refuses both.
 	c      callCtx
-	params int                     // f's parameter count; -1 once closed, so that one test refuses both
 	mark   *uint64                 // st's entry mark
 	rd     *readers                // the runtime's marks and phase
 	closed *atomic.Bool            // the program's closed flag
@@ -41,7 +41,7 @@ func (f *Func) NewCaller() (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Caller{f: f, st: st, params: f.params, mark: st.mark, rd: &f.prog.rt.readers, closed: &f.prog.closed, intr: &f.intr, id: f.prog.id}
+	c := &Caller{f: f, st: st, mark: st.mark, rd: &f.prog.rt.readers, closed: &f.prog.closed, intr: &f.intr, id: f.prog.id}
 	c.c = callCtx{stackLimit: st.limit, stackTop: st.top, base: f.prog.block.RX, fn: f.entry, nargs: int64(f.params)}
 	return c, nil
 }
@@ -56,7 +56,7 @@ func (f *Func) NewCaller() (*Caller, error) {
 // runtime errors and refusals take the out-of-line paths below. c.c.exit
 // is exitOK on entry: exited resets it.
 func (c *Caller) Call(args ...int64) (int64, error) {
-	if len(args) != c.params {
+	if int64(len(args)) != c.c.nargs {
 		return 0, c.refused(len(args))
 	}
 	// Mark the context as inside before loading closed: a Close that
@@ -127,6 +127,6 @@ func (c *Caller) Close() {
 	if c.st != nil {
 		c.f.prog.rt.stacks.put(c.st)
 		c.st = nil
-		c.params = -1
+		c.c.nargs = -1
 	}
 }

@@ -15,7 +15,7 @@ import (
 // Arch is a target instruction set.
 type Arch string
 
-// The targets syncore compiles for. Both compile on every host; only the
+// The targets syncore compiles for. Each compiles on every host; only the
 // host's own runs.
 const (
 	ArchAMD64   Arch = "amd64"
@@ -85,7 +85,7 @@ type CompileOptions struct {
 }
 
 // testHooks change code generation for tests: swapSub compiles sub with
-// its operands swapped on both ISAs (the negative control of the
+// its operands swapped on every ISA (the negative control of the
 // differential tests); noFuse turns off the lowering driver's fusions
 // (compare and branch, result into a stored local) and puts every value in
 // its canonical place after every instruction, so that the plain code
@@ -168,13 +168,11 @@ type lowerState struct {
 	lines    []lineMark // Code.Lines before the offsets are known
 	deferred []func()   // out-of-line code of the current function
 	exits    []exitStub // out-of-line exit stubs of the current function
-	// exitJump emits the body of one check's stub (the ISA's).
-	exitJump func(stub, exit codegen.Label)
 }
 
 // exitTo returns the label of a new out-of-line stub for a check at the
 // current instruction that fails through exit stub exit: the ISA jumps
-// there when the check fails; flushExits emits it with the ISA's
+// there when the check fails; driver.flushExits emits it with the ISA's
 // exitJump, and Code.Lines maps it to the instruction (the position a
 // runtime error reports).
 func (s *lowerState) exitTo(exit codegen.Label) codegen.Label {
@@ -200,19 +198,6 @@ func (s *lowerState) deferHere(fn func()) {
 		fn()
 		s.at = saved
 	})
-}
-
-// flushExits emits the exit stubs of the current function's checks.
-func (s *lowerState) flushExits() {
-	saved := s.at
-	for _, st := range s.exits {
-		s.at = st.at // the stub reports its check's instruction (s.mark)
-		s.b.Bind(st.l)
-		s.mark(st.l)
-		s.exitJump(st.l, st.exit)
-	}
-	s.at = saved
-	s.exits = s.exits[:0]
 }
 
 // place is a jasm instruction: function and instruction index (-1: the
@@ -244,7 +229,8 @@ func (s *lowerState) init(b *codegen.Buffer, p *jasm.Program, opts CompileOption
 // In the same pass it notes what the function's entry needs to know:
 // whether it calls (calls), and whether it has a poll point other than its
 // entry (backEdges: a backward jump or guard, or a parked const site).
-func (s *lowerState) enter(b *codegen.Buffer, f *jasm.Func) {
+func (s *lowerState) enter(f *jasm.Func) {
+	b := s.b
 	s.instLabels = slices.Grow(s.instLabels[:0], len(f.Code))[:len(f.Code)]
 	clear(s.instLabels)
 	s.calls, s.backEdges = false, false
@@ -380,7 +366,7 @@ func (s *lowerState) fusable(f *jasm.Func, j int) bool {
 }
 
 // label returns the label of instruction j of the current function.
-func (s *lowerState) label(b *codegen.Buffer, j int64) codegen.Label {
+func (s *lowerState) label(j int64) codegen.Label {
 	if s.instLabels[j] == 0 {
 		panic(fmt.Sprintf("BUG: no label for jump target %d", j))
 	}

@@ -180,8 +180,8 @@ func inReg(i isa, x loc, tmp mreg) mreg {
 	return tmp
 }
 
-// mreg is a machine register number: a codegen/amd64.Reg or a
-// codegen/ppc64.Reg.
+// mreg is a machine register number: a codegen/amd64.Reg, a
+// codegen/ppc64.Reg or a codegen/arm64.Reg.
 type mreg uint8
 
 // locKind says where an operand is.
@@ -248,8 +248,6 @@ type driver struct {
 
 	polls  []pollStub // of the current function
 	spills []spill    // the polls' live registers
-	// Scratch of parallelMove and its callers.
-	pm, pregs, prest []pmove
 }
 
 func newDriver(p *jasm.Program, opts CompileOptions, i isa) *driver {
@@ -261,16 +259,15 @@ func newDriver(p *jasm.Program, opts CompileOptions, i isa) *driver {
 	// Rough sizes (a function's entry, checks and stubs, then per
 	// instruction), so that the buffer grows about once.
 	nf := len(p.Funcs)
-	i.buffer().Reserve(64*nf+6*ops, 8*nf+ops/8, 8*nf+ops/8)
-	d.init(i.buffer(), p, opts)
+	b := i.buffer()
+	b.Reserve(64*nf+6*ops, 8*nf+ops/8, 8*nf+ops/8)
+	d.init(b, p, opts)
 	i.attach(&d.lowerState)
 	d.slots = make([]codegen.Label, len(p.Sites))
 	return d
 }
 
-func (d *driver) b() *codegen.Buffer { return d.isa.buffer() }
-
-// homeSlot and stackSlot are the frame slots of home h and stack entry k.
+// stackSlot is the frame slot of stack entry k (home h's is h).
 func (d *driver) stackSlot(k int) int { return d.f.Params + d.f.Locals + k }
 
 func (d *driver) homeLoc(h int) loc {
@@ -394,7 +391,7 @@ func (d *driver) liveRegs() {
 // poll emits a poll point. Its slow path (out of line) saves the live
 // registers, yields, and restores them when the call resumes.
 func (d *driver) poll() {
-	b := d.b()
+	b := d.b
 	p := pollStub{slow: b.NewLabel(), resume: b.NewLabel(), lo: len(d.spills), at: d.at}
 	d.liveRegs()
 	p.hi = len(d.spills)
@@ -418,7 +415,7 @@ func (d *driver) flush() {
 		d.deferred[i]()
 	}
 	d.deferred = d.deferred[:0]
-	b := d.b()
+	b := d.b
 	saved := d.at
 	for _, p := range d.polls {
 		b.Bind(p.slow)
@@ -439,7 +436,7 @@ func (d *driver) flush() {
 	d.flushExits()
 }
 
-// move is one step of a parallel move.
+// pmove is one step of a parallel move.
 type pmove struct {
 	dst mreg
 	src loc
@@ -450,8 +447,8 @@ type pmove struct {
 // reads each register before it is overwritten (a cycle goes through the
 // scratch register), then the loads of frame slots and immediates.
 func (d *driver) parallelMove(ms []pmove) {
-	regs, rest := d.pregs[:0], d.prest[:0]
-	defer func() { d.pregs, d.prest = regs[:0], rest[:0] }()
+	var rb, xb [jasm.MaxParams]pmove // at most one move per argument register
+	regs, rest := rb[:0], xb[:0]
 	for _, m := range ms {
 		switch {
 		case m.src.isReg(m.dst):
@@ -510,7 +507,7 @@ func (d *driver) compile() {
 		}
 	}
 	d.flush()
-	b := d.b()
+	b := d.b
 	for _, st := range [...]struct {
 		l    codegen.Label
 		code int32
@@ -531,10 +528,10 @@ func (d *driver) compile() {
 }
 
 func (d *driver) begin(fi int, f *jasm.Func) {
-	b := d.b()
+	b := d.b
 	d.flush()
 	d.f = f
-	d.enter(b, f)
+	d.enter(f)
 	d.split(f)
 	d.n = 0
 	d.live = true
@@ -546,7 +543,8 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 	// Parameters kept in the frame, or needed there again after a call,
 	// are stored first; then the registers take theirs (a parallel move,
 	// as argument and pool registers may overlap).
-	ms := d.pm[:0]
+	var mb [jasm.MaxParams]pmove
+	ms := mb[:0]
 	for i := range f.Params {
 		if i >= d.nh || calls {
 			move(d.isa, memLoc(i), regLoc(args[i]))
@@ -556,7 +554,6 @@ func (d *driver) begin(fi int, f *jasm.Func) {
 		}
 	}
 	d.parallelMove(ms)
-	d.pm = ms[:0]
 	for j := range f.Locals {
 		move(d.isa, d.homeLoc(f.Params+j), immLoc(0))
 	}
@@ -593,7 +590,7 @@ func (d *driver) fusable(j int) bool {
 // inst compiles instruction i of the current function and returns how
 // many of the following instructions it compiled with it.
 func (d *driver) inst(i int) int {
-	f, b := d.f, d.b()
+	f, b := d.f, d.b
 	in := f.Code[i]
 	if l := d.instLabels[i]; l != 0 {
 		if d.live {
@@ -674,7 +671,7 @@ func (d *driver) op(i int, in jasm.Inst) int {
 			if x.kind == locImm { // the constant second
 				op, x, y = swapped[op], y, x
 			}
-			d.isa.branchCmp(op, x, y, d.label(d.b(), j.Arg))
+			d.isa.branchCmp(op, x, y, d.label(j.Arg))
 			d.n = n - 2
 			return 1
 		}
@@ -690,14 +687,14 @@ func (d *driver) op(i int, in jasm.Inst) int {
 				break
 			}
 		}
-		d.isa.jump(d.label(d.b(), in.Arg))
+		d.isa.jump(d.label(in.Arg))
 		d.live = false
 	case jasm.OpJz, jasm.OpJnz:
 		d.settle(n - 1)
 		if in.Arg <= int64(i) {
 			d.poll()
 		}
-		target := d.label(d.b(), in.Arg)
+		target := d.label(in.Arg)
 		if v := d.vs[n-1]; v.kind == vConst {
 			if (v.c == 0) == (in.Op == jasm.OpJz) {
 				d.isa.jump(target) // the code after it is dead but stays consistent
@@ -724,24 +721,24 @@ func (d *driver) op(i int, in jasm.Inst) int {
 			// A thread that meets the site while the self-loop protocol
 			// has parked it goes round through a stub that polls, so it
 			// can still yield to a stop-the-world or be interrupted.
-			b := d.b()
+			b := d.b
 			site, park := b.NewLabel(), b.NewLabel()
 			b.Bind(site)
 			d.isa.constSite(name, dst, in.Arg, park)
 			d.deferPoll(park, site)
 		} else {
-			s := d.b().NewLabel()
+			s := d.b.NewLabel()
 			d.slots[in.Site] = s
 			d.isa.loadDataSlot(dst, s)
 		}
 		d.finish(n)
 	case jasm.OpGuard:
 		d.settle(n)
-		target := d.label(d.b(), in.Arg)
+		target := d.label(in.Arg)
 		if in.Arg <= int64(i) {
 			// A backward guard must poll once armed: divert through an
 			// out-of-line poll so that the disarmed path stays one nop.
-			stub := d.b().NewLabel()
+			stub := d.b.NewLabel()
 			d.deferPoll(stub, target)
 			target = stub
 		}
@@ -758,13 +755,13 @@ func (d *driver) op(i int, in jasm.Inst) int {
 // branch leaves the loop (its target exit lies after it) and the body
 // starts at cond+1. The test leaves the stack as deep as it found it.
 type loopTest struct {
-	head, cmp, cond, exit int
+	cmp, cond, exit int
 }
 
 // loopTestAt returns the test at the top of the loop that starts at head,
 // if it has that shape and no jump lands inside it.
 func loopTestAt(f *jasm.Func, labels []codegen.Label, head int) (loopTest, bool) {
-	t := loopTest{head: head, cmp: -1}
+	t := loopTest{cmp: -1}
 	j := head
 	for j < len(f.Code) && (j == head || labels[j] == 0) {
 		switch f.Code[j].Op {
@@ -836,7 +833,7 @@ func (d *driver) rotate(i, head int) bool {
 	if t.exit == i+1 {
 		return true // falls through to the exit, still live
 	}
-	d.isa.jump(d.label(d.b(), int64(t.exit)))
+	d.isa.jump(d.label(int64(t.exit)))
 	d.live = false
 	return true
 }
@@ -845,7 +842,7 @@ func (d *driver) rotate(i, head int) bool {
 // then jumps to then, with the live registers of this point.
 func (d *driver) deferPoll(at, then codegen.Label) {
 	d.deferHere(func() {
-		d.b().Bind(at)
+		d.b.Bind(at)
 		d.poll()
 		d.isa.jump(then)
 	})
@@ -895,9 +892,12 @@ func (d *driver) binary(i int, in jasm.Inst, n int) int {
 	f := d.f
 	a, b := d.locOf(n-2), d.locOf(n-1)
 	emit := func(dst mreg) {
-		if in.Op == jasm.OpDiv || in.Op == jasm.OpRem {
+		switch {
+		case in.Op == jasm.OpDiv || in.Op == jasm.OpRem:
 			d.isa.divide(in.Op, dst, a, b)
-		} else {
+		case in.Op == jasm.OpSub && d.opts.hooks.swapSub: // negative control: b - a
+			d.isa.alu(in.Op, dst, b, a)
+		default:
 			d.isa.alu(in.Op, dst, a, b)
 		}
 	}
@@ -940,12 +940,12 @@ func (d *driver) call(i int, in jasm.Inst, n int) int {
 		}
 	}
 	args := d.isa.argRegs()
-	ms := d.pm[:0]
+	var mb [jasm.MaxParams]pmove
+	ms := mb[:0]
 	for j := range k {
 		ms = append(ms, pmove{args[j], d.locOf(n - k + j)})
 	}
 	d.parallelMove(ms)
-	d.pm = ms[:0]
 	if in.Op == jasm.OpPCall {
 		d.isa.sites().CallSite(d.siteName(in.Site), d.funcLabels[in.Arg])
 	} else {
@@ -975,3 +975,18 @@ var (
 	swapped = [...]jasm.Op{jasm.OpEq: jasm.OpEq, jasm.OpNe: jasm.OpNe, jasm.OpLt: jasm.OpGt,
 		jasm.OpLe: jasm.OpGe, jasm.OpGt: jasm.OpLt, jasm.OpGe: jasm.OpLe}
 )
+
+// flushExits emits the exit stubs of the current function's checks: each
+// binds its label, reports its check's instruction (mark) and runs the
+// ISA's exitJump.
+func (d *driver) flushExits() {
+	saved := d.at
+	for _, st := range d.exits {
+		d.at = st.at
+		d.b.Bind(st.l)
+		d.mark(st.l)
+		d.isa.exitJump(st.l, st.exit)
+	}
+	d.at = saved
+	d.exits = d.exits[:0]
+}

@@ -65,7 +65,7 @@ func newPPC64Gen() *ppc64Gen {
 	return g
 }
 
-func (g *ppc64Gen) attach(s *lowerState) { g.s, s.exitJump = s, g.exitJump }
+func (g *ppc64Gen) attach(s *lowerState) { g.s = s }
 
 func (g *ppc64Gen) buffer() *codegen.Buffer    { return g.a.Buffer }
 func (g *ppc64Gen) sites() codegen.SiteEmitter { return g.a }
@@ -147,11 +147,9 @@ func isShift(op jasm.Op) bool { return op == jasm.OpShl || op == jasm.OpShr || o
 func (g *ppc64Gen) alu(op jasm.Op, dst mreg, x, y loc) {
 	a, rt := g.a, ppc.Reg(dst)
 	switch {
-	case op == jasm.OpSub && g.s.opts.hooks.swapSub: // negative control: b - a
-		a.Subf(rt, g.reg(x, ppcT1), g.reg(y, ppcT2))
 	case y.kind == locImm && op == jasm.OpAdd && fitsInt16(y.c):
 		a.Addi(rt, g.reg(x, ppcT1), y.c)
-	case y.kind == locImm && op == jasm.OpSub && y.c != -1<<63 && fitsInt16(-y.c):
+	case y.kind == locImm && op == jasm.OpSub && fitsInt16(-y.c):
 		a.Addi(rt, g.reg(x, ppcT1), -y.c)
 	case y.kind == locImm && isShift(op):
 		ppcShiftI[op](a, rt, g.reg(x, ppcT1), uint(y.c&63))

@@ -575,7 +575,8 @@ func (f *Func) Call(args ...int64) (int64, error) {
 }
 
 // CallContext is Call that stops with jasm.ErrInterrupted when ctx is done
-// (checked at loop back-edges and calls); the error then matches ctx.Err()
+// (noticed within pollBudget poll points: loop back-edges and the entries of
+// recursive functions); the error then matches ctx.Err()
 // (context.Canceled, context.DeadlineExceeded) too.
 func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 	if len(args) != f.params {
@@ -607,7 +608,10 @@ func (f *Func) CallContext(ctx context.Context, args ...int64) (int64, error) {
 }
 
 // Interrupt stops every call of f running now: each returns
-// jasm.ErrInterrupted at its next back-edge or call. Calls that start after
+// jasm.ErrInterrupted within its next 1024 poll points (loop back-edges and
+// the entries of functions on a call cycle; see pollBudget and
+// docs/abi.md), so a call that passes fewer than that runs to its end.
+// Calls that start after
 // Interrupt returns run normally — unless the program is closing: then the
 // fresh word is stopped too, so that a call which passed its closed check
 // before Close and loads the word after this swap is stopped as well (Close
