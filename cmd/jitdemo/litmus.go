@@ -11,8 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/syncore/syncore/jit"
 	"github.com/syncore/syncore/litmus"
@@ -103,7 +102,7 @@ file that does not parse, or that this ISA cannot run as written).`,
 						}
 					}
 				}
-				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) // syscall: x/sys/unix has no Windows build
 				defer stop()
 				var results []*litmus.Result
 				for _, t := range tests {
