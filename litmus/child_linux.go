@@ -3,7 +3,6 @@
 package litmus
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -294,7 +294,7 @@ wait:
 	case hung && started:
 		return stdout.Bytes(), fmt.Sprintf("hang: no iteration finished in %v; the child was killed", hang), nil
 	case hung:
-		return stdout.Bytes(), "", fmt.Errorf("%w: the child did not set up within %v\n%s", ErrChild, setup, tail(stderr.String(), 20))
+		return stdout.Bytes(), "", fmt.Errorf("%w: the child did not set up within %v\n%s", ErrChild, setup, selfexec.Tail(stderr.String(), 20))
 	case err == nil && !started:
 		return stdout.Bytes(), "", fmt.Errorf("%w: the child exited without running the test: the executable must call litmus.ChildMain at start-up", ErrChild)
 	case err == nil:
@@ -305,57 +305,26 @@ wait:
 		return stdout.Bytes(), "", fmt.Errorf("%w: %s", ErrChild, strings.TrimSpace(stderr.String()))
 	}
 	if !started {
-		return stdout.Bytes(), "", fmt.Errorf("%w: the child failed while setting up: %v\n%s", ErrChild, err, tail(stderr.String(), 20))
+		return stdout.Bytes(), "", fmt.Errorf("%w: the child failed while setting up: %v\n%s", ErrChild, err, selfexec.Tail(stderr.String(), 20))
 	}
 	return stdout.Bytes(), crashOf(err, stderr.String()), nil
 }
 
-var (
-	sigRE   = regexp.MustCompile(`(?m)(?:^|\[)(?:signal )?SIG[A-Z]+\b[^\n\]]*`)
-	fatalRE = regexp.MustCompile(`(?m)^(?:fatal error|panic|unexpected fault address)[^\n]*`)
-	pcRE    = regexp.MustCompile(`(?i)\bpc=(0x[0-9a-f]+)`)
-	siteRE  = regexp.MustCompile(`(?m)^litmus site (\w+) (0x[0-9a-f]+) (\d+)$`)
-)
+// siteRE matches the lines in which a child says where its sites are.
+var siteRE = regexp.MustCompile(`(?m)^litmus site (\w+) (0x[0-9a-f]+) (\d+)$`)
 
-// crashOf describes how a child died: the runtime's signal line ("signal
-// SIGSEGV: segmentation violation PC=…") and the site whose block the PC
-// lies in, else its first fatal error or panic line, else the exit status.
+// crashOf describes how a child died: its crash report (selfexec.Crash:
+// the signal, the PC and the site it falls in, or the first fatal error or
+// panic line), else the exit status err.
 func crashOf(err error, stderr string) string {
-	m := sigRE.FindString(stderr)
-	if m == "" {
-		if m = fatalRE.FindString(stderr); m != "" {
-			return m
-		}
-		return err.Error()
+	var sites []selfexec.Site
+	for _, m := range siteRE.FindAllStringSubmatch(stderr, -1) {
+		addr, _ := strconv.ParseUint(m[2], 0, 64)
+		size, _ := strconv.ParseUint(m[3], 10, 64)
+		sites = append(sites, selfexec.Site{Name: m[1], Addr: addr, Size: size})
 	}
-	desc := strings.TrimPrefix(strings.TrimSpace(m), "[")
-	pcm := pcRE.FindStringSubmatch(m)
-	if pcm == nil {
-		pcm = pcRE.FindStringSubmatch(stderr)
-	}
-	if pcm == nil {
+	if desc, ok := selfexec.Crash(stderr, sites); ok {
 		return desc
 	}
-	var pc, addr, size uint64
-	fmt.Sscanf(pcm[1], "0x%x", &pc)
-	for _, s := range siteRE.FindAllStringSubmatch(stderr, -1) {
-		fmt.Sscanf(s[2], "0x%x", &addr)
-		fmt.Sscanf(s[3], "%d", &size)
-		if pc >= addr && pc < addr+size {
-			return desc + fmt.Sprintf(" (in site %s's code, at +%#x)", s[1], pc-addr)
-		}
-	}
-	return desc
-}
-
-func tail(s string, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return err.Error()
 }

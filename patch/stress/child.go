@@ -112,7 +112,7 @@ func RunChild(ctx context.Context, cfg Config, onProgress func(Progress)) (*Repo
 	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
 		return nil, fmt.Errorf("%w: %s", ErrChild, strings.TrimSpace(stderr.String()))
 	}
-	return nil, fmt.Errorf("%w: %v\n%s", ErrChild, err, tail(stderr.String(), 40))
+	return nil, fmt.Errorf("%w: %v\n%s", ErrChild, err, selfexec.Tail(stderr.String(), 40))
 }
 
 // lostChild is the report of a child that crashed or hung before it could
@@ -158,69 +158,18 @@ var childGrace = 30 * time.Second
 // that RunChild reports a child that stops answering.
 const hangEnv = "SYNCORE_STRESS_TEST_HANG"
 
-var (
-	sigRE   = regexp.MustCompile(`(?m)(?:^|\[)(?:signal )?SIG[A-Z]+\b[^\n\]]*`)
-	fatalRE = regexp.MustCompile(`(?m)^(?:fatal error|panic): [^\n]*`)
-	pcRE    = regexp.MustCompile(`(?i)\bpc=(0x[0-9a-f]+)`)
-	siteRE  = regexp.MustCompile(`(?m)^site (s\d+) (\w+) (0x[0-9a-f]+) (\d+)$`)
-)
+// siteRE matches the lines in which a child says where its sites are.
+var siteRE = regexp.MustCompile(`(?m)^site (s\d+) (\w+) (0x[0-9a-f]+) (\d+)$`)
 
-// crashOf reads a Go runtime crash report (a fatal signal in JIT code:
-// "signal SIGSEGV: segmentation violation PC=0x…", or "SIGILL: illegal
-// instruction" with "PC=0x…") and names the signal, the PC and the site
-// the PC falls in or follows.
-//
-// A fault in machine code does not always get that far: on ppc64le the
-// runtime may try to turn it into a panic on the JIT stack and die with
-// "fatal error: runtime: split stack overflow" instead, and torn code that
-// ran on may have corrupted the process before it died ("panic: …" from Go
-// code whose data it overwrote). Any fatal error or panic of the child
-// counts as a crash, described by its first line.
+// crashOf describes the crash report in a child's stderr
+// (selfexec.Crash), naming the site its PC falls in or follows; ok is
+// false when there is none.
 func crashOf(stderr string) (string, bool) {
-	m := sigRE.FindString(stderr)
-	if m == "" {
-		if m = fatalRE.FindString(stderr); m == "" {
-			return "", false
-		}
-		return m, true // no signal line: any pc= would be a runtime frame's
+	var sites []selfexec.Site
+	for _, m := range siteRE.FindAllStringSubmatch(stderr, -1) {
+		addr, _ := strconv.ParseUint(m[3], 0, 64)
+		size, _ := strconv.ParseUint(m[4], 10, 64)
+		sites = append(sites, selfexec.Site{Name: m[1], Addr: addr, Size: size})
 	}
-	desc := strings.TrimPrefix(strings.TrimSpace(m), "[")
-	pcm := pcRE.FindStringSubmatch(m)
-	if pcm == nil {
-		pcm = pcRE.FindStringSubmatch(stderr)
-	}
-	if pcm == nil {
-		return desc, true
-	}
-	pc, _ := strconv.ParseUint(pcm[1], 0, 64)
-	if !strings.Contains(desc, pcm[0]) {
-		desc += fmt.Sprintf(" at pc %#x", pc)
-	}
-	best, bestDist := "", uint64(1<<63)
-	for _, s := range siteRE.FindAllStringSubmatch(stderr, -1) {
-		addr, _ := strconv.ParseUint(s[3], 0, 64)
-		size, _ := strconv.ParseUint(s[4], 0, 64)
-		if pc >= addr && pc < addr+size {
-			return desc + fmt.Sprintf(" inside site %s", s[1]), true
-		}
-		if pc >= addr && pc-addr < bestDist {
-			best, bestDist = s[1], pc-addr
-		}
-	}
-	if best != "" && bestDist < 1<<16 {
-		desc += fmt.Sprintf(" (%d bytes after site %s)", bestDist, best)
-	}
-	return desc, true
-}
-
-func tail(s string, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return selfexec.Crash(stderr, sites)
 }
