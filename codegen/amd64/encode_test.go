@@ -44,32 +44,10 @@ func bi(b, i amd64.Reg, s uint8, d int32) amd64.Mem {
 	return amd64.BaseIndex(b, i, s, d)
 }
 
-// goldenLine is one line of testdata/gnu.golden: the bytes GNU as produced
-// for a line of testdata/gnu.s, its source, and the same code as statements
-// for this package (after the source's "#").
-type goldenLine struct {
-	n    int    // line number in gnu.golden
-	want []byte // GNU as's bytes
-	src  string // the line of gnu.s
-	gas  string // its GNU as source
-	code string // its statements for runGolden
-}
-
-func (l goldenLine) String() string { return fmt.Sprintf("gnu.golden:%d: %s # %s", l.n, l.gas, l.code) }
-
-// readGolden returns the lines of testdata/gnu.golden.
-func readGolden(t testing.TB) []goldenLine {
-	t.Helper()
-	lines, err := golden.Read("testdata/gnu.golden", "#")
-	require.NoError(t, err)
-	out := make([]goldenLine, len(lines))
-	for i, l := range lines {
-		want, err := hex.DecodeString(l.Hex)
-		require.NoError(t, err, "gnu.golden:%d", l.N)
-		out[i] = goldenLine{n: l.N, want: want, src: l.Src, gas: l.Gas, code: l.Code}
-	}
-	return out
-}
+// gnu is the GNU golden test of this package: the bytes GNU as produced
+// for each line of testdata/gnu.s, against the same code as statements for
+// this package (after the source's "#").
+var gnu = golden.Harness[byte]{Pkg: "amd64", Marker: "#", Asm: asmType, Parse: hex.DecodeString, Run: runGolden}
 
 var (
 	regType   = reflect.TypeFor[amd64.Reg]()
@@ -148,98 +126,54 @@ func parseMem(s string) (amd64.Mem, error) {
 	return m, nil
 }
 
-// checkGolden runs l's code and compares its bytes with GNU as's; it
-// returns the Asm methods the code called.
-func checkGolden(l goldenLine) ([]string, error) {
-	got, called, err := runGolden(l.code)
-	if err != nil {
-		return called, fmt.Errorf("%v: %w", l, err)
-	}
-	if !bytes.Equal(got, l.want) {
-		return called, fmt.Errorf("%v: package amd64 emits % x, GNU as % x", l, got, l.want)
-	}
-	return called, nil
-}
-
 // encoders are the methods of Asm that are its own (not promoted from the
 // embedded codegen.Buffer): every instruction, data and patch-site emitter.
 func encoders() []string { return golden.Encoders(asmType) }
-
-// uncovered returns the encoders that seen does not count.
-func uncovered(seen map[string]int) []string { return golden.Uncovered(asmType, seen) }
 
 // TestGNUGolden checks every line of testdata/gnu.golden: package amd64
 // must emit exactly the bytes that GNU as produced for the line's source
 // (testdata/gnu.sh regenerates the file from testdata/gnu.s). Every encoder
 // of Asm must appear in it, and gnu.golden must be up to date with gnu.s.
-func TestGNUGolden(t *testing.T) {
-	lines := readGolden(t)
-	seen := map[string]int{}
-	for _, l := range lines {
-		called, err := checkGolden(l)
-		assert.NoError(t, err)
-		for _, n := range called {
-			seen[n]++
-		}
-	}
-	assert.Empty(t, uncovered(seen), "encoders with no line in testdata/gnu.s")
-	t.Logf("%d lines cover the %d encoders of Asm", len(lines), len(encoders()))
-
-	want, err := golden.Sources("testdata/gnu.s", "#")
-	require.NoError(t, err)
-	var got []string
-	for _, l := range lines {
-		got = append(got, l.src)
-	}
-	assert.Equal(t, want, got, "testdata/gnu.golden is stale: run testdata/gnu.sh")
-}
+func TestGNUGolden(t *testing.T) { gnu.Test(t) }
 
 // TestGNUGoldenRejectsWrongEncodings is TestGNUGolden's negative control: a
 // wrong byte, a missing or extra byte, code that does not match the source,
 // and an encoder left out are all caught.
 func TestGNUGoldenRejectsWrongEncodings(t *testing.T) {
-	lines := readGolden(t)
-	var l goldenLine
+	lines := gnu.Load(t)
+	var l golden.Case[byte]
 	for _, l = range lines {
-		if l.code == "MovRR(rax, rcx)" {
+		if l.Code == "MovRR(rax, rcx)" {
 			break
 		}
 	}
-	require.Equal(t, "movq %rcx,%rax", l.gas)
-	_, err := checkGolden(l)
+	require.Equal(t, "movq %rcx,%rax", l.Gas)
+	_, err := gnu.Check(l)
 	require.NoError(t, err)
 
 	bad := l
-	bad.want = append([]byte(nil), l.want...)
-	bad.want[2] ^= 0x08 // ModRM reg field: rcx → r9's low bits
-	_, err = checkGolden(bad)
+	bad.Want = append([]byte(nil), l.Want...)
+	bad.Want[2] ^= 0x08 // ModRM reg field: rcx → r9's low bits
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "a wrong byte")
-	bad.want = l.want[:len(l.want)-1]
-	_, err = checkGolden(bad)
+	bad.Want = l.Want[:len(l.Want)-1]
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "a missing byte")
-	bad.want = append(append([]byte(nil), l.want...), 0xC3)
-	_, err = checkGolden(bad)
+	bad.Want = append(append([]byte(nil), l.Want...), 0xC3)
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "an extra byte")
 	bad = l
-	bad.code = "MovRR(rcx, rax)" // operands swapped
-	_, err = checkGolden(bad)
+	bad.Code = "MovRR(rcx, rax)" // operands swapped
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "code that is not the source")
 	for _, code := range []string{"MovRR(rax)", "MovRR(rax, 16)", "Nope()", "MovRR(rax, rcx", "Jmp(L1)", "Load(rax, [rax+0x0])"} {
-		bad.code = code
-		_, err = checkGolden(bad)
+		bad.Code = code
+		_, err = gnu.Check(bad)
 		assert.Error(t, err, "%q", code)
 	}
 
-	seen := map[string]int{}
-	for _, l := range lines {
-		if !strings.Contains(l.code, "GuardSite8(") {
-			called, _ := checkGolden(l)
-			for _, n := range called {
-				seen[n]++
-			}
-		}
-	}
-	assert.Equal(t, []string{"GuardSite8"}, uncovered(seen))
+	leftOut := func(c golden.Case[byte]) bool { return strings.Contains(c.Code, "GuardSite8(") }
+	assert.Equal(t, []string{"GuardSite8"}, gnu.Uncovered(lines, leftOut))
 }
 
 var allRegs = func() []amd64.Reg {

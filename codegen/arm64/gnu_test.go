@@ -3,7 +3,6 @@ package arm64
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,34 +13,22 @@ import (
 	"github.com/syncore/syncore/codegen/internal/golden"
 )
 
-type goldenLine struct {
-	n    int      // line number in gnu.golden
-	want []uint32 // GNU as's words
-	src  string   // the line of gnu.s
-	gas  string   // its GNU as source
-	code string   // its statements for runGolden
-}
+// gnu is the GNU golden test of this package: the words GNU as produced
+// for each line of testdata/gnu.s, against the same code as statements for
+// this package (after the source's "//").
+var gnu = golden.Harness[uint32]{Pkg: "arm64", Marker: "//", Asm: reflect.TypeFor[*Asm](), Parse: parseWords, Run: runGolden}
 
-func (l goldenLine) String() string {
-	return fmt.Sprintf("gnu.golden:%d: %s // %s", l.n, l.gas, l.code)
-}
-
-// readGolden returns the lines of testdata/gnu.golden.
-func readGolden(t testing.TB) []goldenLine {
-	t.Helper()
-	lines, err := golden.Read("testdata/gnu.golden", "//")
-	require.NoError(t, err)
-	out := make([]goldenLine, len(lines))
-	for i, l := range lines {
-		var want []uint32
-		for _, h := range strings.Fields(l.Hex) {
-			w, err := strconv.ParseUint(h, 16, 32)
-			require.NoError(t, err, "gnu.golden:%d", l.N)
-			want = append(want, uint32(w))
+// parseWords reads gnu.golden's hex words.
+func parseWords(hex string) ([]uint32, error) {
+	var want []uint32
+	for _, h := range strings.Fields(hex) {
+		w, err := strconv.ParseUint(h, 16, 32)
+		if err != nil {
+			return nil, err
 		}
-		out[i] = goldenLine{n: l.N, want: want, src: l.Src, gas: l.Gas, code: l.Code}
+		want = append(want, uint32(w))
 	}
-	return out
+	return want, nil
 }
 
 var (
@@ -95,93 +82,47 @@ func goldenOperand(s string, t reflect.Type) (reflect.Value, bool, error) {
 	return reflect.Value{}, false, nil
 }
 
-// checkGolden runs l's code and compares its words with GNU as's; it
-// returns the Asm methods the code called.
-func checkGolden(l goldenLine) ([]string, error) {
-	got, called, err := runGolden(l.code)
-	if err != nil {
-		return called, fmt.Errorf("%v: %w", l, err)
-	}
-	if !slices.Equal(got, l.want) {
-		return called, fmt.Errorf("%v: package arm64 emits %08x, GNU as %08x", l, got, l.want)
-	}
-	return called, nil
-}
-
-// uncovered returns the encoders that seen does not count.
-func uncovered(seen map[string]int) []string {
-	return golden.Uncovered(reflect.TypeFor[*Asm](), seen)
-}
-
 // TestGNUGolden checks every line of testdata/gnu.golden: package arm64
 // must emit exactly the words that GNU as produced for the line's source
 // (testdata/gnu.sh regenerates the file from testdata/gnu.s). Every encoder
 // of Asm must appear in it, and gnu.golden must be up to date with gnu.s.
-func TestGNUGolden(t *testing.T) {
-	lines := readGolden(t)
-	seen := map[string]int{}
-	for _, l := range lines {
-		called, err := checkGolden(l)
-		assert.NoError(t, err)
-		for _, n := range called {
-			seen[n]++
-		}
-	}
-	assert.Empty(t, uncovered(seen), "encoders with no line in testdata/gnu.s")
-	t.Logf("%d lines cover the %d encoders of Asm", len(lines), len(encoders()))
-
-	want, err := golden.Sources("testdata/gnu.s", "//")
-	require.NoError(t, err)
-	var got []string
-	for _, l := range lines {
-		got = append(got, l.src)
-	}
-	assert.Equal(t, want, got, "testdata/gnu.golden is stale: run testdata/gnu.sh")
-}
+func TestGNUGolden(t *testing.T) { gnu.Test(t) }
 
 // TestGNUGoldenRejectsWrongEncodings is TestGNUGolden's negative control: a
 // wrong bit, a missing or extra word, code that does not match the source,
 // and an encoder left out are all caught.
 func TestGNUGoldenRejectsWrongEncodings(t *testing.T) {
-	lines := readGolden(t)
-	var l goldenLine
+	lines := gnu.Load(t)
+	var l golden.Case[uint32]
 	for _, l = range lines {
-		if l.code == "MovRR(x0, x1)" {
+		if l.Code == "MovRR(x0, x1)" {
 			break
 		}
 	}
-	require.Equal(t, "mov x0, x1", l.gas)
-	_, err := checkGolden(l)
+	require.Equal(t, "mov x0, x1", l.Gas)
+	_, err := gnu.Check(l)
 	require.NoError(t, err)
 
 	bad := l
-	bad.want = []uint32{l.want[0] ^ 1<<16} // Rm: x1 → x0
-	_, err = checkGolden(bad)
+	bad.Want = []uint32{l.Want[0] ^ 1<<16} // Rm: x1 → x0
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "a wrong bit")
-	bad.want = nil
-	_, err = checkGolden(bad)
+	bad.Want = nil
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "a missing word")
-	bad.want = []uint32{l.want[0], NopWord}
-	_, err = checkGolden(bad)
+	bad.Want = []uint32{l.Want[0], NopWord}
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "an extra word")
 	bad = l
-	bad.code = "MovRR(x1, x0)" // operands swapped
-	_, err = checkGolden(bad)
+	bad.Code = "MovRR(x1, x0)" // operands swapped
+	_, err = gnu.Check(bad)
 	assert.Error(t, err, "code that is not the source")
 	for _, code := range []string{"MovRR(x0)", "MovRR(x0, 16)", "Nope()", "MovRR(x0, x1", "B(L1)", "MovRR(x0, w1)", "Dsb(ishh)", "Bcond(nv, L1); L1:"} {
-		bad.code = code
-		_, err = checkGolden(bad)
+		bad.Code = code
+		_, err = gnu.Check(bad)
 		assert.Error(t, err, "%q", code)
 	}
 
-	seen := map[string]int{}
-	for _, l := range lines {
-		if !strings.Contains(l.code, "IcIvau(") {
-			called, _ := checkGolden(l)
-			for _, n := range called {
-				seen[n]++
-			}
-		}
-	}
-	assert.Equal(t, []string{"IcIvau"}, uncovered(seen))
+	leftOut := func(c golden.Case[uint32]) bool { return strings.Contains(c.Code, "IcIvau(") }
+	assert.Equal(t, []string{"IcIvau"}, gnu.Uncovered(lines, leftOut))
 }
