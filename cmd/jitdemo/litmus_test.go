@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -67,9 +68,16 @@ func TestLitmusCommand(t *testing.T) {
 		assert.True(t, strings.HasSuffix(line[0], "ok"), "%s", line[0])
 	}
 
-	out, errOut, code = jitdemo(t, "litmus", "--iterations", "100", negativeControl)
+	chart := filepath.Join(t.TempDir(), "outcomes.svg")
+	out, errOut, code = jitdemo(t, "litmus", "--iterations", "100", "--plot", chart, negativeControl)
 	assert.Equal(t, 1, code, "%s\n%s", out, errOut)
 	assert.Contains(t, out, "FORBIDDEN OUTCOME OBSERVED")
+	// The chart: an SVG with a bar labelled by the test and its outcome.
+	svg, err := os.ReadFile(chart)
+	if assert.NoError(t, err, "--plot wrote no chart") {
+		assert.Contains(t, string(svg), "<svg")
+		assert.Contains(t, string(svg), "negative-control: ")
+	}
 
 	schemas := jsonSchemas(t)
 	out, errOut, code = jitdemo(t, "litmus", "--json", "--iterations", "100", negativeControl)
