@@ -9,7 +9,11 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+build=""
+# The build directory lies in the source tree (the working tree when no REV
+# is given): remove it whatever happens, so that no later go test ./...
+# finds it.
+trap 'rm -rf "$tmp" ${build:+"$build"}' EXIT
 if [ $# -ge 1 ]; then
 	mkdir "$tmp/tree"
 	git archive "$1" | tar -x -C "$tmp/tree"
@@ -17,10 +21,12 @@ if [ $# -ge 1 ]; then
 else
 	src="$root"
 fi
-mkdir -p "$src/cmd/icount-tmp"
-cp "$root/bench/cmd/icount/main.go" "$src/cmd/icount-tmp/"
+build="$src/cmd/icount-tmp"
+mkdir -p "$build"
+cp "$root/bench/cmd/icount/main.go" "$build/"
 (cd "$src" && GOARCH=ppc64le GOFLAGS=-buildvcs=false go build -o "$tmp/icount" ./cmd/icount-tmp)
-rm -rf "$src/cmd/icount-tmp"
+rm -rf "$build"
+build=""
 for run in "fib.jasm 15" "sum.jasm 1000" "gcd.jasm 1071 462" "collatz.jasm 27"; do
 	set -- $run
 	file=$1
